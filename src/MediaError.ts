@@ -103,3 +103,115 @@ export class MediaFileError extends Schema.TaggedError<MediaFileError>("effect-w
     return `cannot ${this.reason === "Read" ? "read" : "write"} ${this.path}: ${this.detail}`
   }
 }
+
+/**
+ * One try at one host during a download or an upload: the host (never the auth token), and the
+ * status it answered or the reason it failed.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export const Attempt = Schema.Struct({
+  host: Schema.String,
+  status: Schema.optional(Schema.Number),
+  reason: Schema.String
+})
+
+/**
+ * @since 0.1.0
+ * @category errors
+ */
+export type Attempt = typeof Attempt.Type
+
+const formatAttempts = (attempts: ReadonlyArray<Attempt>): string =>
+  attempts.length === 0
+    ? ""
+    : `: ${
+      attempts.map((a) => `${a.host} ${a.status === undefined ? a.reason : `${a.status} ${a.reason}`}`).join("; ")
+    }`
+
+/**
+ * The media connection (CDN hosts and credentials) could not be had: its source failed, or what it
+ * returned is malformed.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class MediaConnError extends Schema.TaggedError<MediaConnError>("effect-wa-media/MediaConnError")(
+  "MediaConnError",
+  {
+    reason: Schema.Literal("Malformed", "SourceFailed", "NoHosts"),
+    detail: Schema.String
+  }
+) {
+  override get message(): string {
+    return `media connection ${this.reason === "Malformed" ? "is malformed" : "unavailable"}: ${this.detail}`
+  }
+}
+
+/**
+ * A download that failed for good: after the single credential refresh (`Unauthorized`,
+ * `NotFound`, `Expired`), after every host (`AllHostsFailed`), past its deadline, or because bytes
+ * already emitted could not be taken back (`RestartImpossible`). Lists every attempt.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class MediaDownloadError extends Schema.TaggedError<MediaDownloadError>(
+  "effect-wa-media/MediaDownloadError"
+)(
+  "MediaDownloadError",
+  {
+    reason: Schema.Literal(
+      "Unauthorized",
+      "NotFound",
+      "Expired",
+      "AllHostsFailed",
+      "DeadlineExceeded",
+      "RestartImpossible",
+      "NoHosts"
+    ),
+    attempts: Schema.Array(Attempt)
+  }
+) {
+  override get message(): string {
+    return `download failed (${this.reason})${formatAttempts(this.attempts)}`
+  }
+}
+
+/**
+ * An upload that failed for good: after the single credential refresh (`Unauthorized`), after
+ * every host (`AllHostsFailed`), or past its deadline. Lists every attempt.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class MediaUploadError extends Schema.TaggedError<MediaUploadError>("effect-wa-media/MediaUploadError")(
+  "MediaUploadError",
+  {
+    reason: Schema.Literal("Unauthorized", "AllHostsFailed", "DeadlineExceeded", "NoHosts"),
+    attempts: Schema.Array(Attempt)
+  }
+) {
+  override get message(): string {
+    return `upload failed (${this.reason})${formatAttempts(this.attempts)}`
+  }
+}
+
+/**
+ * A message object that holds no downloadable media, or lacks a field the download needs.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class MediaMessageError extends Schema.TaggedError<MediaMessageError>("effect-wa-media/MediaMessageError")(
+  "MediaMessageError",
+  {
+    reason: Schema.Literal("NoMedia", "MissingField", "InvalidField"),
+    detail: Schema.String
+  }
+) {
+  override get message(): string {
+    return `message ${this.reason === "NoMedia" ? "holds no downloadable media" : "is invalid"}: ${this.detail}`
+  }
+}
