@@ -1,8 +1,8 @@
-// The shared test vectors of ../shared/vectors.json (hex strings), read once for every test file.
+// The shared test vectors (a copy of ../shared/vectors.json, hex strings), read once for every test file.
 import { readFileSync } from "node:fs"
 import { fileURLToPath } from "node:url"
 
-const path = fileURLToPath(new URL("../../shared/vectors.json", import.meta.url))
+const path = fileURLToPath(new URL("./fixtures/vectors.json", import.meta.url))
 
 export interface HkdfVector {
   readonly info: string
