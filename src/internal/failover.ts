@@ -1,0 +1,115 @@
+/**
+ * The failover policy downloads and uploads share (PROTOCOL.md sections 6 and 7): try the
+ * candidates (CDN hosts) in order; a failure says what comes next: the next host, the same host once
+ * more (a broken body that can resume), a single credential refresh that starts again from the first
+ * host, or nothing (fatal). Every try is recorded so the final error can list them all.
+ */
+import * as Data from "effect/Data"
+import * as Effect from "effect/Effect"
+import type { MediaConnError } from "../MediaError.js"
+import type { Attempt } from "../MediaError.js"
+
+/**
+ * What the policy does after a failed try.
+ * - `next-host`: 5xx, 429, transport errors, stalls, integrity failures.
+ * - `same-host`: progress was made and can be kept (a body that broke part-way); the same host gets
+ *   one more try before the policy moves on.
+ * - `refresh`: the credentials or the URLs are stale (401, 403, and for downloads 404, 410).
+ * - `fatal`: nothing another host could fix.
+ */
+export type Next = "next-host" | "same-host" | "refresh" | "fatal"
+
+/** One failed try at one candidate. */
+export class HostFailure extends Data.TaggedError("HostFailure")<{
+  readonly host: string
+  readonly status?: number | undefined
+  readonly reason: string
+  readonly next: Next
+  /** The typed error behind the failure, when there is one (an integrity error, say). */
+  readonly cause?: unknown
+}> {}
+
+/** The policy gave up: why, the last failure, and every attempt in order. */
+export class Exhausted extends Data.TaggedError("Exhausted")<{
+  readonly reason: "refresh-used" | "all-hosts" | "fatal" | "no-hosts"
+  readonly last: HostFailure | undefined
+  readonly attempts: ReadonlyArray<Attempt>
+}> {}
+
+/** What one operation tries: where, and how one try goes. */
+export interface Plan<C, A, E, R> {
+  /** The candidates in order; `fresh` after the credential refresh (the URLs are rebuilt from new hosts). */
+  readonly candidates: (fresh: boolean) => Effect.Effect<ReadonlyArray<C>, E | MediaConnError, R>
+  /** How a candidate appears in the attempt list (a host name, never a credential). */
+  readonly label: (candidate: C) => string
+  readonly attempt: (candidate: C) => Effect.Effect<A, HostFailure | E, R>
+  /** Runs between the failed try and the refresh, e.g. to invalidate the cached media connection. */
+  readonly beforeRefresh?: Effect.Effect<void, never, R>
+}
+
+const isHostFailure = (u: unknown): u is HostFailure =>
+  typeof u === "object" && u !== null && (u as { _tag?: unknown })._tag === "HostFailure"
+
+// A predicate, not a refinement: a HostFailure that is not a refresh must stay in the error type.
+const isRefresh = (u: unknown): boolean => isHostFailure(u) && u.next === "refresh"
+
+/**
+ * Runs a plan: each candidate in turn, at most one credential refresh for the whole operation.
+ */
+export const run = <C, A, E, R>(
+  plan: Plan<C, A, E, R>
+): Effect.Effect<A, Exhausted | E | MediaConnError, R> =>
+  Effect.suspend(() => {
+    const attempts: Array<Attempt> = []
+    const record = (failure: HostFailure) =>
+      Effect.sync(() => {
+        attempts.push(
+          failure.status === undefined
+            ? { host: failure.host, reason: failure.reason }
+            : { host: failure.host, status: failure.status, reason: failure.reason }
+        )
+      })
+
+    const overCandidates = (candidates: ReadonlyArray<C>): Effect.Effect<A, HostFailure | E | Exhausted, R> => {
+      if (candidates.length === 0) {
+        return Effect.fail(new Exhausted({ reason: "no-hosts", last: undefined, attempts }))
+      }
+      let cursor = 0
+      let retriedSameHost = false
+      const advance = (failure: HostFailure) =>
+        Effect.sync(() => {
+          if (failure.next === "same-host" && !retriedSameHost) {
+            retriedSameHost = true
+          } else {
+            cursor++
+            retriedSameHost = false
+          }
+        })
+      const tryCurrent = Effect.suspend(() => plan.attempt(candidates[cursor]!)).pipe(
+        Effect.tapError((error) => isHostFailure(error) ? Effect.zipRight(record(error), advance(error)) : Effect.void)
+      )
+      return tryCurrent.pipe(
+        // Host failover: the next candidate, while there is one, for failures another host may not have.
+        Effect.retry({
+          while: (error) =>
+            isHostFailure(error) && (error.next === "next-host" || error.next === "same-host") &&
+            cursor < candidates.length
+        })
+      )
+    }
+
+    const giveUp = (reason: Exhausted["reason"]) => (failure: unknown) =>
+      Effect.fail(new Exhausted({ reason, last: failure as HostFailure, attempts }))
+
+    return plan.candidates(false).pipe(
+      Effect.flatMap(overCandidates),
+      // The single credential refresh: start again from the first of the new candidates.
+      Effect.catchIf(isRefresh, () =>
+        (plan.beforeRefresh ?? Effect.void).pipe(
+          Effect.zipRight(plan.candidates(true)),
+          Effect.flatMap(overCandidates),
+          Effect.catchIf(isRefresh, giveUp("refresh-used"))
+        )),
+      Effect.catchIf(isHostFailure, (failure) => giveUp(failure.next === "fatal" ? "fatal" : "all-hosts")(failure))
+    )
+  })
