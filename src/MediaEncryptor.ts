@@ -207,6 +207,24 @@ const makeUnencrypted = (mediaType: MediaType.MediaType): MediaEncryptor => {
 }
 
 /**
+ * Validates the options once (deriving the keys) and returns a factory of fresh encryptors, so that
+ * every run of a stream starts clean without deriving again.
+ */
+const prepare = (options: EncryptOptions): Effect.Effect<() => MediaEncryptor, InvalidMediaKey> =>
+  Effect.suspend(() => {
+    const { mediaType } = options
+    if (!MediaType.isEncrypted(mediaType)) return Effect.succeed(() => makeUnencrypted(mediaType))
+    const mediaKey = options.mediaKey
+    if (mediaKey === undefined) return Effect.fail(new InvalidMediaKey({ length: 0 }))
+    const redacted = Redacted.isRedacted(mediaKey) ? mediaKey : Redacted.make(mediaKey)
+    const withSidecar = options.sidecar ?? MediaType.hasStreamingSidecar(mediaType)
+    return Effect.map(
+      MediaKeys.derive(redacted, mediaType),
+      (keys) => () => makeEncrypted(mediaType, redacted, keys, withSidecar)
+    )
+  })
+
+/**
  * Creates an encryptor for one file. A media key that is not 32 bytes (or missing, for an
  * encrypted type) fails with `InvalidMediaKey`.
  *
@@ -227,22 +245,18 @@ const makeUnencrypted = (mediaType: MediaType.MediaType): MediaEncryptor => {
  * @category constructors
  */
 export const make = (options: EncryptOptions): Effect.Effect<MediaEncryptor, InvalidMediaKey> =>
-  Effect.suspend(() => {
-    const { mediaType } = options
-    if (!MediaType.isEncrypted(mediaType)) return Effect.succeed(makeUnencrypted(mediaType))
-    const mediaKey = options.mediaKey
-    if (mediaKey === undefined) return Effect.fail(new InvalidMediaKey({ length: 0 }))
-    const redacted = Redacted.isRedacted(mediaKey) ? mediaKey : Redacted.make(mediaKey)
-    return Effect.map(
-      MediaKeys.derive(redacted, mediaType),
-      (keys) =>
-        makeEncrypted(
-          mediaType,
-          redacted,
-          keys,
-          options.sidecar ?? MediaType.hasStreamingSidecar(mediaType)
-        )
-    )
+  Effect.map(prepare(options), (fresh) => fresh())
+
+/** The channel of one run around a fresh encryptor. */
+const runChannel = <E>(
+  fresh: () => MediaEncryptor
+): Channel.Channel<Chunk.Chunk<Uint8Array>, Chunk.Chunk<Uint8Array>, E, E, EncryptResult, unknown> =>
+  Channel.suspend(() => {
+    const encryptor = fresh()
+    return transformChannel<EncryptResult, never, E>(encryptor.update, () => {
+      const { result, tail } = encryptor.final()
+      return Either.right([tail, result] as const)
+    })
   })
 
 /**
@@ -253,7 +267,7 @@ export const make = (options: EncryptOptions): Effect.Effect<MediaEncryptor, Inv
  *
  * @example
  * ```ts
- * import { Channel, Effect, Stream } from "effect"
+ * import { Channel, Stream } from "effect"
  * import { MediaEncryptor } from "effect-wa-media"
  *
  * const program = (plaintext: Stream.Stream<Uint8Array>, mediaKey: Uint8Array) =>
@@ -269,22 +283,31 @@ export const make = (options: EncryptOptions): Effect.Effect<MediaEncryptor, Inv
 export const encryptChannel = <E = never>(
   options: EncryptOptions
 ): Channel.Channel<Chunk.Chunk<Uint8Array>, Chunk.Chunk<Uint8Array>, E | InvalidMediaKey, E, EncryptResult, unknown> =>
-  Channel.unwrap(
-    Effect.map(make(options), (encryptor) =>
-      transformChannel<EncryptResult, never, E>(
-        encryptor.update,
-        () => {
-          const { result, tail } = encryptor.final()
-          return Either.right([tail, result] as const)
-        }
-      ))
-  )
+  Channel.unwrap(Effect.map(prepare(options), (fresh) => runChannel<E>(fresh)))
 
 /**
- * Encrypts a plaintext stream. Returns the blob stream and an effect that waits for the result of
- * the first run of the blob stream that reaches its end. The blob stream may be run again (a retry
- * after a failure starts from a clean state); to get the result of each of several complete runs,
- * use {@link encryptChannel}.
+ * The blob stream and its result, as {@link encrypt} returns them.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Encrypted<E, R> {
+  /**
+   * The blob. Each run encrypts the source afresh (state is created per run), so it can be retried
+   * after a failure or run once more for a second pass.
+   */
+  readonly blob: Stream.Stream<Uint8Array, E, R>
+  /**
+   * Waits for the result of the first run of `blob` that reached its end (it waits as long as no run
+   * did, so await it after, or concurrently with, consuming `blob`).
+   */
+  readonly result: Effect.Effect<EncryptResult>
+}
+
+/**
+ * Encrypts a plaintext stream: checks the key at once, then returns the blob stream and an effect
+ * that yields the result once a run of the blob stream ended. To get a result for each of several
+ * complete runs, use {@link encryptChannel}; for the result alone, {@link computeResult}.
  *
  * @example
  * ```ts
@@ -306,27 +329,23 @@ export const encryptChannel = <E = never>(
 export const encrypt: {
   (options: EncryptOptions): <E, R>(
     stream: Stream.Stream<Uint8Array, E, R>
-  ) => Effect.Effect<{
-    readonly blob: Stream.Stream<Uint8Array, E | InvalidMediaKey, R>
-    readonly result: Effect.Effect<EncryptResult>
-  }>
-  <E, R>(stream: Stream.Stream<Uint8Array, E, R>, options: EncryptOptions): Effect.Effect<{
-    readonly blob: Stream.Stream<Uint8Array, E | InvalidMediaKey, R>
-    readonly result: Effect.Effect<EncryptResult>
-  }>
-} = dual(
-  2,
-  <E, R>(stream: Stream.Stream<Uint8Array, E, R>, options: EncryptOptions) =>
-    Effect.map(Deferred.make<EncryptResult>(), (deferred) => ({
-      blob: Stream.fromChannel(
-        Channel.pipeTo(
-          Stream.toChannel(stream),
-          Channel.mapEffect(encryptChannel<E>(options), (result) => Deferred.succeed(deferred, result))
-        )
-      ),
-      result: Deferred.await(deferred)
-    }))
-)
+  ) => Effect.Effect<Encrypted<E, R>, InvalidMediaKey>
+  <E, R>(stream: Stream.Stream<Uint8Array, E, R>, options: EncryptOptions): Effect.Effect<
+    Encrypted<E, R>,
+    InvalidMediaKey
+  >
+} = dual(2, <E, R>(stream: Stream.Stream<Uint8Array, E, R>, options: EncryptOptions) =>
+  Effect.gen(function*() {
+    const fresh = yield* prepare(options)
+    const deferred = yield* Deferred.make<EncryptResult>()
+    const blob = Stream.fromChannel(
+      Channel.pipeTo(
+        Stream.toChannel(stream),
+        Channel.mapEffect(runChannel<E>(fresh), (result) => Deferred.succeed(deferred, result))
+      )
+    )
+    return { blob, result: Deferred.await(deferred) }
+  }))
 
 /**
  * Runs the encryption of a stream for its result only, discarding the blob: the first pass of an
@@ -409,11 +428,10 @@ export const encryptFile: (
   "MediaEncryptor.encryptFile"
 )(function*(input: string, output: string, options: EncryptOptions) {
   const fs = yield* FileSystemTag.FileSystem
-  // Fail on a bad key before any file is touched.
-  yield* make(options)
   const plaintext = fs.stream(input, { chunkSize: AtomicFile.READ_CHUNK_SIZE }).pipe(
     Stream.mapError(AtomicFile.fileError("Read", input))
   )
+  // A bad key fails here, before any file is touched.
   const { blob, result } = yield* encrypt(plaintext, options)
   yield* AtomicFile.writeStream(output, blob)
   return yield* result

@@ -196,11 +196,15 @@ describe("MediaEncryptor", () => {
       }
       const missing = yield* Effect.flip(MediaEncryptor.make({ mediaType: "video" }))
       assert.strictEqual(missing._tag, "InvalidMediaKey")
-      const streamed = yield* MediaEncryptor.encrypt(streamOf([new Uint8Array(10)]), {
-        mediaType: "audio",
-        mediaKey: new Uint8Array(5)
-      })
-      assert.strictEqual((yield* Effect.flip(Stream.runDrain(streamed.blob)))._tag, "InvalidMediaKey")
+      const badKey = { mediaType: "audio" as const, mediaKey: new Uint8Array(5) }
+      const streamed = yield* Effect.flip(MediaEncryptor.encrypt(streamOf([new Uint8Array(10)]), badKey))
+      assert.strictEqual(streamed._tag, "InvalidMediaKey")
+      const computed = yield* Effect.flip(MediaEncryptor.computeResult(streamOf([new Uint8Array(10)]), badKey))
+      assert.strictEqual(computed._tag, "InvalidMediaKey")
+      const channel = Stream.toChannel(streamOf([new Uint8Array(10)])).pipe(
+        Channel.pipeTo(MediaEncryptor.encryptChannel(badKey))
+      )
+      assert.strictEqual((yield* Effect.flip(Channel.runDrain(channel)))._tag, "InvalidMediaKey")
     }))
 
   it.effect("keeps the media key redacted in results", () =>
