@@ -21,7 +21,7 @@ import * as Stream from "effect/Stream"
 import type { Decipher, Hash, Hmac } from "node:crypto"
 import { createDecipheriv, createHash, createHmac, timingSafeEqual } from "node:crypto"
 import * as AtomicFile from "./internal/atomicFile.js"
-import { transformChannel } from "./internal/blocks.js"
+import { asBytes, transformChannel } from "./internal/blocks.js"
 import type { InvalidMediaKey, MediaFileError } from "./MediaError.js"
 import { MediaIntegrityError } from "./MediaError.js"
 import * as MediaKeys from "./MediaKeys.js"
@@ -124,7 +124,7 @@ const makeEncrypted = (options: DecryptOptions, keys: MediaKeys.MediaKeys): Medi
   const feed = (ciphertext: Uint8Array): Uint8Array => {
     if (ciphertext.length === 0) return empty
     hmac.update(ciphertext)
-    const plaintext = decipher.update(ciphertext)
+    const plaintext = asBytes(decipher.update(ciphertext))
     plainHash.update(plaintext)
     bytesOut += plaintext.length
     return plaintext
@@ -171,7 +171,7 @@ const makeEncrypted = (options: DecryptOptions, keys: MediaKeys.MediaKeys): Medi
     // Whole blocks only (checked above), so neither call can throw.
     const head = decipher.update(ciphertext)
     const last = decipher.final()
-    const plaintext = last.length === 0 ? head : Buffer.concat([head, last])
+    const plaintext = asBytes(last.length === 0 ? head : Buffer.concat([head, last]))
     const pad = plaintext.length === 0 ? 0 : plaintext[plaintext.length - 1]!
     if (pad < 1 || pad > BLOCK || pad > plaintext.length) return integrity("Padding")
     for (let i = plaintext.length - pad; i < plaintext.length; i++) {

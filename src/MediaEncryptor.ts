@@ -21,7 +21,7 @@ import * as Stream from "effect/Stream"
 import type { Cipher, Hash, Hmac } from "node:crypto"
 import { createCipheriv, createHash, createHmac } from "node:crypto"
 import * as AtomicFile from "./internal/atomicFile.js"
-import { transformChannel } from "./internal/blocks.js"
+import { asBytes, transformChannel } from "./internal/blocks.js"
 import type { MediaFileError } from "./MediaError.js"
 import { InvalidMediaKey } from "./MediaError.js"
 import * as MediaKeys from "./MediaKeys.js"
@@ -124,7 +124,7 @@ const makeEncrypted = (
     if (done) throw usedAfterFinal()
     bytesIn += chunk.length
     plainHash.update(chunk)
-    const out = cipher.update(chunk)
+    const out = asBytes(cipher.update(chunk))
     hmac.update(out)
     blobHash.update(out)
     sidecar?.update(out)

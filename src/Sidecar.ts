@@ -191,8 +191,6 @@ export const firstFrameSidecar = (
   const ciphertextLength = Math.max(0, blob.length - MAC_LENGTH)
   const wanted = Math.ceil(Math.max(0, firstFrameLength) / 16) * 16
   const end = Math.min(ciphertextLength, wanted)
-  return createHmac("sha256", keyBytes(macKey)).update(iv).update(blob.subarray(0, end)).digest().subarray(
-    0,
-    MAC_LENGTH
-  )
+  const mac = createHmac("sha256", keyBytes(macKey)).update(iv).update(blob.subarray(0, end)).digest()
+  return new Uint8Array(mac.subarray(0, MAC_LENGTH))
 }

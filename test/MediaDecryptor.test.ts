@@ -83,7 +83,7 @@ describe("MediaDecryptor", () => {
         }
         const parts = cut(blob, positions)
         assert.strictEqual(toHex(yield* decryptParts(parts, options)), toHex(plaintext))
-        const streamed = yield* Stream.runCollect(MediaDecryptor.decrypt(streamOf(parts), options))
+        const streamed = yield* Stream.runCollect(streamOf(parts).pipe(MediaDecryptor.decrypt(options)))
         assert.strictEqual(toHex(concat(Chunk.toReadonlyArray(streamed))), toHex(plaintext))
       }),
     { fastCheck: { numRuns: 50 } }

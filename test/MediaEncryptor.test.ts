@@ -61,6 +61,9 @@ describe("MediaEncryptor", () => {
           fileLength: result.fileLength
         })
         assert.strictEqual(toHex(decrypted), vector.plaintext_hex)
+        // Plain Uint8Array, not node's Buffer (whose `slice` is a view).
+        assert.strictEqual(Object.getPrototypeOf(blob), Uint8Array.prototype)
+        assert.strictEqual(Object.getPrototypeOf(decrypted), Uint8Array.prototype)
       }))
   }
 
