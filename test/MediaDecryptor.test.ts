@@ -324,6 +324,21 @@ describe("MediaDecryptor", () => {
         const missing = yield* Effect.flip(MediaDecryptor.decryptFile(`${dir}/nope`, `${dir}/out.bin`, options))
         assert.strictEqual(missing._tag, "MediaFileError")
         assert.deepStrictEqual(yield* fs.readDirectory(dir), ["in.enc"])
+
+        // An output folder that does not exist: a write error naming the output.
+        const unwritable = yield* Effect.flip(MediaDecryptor.decryptFile(`${dir}/in.enc`, `${dir}/no/out.bin`, options))
+        assert.strictEqual(unwritable._tag, "MediaFileError")
+        if (unwritable._tag === "MediaFileError") {
+          assert.strictEqual(unwritable.reason, "Write")
+          assert.strictEqual(unwritable.path, `${dir}/no/out.bin`)
+        }
+
+        // A file already at the output stays as it was when the new one fails its checks.
+        yield* fs.writeFileString(`${dir}/out.bin`, "previous")
+        yield* fs.writeFile(`${dir}/in.enc`, flipBit(blob, 7))
+        yield* Effect.flip(MediaDecryptor.decryptFile(`${dir}/in.enc`, `${dir}/out.bin`, options))
+        assert.strictEqual(yield* fs.readFileString(`${dir}/out.bin`), "previous")
+        assert.deepStrictEqual((yield* fs.readDirectory(dir)).sort(), ["in.enc", "out.bin"])
       }).pipe(Effect.provide(layer)))
 
     it.scoped("an interrupted atomic write removes its temp file", () =>
