@@ -10,6 +10,16 @@ export * as MediaCrypto from "./MediaCrypto.js"
 /**
  * @since 0.1.0
  */
+export * as MediaDecryptor from "./MediaDecryptor.js"
+
+/**
+ * @since 0.1.0
+ */
+export * as MediaEncryptor from "./MediaEncryptor.js"
+
+/**
+ * @since 0.1.0
+ */
 export * as MediaError from "./MediaError.js"
 
 /**
@@ -21,3 +31,8 @@ export * as MediaKeys from "./MediaKeys.js"
  * @since 0.1.0
  */
 export * as MediaType from "./MediaType.js"
+
+/**
+ * @since 0.1.0
+ */
+export * as Sidecar from "./Sidecar.js"

@@ -1,0 +1,438 @@
+/**
+ * PROTOCOL.md section 3, the sending side: `blob = AES-256-CBC(cipherKey, iv, PKCS7(plaintext)) ||
+ * HMAC-SHA256(macKey, iv || ciphertext)[0:10]`, with the plaintext and blob hashes and, for video and
+ * audio, the streaming sidecar of section 4, all computed in one pass.
+ *
+ * The core is a chunk-based state machine ({@link make}); {@link encryptChannel}, {@link encrypt},
+ * {@link computeResult}, {@link encryptBytes} and {@link encryptFile} are built on it.
+ *
+ * @since 0.1.0
+ */
+import type * as FileSystem from "@effect/platform/FileSystem"
+import * as FileSystemTag from "@effect/platform/FileSystem"
+import * as Channel from "effect/Channel"
+import type * as Chunk from "effect/Chunk"
+import * as Deferred from "effect/Deferred"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import { dual } from "effect/Function"
+import * as Redacted from "effect/Redacted"
+import * as Stream from "effect/Stream"
+import type { Cipher, Hash, Hmac } from "node:crypto"
+import { createCipheriv, createHash, createHmac } from "node:crypto"
+import * as AtomicFile from "./internal/atomicFile.js"
+import { asBytes, transformChannel } from "./internal/blocks.js"
+import type { MediaFileError } from "./MediaError.js"
+import { InvalidMediaKey } from "./MediaError.js"
+import * as MediaKeys from "./MediaKeys.js"
+import * as MediaType from "./MediaType.js"
+import * as Sidecar from "./Sidecar.js"
+
+/**
+ * The length of the truncated HMAC at the end of every encrypted blob.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const MAC_LENGTH = 10
+
+/**
+ * What an encryption yields besides the blob: exactly the fields a media message carries.
+ *
+ * For a type that is never encrypted (`product-catalog-image`) the blob is the plaintext itself,
+ * so `fileEncSha256` equals `fileSha256` and `mediaKey` is `undefined`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface EncryptResult {
+  readonly mediaType: MediaType.MediaType
+  /** The media key; `undefined` for media that is not encrypted. */
+  readonly mediaKey: MediaKeys.MediaKey | undefined
+  /** SHA-256 of the plaintext. */
+  readonly fileSha256: Uint8Array
+  /** SHA-256 of the blob (MAC included); the plaintext's SHA-256 when not encrypted. */
+  readonly fileEncSha256: Uint8Array
+  /** The number of plaintext bytes. */
+  readonly fileLength: number
+  /** The streaming sidecar (10 bytes per 64 KiB window), when one was computed. */
+  readonly streamingSidecar?: Uint8Array
+}
+
+/**
+ * Options of an encryption.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface EncryptOptions {
+  readonly mediaType: MediaType.MediaType
+  /**
+   * The media key (32 bytes). Required for every encrypted type (a missing key fails with
+   * `InvalidMediaKey`); ignored for `product-catalog-image`, which is never encrypted. One key must
+   * never encrypt two different files of one type: the IV is derived from it.
+   */
+  readonly mediaKey?: MediaKeys.MediaKey | Uint8Array | undefined
+  /**
+   * Whether to compute the streaming sidecar in the same pass. Defaults to `true` for video and
+   * audio (the types that carry one), `false` otherwise. Never computed for unencrypted media.
+   */
+  readonly sidecar?: boolean | undefined
+}
+
+/**
+ * A chunk-based encryptor for one file. Mutable: create one per pass.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface MediaEncryptor {
+  readonly mediaType: MediaType.MediaType
+  /**
+   * Encrypts the next plaintext bytes (any size, empty included) and returns the blob bytes ready
+   * now (a multiple of 16 bytes, possibly empty). For unencrypted media it returns `chunk` itself.
+   * `chunk` is not retained.
+   */
+  readonly update: (chunk: Uint8Array) => Uint8Array
+  /** Ends the plaintext: returns the last blob bytes (last cipher block and MAC) and the result. */
+  readonly final: () => { readonly tail: Uint8Array; readonly result: EncryptResult }
+  /** Plaintext bytes consumed so far. */
+  readonly bytesIn: number
+  /** Blob bytes handed out so far. */
+  readonly bytesOut: number
+}
+
+const usedAfterFinal = () => new Error("MediaEncryptor used after final")
+
+const makeEncrypted = (
+  mediaType: MediaType.MediaType,
+  mediaKey: MediaKeys.MediaKey,
+  keys: MediaKeys.MediaKeys,
+  withSidecar: boolean
+): MediaEncryptor => {
+  const cipher: Cipher = createCipheriv("aes-256-cbc", Redacted.value(keys.cipherKey), keys.iv)
+  const hmac: Hmac = createHmac("sha256", Redacted.value(keys.macKey)).update(keys.iv)
+  const plainHash: Hash = createHash("sha256")
+  const blobHash: Hash = createHash("sha256")
+  const sidecar = withSidecar ? Sidecar.unsafeMake(keys.macKey) : undefined
+  sidecar?.update(keys.iv)
+  let bytesIn = 0
+  let bytesOut = 0
+  let done = false
+
+  const update = (chunk: Uint8Array): Uint8Array => {
+    if (done) throw usedAfterFinal()
+    bytesIn += chunk.length
+    plainHash.update(chunk)
+    const out = asBytes(cipher.update(chunk))
+    hmac.update(out)
+    blobHash.update(out)
+    sidecar?.update(out)
+    bytesOut += out.length
+    return out
+  }
+
+  const final = () => {
+    if (done) throw usedAfterFinal()
+    done = true
+    const last = cipher.final()
+    hmac.update(last)
+    const tail = new Uint8Array(last.length + MAC_LENGTH)
+    tail.set(last, 0)
+    tail.set(hmac.digest().subarray(0, MAC_LENGTH), last.length)
+    blobHash.update(tail)
+    sidecar?.update(tail)
+    bytesOut += tail.length
+    const result: EncryptResult = {
+      mediaType,
+      mediaKey,
+      fileSha256: new Uint8Array(plainHash.digest()),
+      fileEncSha256: new Uint8Array(blobHash.digest()),
+      fileLength: bytesIn,
+      ...(sidecar === undefined ? {} : { streamingSidecar: sidecar.digest() })
+    }
+    return { tail, result }
+  }
+
+  return {
+    mediaType,
+    update,
+    final,
+    get bytesIn() {
+      return bytesIn
+    },
+    get bytesOut() {
+      return bytesOut
+    }
+  }
+}
+
+const makeUnencrypted = (mediaType: MediaType.MediaType): MediaEncryptor => {
+  const hash: Hash = createHash("sha256")
+  let bytesIn = 0
+  let done = false
+
+  const update = (chunk: Uint8Array): Uint8Array => {
+    if (done) throw usedAfterFinal()
+    bytesIn += chunk.length
+    hash.update(chunk)
+    return chunk
+  }
+
+  const final = () => {
+    if (done) throw usedAfterFinal()
+    done = true
+    const digest = new Uint8Array(hash.digest())
+    const result: EncryptResult = {
+      mediaType,
+      mediaKey: undefined,
+      fileSha256: digest,
+      fileEncSha256: digest,
+      fileLength: bytesIn
+    }
+    return { tail: new Uint8Array(0), result }
+  }
+
+  return {
+    mediaType,
+    update,
+    final,
+    get bytesIn() {
+      return bytesIn
+    },
+    get bytesOut() {
+      return bytesIn
+    }
+  }
+}
+
+/**
+ * Validates the options once (deriving the keys) and returns a factory of fresh encryptors, so that
+ * every run of a stream starts clean without deriving again.
+ */
+const prepare = (options: EncryptOptions): Effect.Effect<() => MediaEncryptor, InvalidMediaKey> =>
+  Effect.suspend(() => {
+    const { mediaType } = options
+    if (!MediaType.isEncrypted(mediaType)) return Effect.succeed(() => makeUnencrypted(mediaType))
+    const mediaKey = options.mediaKey
+    if (mediaKey === undefined) return Effect.fail(new InvalidMediaKey({ length: 0 }))
+    const redacted = Redacted.isRedacted(mediaKey) ? mediaKey : Redacted.make(mediaKey)
+    const withSidecar = options.sidecar ?? MediaType.hasStreamingSidecar(mediaType)
+    return Effect.map(
+      MediaKeys.derive(redacted, mediaType),
+      (keys) => () => makeEncrypted(mediaType, redacted, keys, withSidecar)
+    )
+  })
+
+/**
+ * Creates an encryptor for one file. A media key that is not 32 bytes (or missing, for an
+ * encrypted type) fails with `InvalidMediaKey`.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { MediaEncryptor } from "effect-wa-media"
+ *
+ * const program = (mediaKey: Uint8Array, parts: ReadonlyArray<Uint8Array>) =>
+ *   Effect.map(MediaEncryptor.make({ mediaType: "video", mediaKey }), (encryptor) => {
+ *     const blob = parts.map((part) => encryptor.update(part))
+ *     const { tail, result } = encryptor.final()
+ *     return { blob: [...blob, tail], result }
+ *   })
+ * ```
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make = (options: EncryptOptions): Effect.Effect<MediaEncryptor, InvalidMediaKey> =>
+  Effect.map(prepare(options), (fresh) => fresh())
+
+/** The channel of one run around a fresh encryptor. */
+const runChannel = <E>(
+  fresh: () => MediaEncryptor
+): Channel.Channel<Chunk.Chunk<Uint8Array>, Chunk.Chunk<Uint8Array>, E, E, EncryptResult, unknown> =>
+  Channel.suspend(() => {
+    const encryptor = fresh()
+    return transformChannel<EncryptResult, never, E>(encryptor.update, () => {
+      const { result, tail } = encryptor.final()
+      return Either.right([tail, result] as const)
+    })
+  })
+
+/**
+ * A channel from plaintext chunks to blob chunks whose terminal value is the {@link EncryptResult}
+ * of that run. Its state is created when it runs, so every run (a retry, a second pass) starts
+ * clean and ends with its own result. Small input pieces are gathered into 64 KiB blocks; large
+ * ones pass through, so blob chunks are as large as the plaintext chunks.
+ *
+ * @example
+ * ```ts
+ * import { Channel, Stream } from "effect"
+ * import { MediaEncryptor } from "effect-wa-media"
+ *
+ * const program = (plaintext: Stream.Stream<Uint8Array>, mediaKey: Uint8Array) =>
+ *   Stream.toChannel(plaintext).pipe(
+ *     Channel.pipeTo(MediaEncryptor.encryptChannel({ mediaType: "image", mediaKey })),
+ *     Channel.runCollect
+ *   ) // Effect<[Chunk<Chunk<Uint8Array>>, EncryptResult], InvalidMediaKey>
+ * ```
+ *
+ * @since 0.1.0
+ * @category streaming
+ */
+export const encryptChannel = <E = never>(
+  options: EncryptOptions
+): Channel.Channel<Chunk.Chunk<Uint8Array>, Chunk.Chunk<Uint8Array>, E | InvalidMediaKey, E, EncryptResult, unknown> =>
+  Channel.unwrap(Effect.map(prepare(options), (fresh) => runChannel<E>(fresh)))
+
+/**
+ * The blob stream and its result, as {@link encrypt} returns them.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Encrypted<E, R> {
+  /**
+   * The blob. Each run encrypts the source afresh (state is created per run), so it can be retried
+   * after a failure or run once more for a second pass.
+   */
+  readonly blob: Stream.Stream<Uint8Array, E, R>
+  /**
+   * Waits for the result of the first run of `blob` that reached its end (it waits as long as no run
+   * did, so await it after, or concurrently with, consuming `blob`).
+   */
+  readonly result: Effect.Effect<EncryptResult>
+}
+
+/**
+ * Encrypts a plaintext stream: checks the key at once, then returns the blob stream and an effect
+ * that yields the result once a run of the blob stream ended. To get a result for each of several
+ * complete runs, use {@link encryptChannel}; for the result alone, {@link computeResult}.
+ *
+ * @example
+ * ```ts
+ * import { Effect, Stream } from "effect"
+ * import { MediaEncryptor } from "effect-wa-media"
+ *
+ * const program = (plaintext: Stream.Stream<Uint8Array>, mediaKey: Uint8Array) =>
+ *   Effect.gen(function*() {
+ *     const { blob, result } = yield* MediaEncryptor.encrypt(plaintext, { mediaType: "video", mediaKey })
+ *     const chunks = yield* Stream.runCollect(blob) // or: the body of an HTTP request
+ *     const { fileEncSha256, streamingSidecar } = yield* result
+ *     return { chunks, fileEncSha256, streamingSidecar }
+ *   })
+ * ```
+ *
+ * @since 0.1.0
+ * @category streaming
+ */
+export const encrypt: {
+  (options: EncryptOptions): <E, R>(
+    stream: Stream.Stream<Uint8Array, E, R>
+  ) => Effect.Effect<Encrypted<E, R>, InvalidMediaKey>
+  <E, R>(stream: Stream.Stream<Uint8Array, E, R>, options: EncryptOptions): Effect.Effect<
+    Encrypted<E, R>,
+    InvalidMediaKey
+  >
+} = dual(2, <E, R>(stream: Stream.Stream<Uint8Array, E, R>, options: EncryptOptions) =>
+  Effect.gen(function*() {
+    const fresh = yield* prepare(options)
+    const deferred = yield* Deferred.make<EncryptResult>()
+    const blob = Stream.fromChannel(
+      Channel.pipeTo(
+        Stream.toChannel(stream),
+        Channel.mapEffect(runChannel<E>(fresh), (result) => Deferred.succeed(deferred, result))
+      )
+    )
+    return { blob, result: Deferred.await(deferred) }
+  }))
+
+/**
+ * Runs the encryption of a stream for its result only, discarding the blob: the first pass of an
+ * upload, which needs `fileEncSha256` (the URL token) and the blob length before sending.
+ *
+ * @since 0.1.0
+ * @category streaming
+ */
+export const computeResult: {
+  (options: EncryptOptions): <E, R>(
+    stream: Stream.Stream<Uint8Array, E, R>
+  ) => Effect.Effect<EncryptResult, E | InvalidMediaKey, R>
+  <E, R>(stream: Stream.Stream<Uint8Array, E, R>, options: EncryptOptions): Effect.Effect<
+    EncryptResult,
+    E | InvalidMediaKey,
+    R
+  >
+} = dual(
+  2,
+  <E, R>(stream: Stream.Stream<Uint8Array, E, R>, options: EncryptOptions) =>
+    Channel.runDrain(Channel.pipeTo(Stream.toChannel(stream), encryptChannel<E>(options)))
+)
+
+/**
+ * The length of the blob of a plaintext of `fileLength` bytes (PKCS7 always pads, then the MAC):
+ * `16 * (floor(n / 16) + 1) + 10`. For unencrypted types the blob is the plaintext.
+ *
+ * @since 0.1.0
+ * @category getters
+ */
+export const blobLength = (mediaType: MediaType.MediaType, fileLength: number): number =>
+  MediaType.isEncrypted(mediaType) ? 16 * (Math.floor(fileLength / 16) + 1) + MAC_LENGTH : fileLength
+
+/**
+ * Encrypts bytes held in memory in one go.
+ *
+ * @since 0.1.0
+ * @category encryption
+ */
+export const encryptBytes: (
+  plaintext: Uint8Array,
+  options: EncryptOptions
+) => Effect.Effect<{ readonly blob: Uint8Array; readonly result: EncryptResult }, InvalidMediaKey> = Effect.fn(
+  "MediaEncryptor.encryptBytes"
+)(function*(plaintext: Uint8Array, options: EncryptOptions) {
+  const encryptor = yield* make(options)
+  const body = encryptor.update(plaintext)
+  const { result, tail } = encryptor.final()
+  if (tail.length === 0) return { blob: body, result }
+  const blob = new Uint8Array(body.length + tail.length)
+  blob.set(body, 0)
+  blob.set(tail, body.length)
+  return { blob, result }
+})
+
+/**
+ * Encrypts a file into another, streaming in constant memory. The output appears only when complete
+ * (a temp file beside it is renamed at the end, and removed on failure or interruption).
+ *
+ * @example
+ * ```ts
+ * import { NodeFileSystem } from "@effect/platform-node"
+ * import { Effect } from "effect"
+ * import { MediaEncryptor } from "effect-wa-media"
+ *
+ * const program = (mediaKey: Uint8Array) =>
+ *   MediaEncryptor.encryptFile("clip.mp4", "clip.enc", { mediaType: "video", mediaKey }).pipe(
+ *     Effect.provide(NodeFileSystem.layer)
+ *   )
+ * ```
+ *
+ * @since 0.1.0
+ * @category encryption
+ */
+export const encryptFile: (
+  input: string,
+  output: string,
+  options: EncryptOptions
+) => Effect.Effect<EncryptResult, InvalidMediaKey | MediaFileError, FileSystem.FileSystem> = Effect.fn(
+  "MediaEncryptor.encryptFile"
+)(function*(input: string, output: string, options: EncryptOptions) {
+  const fs = yield* FileSystemTag.FileSystem
+  const plaintext = fs.stream(input, { chunkSize: AtomicFile.READ_CHUNK_SIZE }).pipe(
+    Stream.mapError(AtomicFile.fileError("Read", input))
+  )
+  // A bad key fails here, before any file is touched.
+  const { blob, result } = yield* encrypt(plaintext, options)
+  yield* AtomicFile.writeStream(output, blob)
+  return yield* result
+})

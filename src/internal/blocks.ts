@@ -1,0 +1,113 @@
+/**
+ * A byte re-blocker: `Stream.rechunk` counts elements, not bytes, and node:crypto pays a fixed cost
+ * per call, so small pieces are gathered into blocks of at least `size` bytes. Pieces that are
+ * already large pass through untouched (no copy).
+ *
+ * @internal
+ */
+import * as Channel from "effect/Channel"
+import * as Chunk from "effect/Chunk"
+import * as Either from "effect/Either"
+
+/** The block size the crypto transformers gather small pieces into. */
+export const BLOCK_SIZE = 64 * 1024
+
+/** @internal */
+export interface Blocker {
+  /** Adds a piece; returns the blocks that are ready (possibly none). */
+  readonly push: (piece: Uint8Array) => ReadonlyArray<Uint8Array>
+  /** Returns whatever is still buffered (possibly empty). */
+  readonly flush: () => Uint8Array | undefined
+}
+
+/** @internal */
+export const makeBlocker = (size: number = BLOCK_SIZE): Blocker => {
+  let buffer: Uint8Array | undefined = undefined
+  let filled = 0
+
+  const push = (piece: Uint8Array): ReadonlyArray<Uint8Array> => {
+    if (filled === 0 && piece.length >= size) return [piece]
+    const ready: Array<Uint8Array> = []
+    let offset = 0
+    while (offset < piece.length) {
+      if (filled === 0 && piece.length - offset >= size) {
+        ready.push(piece.subarray(offset))
+        break
+      }
+      if (buffer === undefined) buffer = new Uint8Array(size)
+      const n = Math.min(size - filled, piece.length - offset)
+      buffer.set(piece.subarray(offset, offset + n), filled)
+      filled += n
+      offset += n
+      if (filled === size) {
+        ready.push(buffer)
+        // A fresh buffer each time: consumers (the decryptor) may keep a reference to a block.
+        buffer = undefined
+        filled = 0
+      }
+    }
+    return ready
+  }
+
+  const flush = (): Uint8Array | undefined => {
+    if (buffer === undefined || filled === 0) return undefined
+    const rest = buffer.subarray(0, filled)
+    buffer = undefined
+    filled = 0
+    return rest
+  }
+
+  return { push, flush }
+}
+
+/**
+ * A channel from byte chunks to byte chunks around a chunk-based state machine: input is
+ * re-blocked, each block goes through `update`, and at the end `end` either hands over the last
+ * bytes and a terminal value, or fails (and then nothing more is written). The state machine must
+ * be created by the caller inside `Channel.suspend`, so that every run starts clean.
+ *
+ * @internal
+ */
+export const transformChannel = <Done, EF, E>(
+  update: (block: Uint8Array) => Uint8Array,
+  end: () => Either.Either<readonly [tail: Uint8Array, done: Done], EF>
+): Channel.Channel<Chunk.Chunk<Uint8Array>, Chunk.Chunk<Uint8Array>, E | EF, E, Done, unknown> => {
+  const blocker = makeBlocker()
+  const loop: Channel.Channel<Chunk.Chunk<Uint8Array>, Chunk.Chunk<Uint8Array>, E | EF, E, Done, unknown> = Channel
+    .readWithCause({
+      onInput: (input: Chunk.Chunk<Uint8Array>) => {
+        const out: Array<Uint8Array> = []
+        for (const piece of input) {
+          for (const block of blocker.push(piece)) {
+            const bytes = update(block)
+            if (bytes.length > 0) out.push(bytes)
+          }
+        }
+        return out.length === 0 ? loop : Channel.zipRight(Channel.write(Chunk.unsafeFromArray(out)), loop)
+      },
+      onFailure: (cause) => Channel.failCause(cause),
+      onDone: () => {
+        const rest = blocker.flush()
+        const last = rest === undefined ? undefined : update(rest)
+        const ended = end()
+        if (Either.isLeft(ended)) return Channel.fail(ended.left)
+        const [tail, done] = ended.right
+        const out: Array<Uint8Array> = []
+        if (last !== undefined && last.length > 0) out.push(last)
+        if (tail.length > 0) out.push(tail)
+        return out.length === 0
+          ? Channel.succeed(done)
+          : Channel.as(Channel.write(Chunk.unsafeFromArray(out)), done)
+      }
+    })
+  return loop
+}
+
+/**
+ * A plain `Uint8Array` view of node:crypto's output (a `Buffer`), without copying: users get the
+ * `Uint8Array` semantics they expect (`slice` copies, `deepStrictEqual` compares as bytes).
+ *
+ * @internal
+ */
+export const asBytes = (bytes: Uint8Array): Uint8Array =>
+  bytes.constructor === Uint8Array ? bytes : new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength)
