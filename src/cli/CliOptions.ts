@@ -1,0 +1,51 @@
+/**
+ * Options shared by the `wa-media` commands: media types by library name or alias, and byte values
+ * as standard base64.
+ */
+import * as Options from "@effect/cli/Options"
+import * as Effect from "effect/Effect"
+import * as Redacted from "effect/Redacted"
+import * as Schema from "effect/Schema"
+import * as MediaKeys from "../MediaKeys.js"
+import * as MediaType from "../MediaType.js"
+
+/**
+ * An argument that is not what the command expects: exit status 2.
+ */
+export class UsageError extends Schema.TaggedError<UsageError>("effect-wa-media/cli/UsageError")(
+  "UsageError",
+  { message: Schema.String }
+) {}
+
+const strictBase64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/
+
+/** Standard base64 with padding, as INTERFACE.md fixes for every byte value. */
+export const decodeBase64 = (name: string, value: string): Effect.Effect<Uint8Array, UsageError> =>
+  strictBase64.test(value)
+    ? Effect.succeed(new Uint8Array(Buffer.from(value, "base64")))
+    : Effect.fail(new UsageError({ message: `--${name} is not standard base64` }))
+
+export const encodeBase64 = (bytes: Uint8Array): string => Buffer.from(bytes).toString("base64")
+
+export const mediaType = Options.text("type").pipe(
+  Options.withDescription("media type: a library name of PROTOCOL.md section 1 or an alias (ptt, ptv, gif)")
+)
+
+/** Parses `--type` as a media type; an unknown name is bad usage. */
+export const parseMediaType = (name: string) =>
+  MediaType.parse(name).pipe(
+    Effect.mapError((error) => new UsageError({ message: error.message }))
+  )
+
+export const base64Bytes = (name: string, description: string) =>
+  Options.text(name).pipe(Options.withDescription(`${description} (standard base64)`))
+
+/** Reads `--media-key`: base64, 32 bytes, kept `Redacted` from here on. */
+export const parseMediaKey = (value: string) =>
+  decodeBase64("media-key", value).pipe(
+    Effect.flatMap(MediaKeys.fromBytes),
+    Effect.mapError((error) => error._tag === "UsageError" ? error : new UsageError({ message: error.message }))
+  )
+
+/** Prints a key for the user who asked for it (the JSON result line), never in an error. */
+export const revealBase64 = (key: MediaKeys.MediaKey): string => encodeBase64(Redacted.value(key))
