@@ -6,6 +6,7 @@
  *
  * @internal
  */
+import * as Chunk from "effect/Chunk"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
@@ -223,7 +224,8 @@ interface Entry {
 interface Partial {
   length: number
   readonly hash: Crypto.Hash
-  readonly write: (chunk: Uint8Array) => Effect.Effect<void>
+  /** Appends a batch of chunks (one write call for the whole batch). */
+  readonly write: (chunks: Chunk.Chunk<Uint8Array>) => Effect.Effect<void>
   readonly reserve: (extra: number) => void
   readonly close: Effect.Effect<void>
   readonly commit: (token: string) => Effect.Effect<Data>
@@ -252,12 +254,14 @@ const memoryStore: Store = {
           grown.set(buffer.subarray(0, partial.length))
           buffer = grown
         },
-        write: (chunk) =>
+        write: (chunks) =>
           Effect.sync(() => {
-            partial.reserve(chunk.length)
-            buffer.set(chunk, partial.length)
-            partial.hash.update(chunk)
-            partial.length += chunk.length
+            for (const chunk of chunks) {
+              partial.reserve(chunk.length)
+              buffer.set(chunk, partial.length)
+              partial.hash.update(chunk)
+              partial.length += chunk.length
+            }
           }),
         close: Effect.void,
         commit: () => Effect.sync(() => ({ _tag: "Memory", bytes: buffer.subarray(0, partial.length) })),
@@ -312,16 +316,25 @@ const dirStore = (dir: string): Store => {
           length: 0,
           hash: Crypto.createHash("sha256"),
           reserve: () => {},
-          write: (chunk) =>
-            Effect.flatMap(open, (handle) =>
+          write: (chunks) =>
+            Effect.flatMap(open, (handle) => {
+              const arrays = Chunk.toReadonlyArray(chunks).filter((chunk) => chunk.length > 0)
+              if (arrays.length === 0) return Effect.void
               // Positional writes: bytes written by a request that was cut off before it counted
               // them are simply overwritten by the next append.
-              Effect.promise(() => handle.write(chunk, 0, chunk.length, partial.length)).pipe(
-                Effect.map(() => {
-                  partial.hash.update(chunk)
-                  partial.length += chunk.length
-                })
-              )),
+              return Effect.promise(() => handle.writev(arrays, partial.length)).pipe(
+                Effect.map(({ bytesWritten }) => {
+                  let total = 0
+                  for (const chunk of arrays) total += chunk.length
+                  // Short vectored writes are rare but allowed; finish them one by one.
+                  if (bytesWritten !== total) return Effect.dieMessage("short write to a partial upload")
+                  for (const chunk of arrays) partial.hash.update(chunk)
+                  partial.length += total
+                  return Effect.void
+                }),
+                Effect.flatten
+              )
+            }),
           close,
           commit: (token) =>
             Effect.zipRight(
@@ -643,7 +656,7 @@ export const make = (options: CdnOptions): Effect.Effect<Cdn> =>
     // Reads an upload body into a partial; returns whether the body ended normally.
     const receive = (partial: Partial, body: Stream.Stream<Uint8Array, unknown>) =>
       body.pipe(
-        Stream.runForEach(partial.write),
+        Stream.runForEachChunk(partial.write),
         Effect.match({ onFailure: () => false, onSuccess: () => true }),
         Effect.ensuring(partial.close)
       )
@@ -824,7 +837,7 @@ export const make = (options: CdnOptions): Effect.Effect<Cdn> =>
         if (!uploadPaths.has(uploadPath)) return yield* Effect.dieMessage(`unknown upload path ${uploadPath}`)
         const partial = yield* store.partial(blob instanceof Uint8Array ? blob.length : CHUNK)
         const body: Stream.Stream<Uint8Array, E> = blob instanceof Uint8Array ? slices(blob, 0, blob.length) : blob
-        yield* Stream.runForEach(body, partial.write).pipe(
+        yield* Stream.runForEachChunk(body, partial.write).pipe(
           Effect.ensuring(partial.close),
           Effect.tapErrorCause(() => partial.discard)
         )
