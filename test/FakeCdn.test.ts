@@ -1,7 +1,8 @@
-import { describe } from "@effect/vitest"
-import { Effect } from "effect"
+import { HttpClient, HttpClientRequest } from "@effect/platform"
+import { assert, describe, it } from "@effect/vitest"
+import { Effect, Stream } from "effect"
 import * as FakeCdn from "effect-wa-media/testing/FakeCdn"
-import { scenarios, worldLayer } from "./cdnScenarios.js"
+import { bytesOf, fetchMediaConn, scenarios, TestWorld, tokenOf, worldLayer } from "./cdnScenarios.js"
 
 const fakeWorld = () =>
   worldLayer(
@@ -13,4 +14,23 @@ const fakeWorld = () =>
 
 describe("FakeCdn", () => {
   scenarios(fakeWorld, { stall: "TestClock" })
+
+  // Over a socket the client would first have to send its body; the fake sees the length at once.
+  it.effect(
+    "refuses a body larger than the memory store takes with 413, before reading it",
+    () =>
+      Effect.gen(function*() {
+        const world = yield* TestWorld
+        const client = yield* HttpClient.HttpClient
+        const { auth } = yield* fetchMediaConn
+        const token = tokenOf(bytesOf(1))
+        const response = yield* client.execute(
+          HttpClientRequest.post(
+            `${world.scheme}://${world.cdn.hosts[0]}/mms/video/${token}?auth=${encodeURIComponent(auth)}&token=${token}`
+          ).pipe(HttpClientRequest.bodyStream(Stream.never, { contentLength: 2 ** 31 }))
+        )
+        assert.strictEqual(response.status, 413)
+      })
+        .pipe(Effect.provide(fakeWorld()))
+  )
 })

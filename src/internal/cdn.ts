@@ -233,6 +233,8 @@ interface Partial {
 }
 
 interface Store {
+  /** The largest blob the store takes. */
+  readonly maxLength: number
   readonly load: Effect.Effect<ReadonlyArray<{ token: string; length: number; data: Data }>>
   readonly partial: (capacity: number) => Effect.Effect<Partial>
   readonly read: (data: Data, start: number, end: number) => Stream.Stream<Uint8Array>
@@ -240,6 +242,8 @@ interface Store {
 }
 
 const memoryStore: Store = {
+  // One Uint8Array per blob.
+  maxLength: 2 ** 31 - 1,
   load: Effect.succeed([]),
   partial: (capacity) =>
     Effect.sync(() => {
@@ -281,6 +285,7 @@ const dirStore = (dir: string): Store => {
   const partials = Path.join(dir, "partial")
   let counter = 0
   return {
+    maxLength: Number.MAX_SAFE_INTEGER,
     load: Effect.promise(async () => {
       await Fs.mkdir(blobs, { recursive: true })
       await Fs.rm(partials, { recursive: true, force: true })
@@ -692,6 +697,10 @@ export const make = (options: CdnOptions): Effect.Effect<Cdn> =>
         const held = partials.get(token)
         if (offset !== 0 && (held === undefined || held.length !== offset)) {
           return yield* reply(json(400, { error: "file_offset does not match", resume: String(held?.length ?? 0) }))
+        }
+        if (offset + request.contentLength > store.maxLength) {
+          // The body stays unread: close the connection rather than drain it.
+          return yield* reply(json(413, { error: "blob too large for this store" }, { connection: "close" }))
         }
         let partial: Partial
         if (offset === 0) {
