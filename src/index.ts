@@ -5,6 +5,16 @@
 /**
  * @since 0.1.0
  */
+export * as CdnControl from "./CdnControl.js"
+
+/**
+ * @since 0.1.0
+ */
+export * as CdnEmulator from "./CdnEmulator.js"
+
+/**
+ * @since 0.1.0
+ */
 export * as MediaCrypto from "./MediaCrypto.js"
 
 /**

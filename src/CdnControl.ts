@@ -1,0 +1,97 @@
+/**
+ * What tests and tools control on a CDN, the loopback `CdnEmulator` and the in-memory
+ * `testing/FakeCdn` alike: injected faults, the record of requests, stored blobs, expiring links
+ * and revoked credentials.
+ *
+ * @since 0.1.0
+ */
+import type * as Effect from "effect/Effect"
+import type * as Schema from "effect/Schema"
+import type * as Stream from "effect/Stream"
+import * as internal from "./internal/cdn.js"
+
+/**
+ * A fault to inject at one host. Each applies to the next `times` (default 1) matching requests,
+ * uploads and downloads unless `on` says otherwise; queued faults are used in order.
+ *
+ * - `Status`: answer with that status, touching nothing.
+ * - `Drop`: cut the connection after `afterBytes` body bytes (of the response for a download, of
+ *   the request for an upload, whose received part is then held for a resume).
+ * - `FlipByte`: flip the byte at `offset` of the body (a download's response, an upload's request).
+ * - `Stall`: send the headers and `afterBytes` body bytes (default 0), then nothing; an upload
+ *   gets no answer at all.
+ * - `IgnoreRange`: answer a ranged download with 200 and the whole blob.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export const Fault: Schema.Schema<internal.Fault> = internal.Fault
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type Fault = internal.Fault
+
+/**
+ * One request the CDN saw: its host, method, kind, path and query without the `auth` value, the
+ * status it answered (`undefined` when the connection was cut or stalled before a status), the
+ * `Range` header, the body bytes received (upload) or sent (download), and the fault applied.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface RecordedRequest extends internal.RecordedRequest {}
+
+/**
+ * The JSON of PROTOCOL.md section 5, as `GET /media_conn` answers it.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface MediaConnJson extends internal.MediaConnJson {}
+
+/**
+ * A blob held by the CDN: a fresh signed `directPath`, its full `url`, the token
+ * (`base64url(SHA-256)` of the blob) and its length.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface StoredBlob extends internal.StoredBlob {}
+
+/**
+ * What tests and tools control on a CDN, the emulator and the fake alike.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface CdnControl {
+  /** Host names (`127.0.0.1:4100`), the primary first. */
+  readonly hosts: ReadonlyArray<string>
+  /** A media connection for these hosts, with a freshly issued auth token. */
+  readonly mediaConn: Effect.Effect<MediaConnJson>
+  /** Queues a fault at a host (default: the primary). */
+  readonly injectFault: (fault: Fault, options?: { readonly host?: string | undefined }) => Effect.Effect<void>
+  /** Queues several faults at a host (default: the primary), to be used in order. */
+  readonly injectFaults: (
+    faults: ReadonlyArray<Fault>,
+    options?: { readonly host?: string | undefined }
+  ) => Effect.Effect<void>
+  /** Drops the queued faults of one host, or of every host. */
+  readonly clearFaults: (host?: string) => Effect.Effect<void>
+  /** Every request seen so far, oldest first (control requests excluded). */
+  readonly requests: Effect.Effect<ReadonlyArray<RecordedRequest>>
+  readonly clearRequests: Effect.Effect<void>
+  /** Stores a blob as if uploaded to `uploadPath` (default `/mms/image`) and links it. */
+  readonly put: <E = never>(
+    blob: Uint8Array | Stream.Stream<Uint8Array, E>,
+    options?: { readonly uploadPath?: string | undefined; readonly host?: string | undefined }
+  ) => Effect.Effect<StoredBlob, E>
+  /** Forgets the blob behind a direct path (its downloads then answer 404); whether it existed. */
+  readonly remove: (directPath: string) => Effect.Effect<boolean>
+  /** Makes every link issued so far expire (downloads answer 410); later links are valid. */
+  readonly expireLinks: Effect.Effect<void>
+  /** Invalidates every auth token issued so far (uploads answer 401). */
+  readonly revokeAuth: Effect.Effect<void>
+}

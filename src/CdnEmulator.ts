@@ -1,0 +1,169 @@
+/**
+ * A CDN emulator on real loopback HTTP: `GET /media_conn`, uploads (with resume probes and
+ * `file_offset` appends) and downloads (with `Range`) as PROTOCOL.md sections 5-7 describe, over
+ * several ports that share one blob store, with fault injection per host. Blobs live in memory, or
+ * in a folder with `dir`. Requests and responses stream: a 1 GiB transfer never sits in memory
+ * with the folder store.
+ *
+ * Control endpoints (on every port): `POST /_control/faults` with
+ * `{ "host"?: "127.0.0.1:4100", "fault"?: Fault, "faults"?: [Fault] }` (no host: the port asked),
+ * `DELETE /_control/faults[?host=…]`, `GET /_control/requests`, `DELETE /_control/requests`,
+ * `POST /_control/expire-links`, `POST /_control/revoke-auth`.
+ *
+ * @since 0.1.0
+ */
+import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
+import * as NodeHttpServerRequest from "@effect/platform-node/NodeHttpServerRequest"
+import type * as HttpServer from "@effect/platform/HttpServer"
+import type { ServeError } from "@effect/platform/HttpServerError"
+import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
+import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import type * as Scope from "effect/Scope"
+import * as Stream from "effect/Stream"
+import * as Http from "node:http"
+import type * as CdnControl from "./CdnControl.js"
+import * as internal from "./internal/cdn.js"
+
+/**
+ * @since 0.1.0
+ * @category tags
+ */
+export class CdnEmulator extends Context.Tag("effect-wa-media/CdnEmulator")<
+  CdnEmulator,
+  CdnControl.CdnControl & {
+    /** `http://127.0.0.1:<first port>` */
+    readonly baseUrl: string
+    /** `GET` it for a media connection: `<baseUrl>/media_conn`. */
+    readonly mediaConnUrl: string
+    /** The listening ports, in host order. */
+    readonly ports: ReadonlyArray<number>
+  }
+>() {}
+
+/**
+ * Options of the emulator. Every field is optional.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Options {
+  /** How many hosts (ports) to listen on; the first is the primary. Default 2. */
+  readonly ports?: number | undefined
+  /** The first port; the others follow it. 0 (the default) picks free ports. */
+  readonly port?: number | undefined
+  /** Store blobs in this folder instead of memory. */
+  readonly dir?: string | undefined
+  /** Lifetime of an auth token handed out by `/media_conn`. Default 21600 s. */
+  readonly tokenTtlSeconds?: number | undefined
+  /** Lifetime of a signed link (`oe`). Default 14 days. */
+  readonly linkTtlSeconds?: number | undefined
+  /** The `ttl` of a media connection. Default 300 s. */
+  readonly mediaConnTtlSeconds?: number | undefined
+}
+
+const parseLength = (value: string | undefined): number | undefined =>
+  value !== undefined && /^\d+$/.test(value) ? Number(value) : undefined
+
+// Serves one host: the Effect request is turned into the core's model, and the core's reply back,
+// with the endings a plain response cannot express done on the Node socket itself.
+const app = (cdn: internal.Cdn, host: string) =>
+  Effect.gen(function*() {
+    const request = yield* HttpServerRequest.HttpServerRequest
+    const nodeRequest = NodeHttpServerRequest.toIncomingMessage(request)
+    const nodeResponse = NodeHttpServerRequest.toServerResponse(request)
+    const reply = yield* cdn.handle({
+      method: request.method,
+      host,
+      url: request.url,
+      headers: request.headers,
+      contentLength: nodeRequest.headers["transfer-encoding"] === undefined
+        ? parseLength(request.headers["content-length"])
+        : undefined,
+      body: request.stream
+    })
+    if (reply._tag === "Dropped") {
+      // Reset without reading the rest of the body; the `close` that follows interrupts this fiber.
+      nodeRequest.socket.destroy()
+      return yield* Effect.never
+    }
+    const ending: Stream.Stream<Uint8Array> = reply.ending === "Drop"
+      ? Stream.fromEffect(Effect.zipRight(
+        // `destroySoon` flushes what was written, then closes: the client gets exactly those bytes.
+        Effect.sync(() => nodeResponse.socket?.destroySoon()),
+        Effect.never
+      ))
+      : reply.ending === "Stall"
+      ? Stream.fromEffect(Effect.zipRight(Effect.sync(() => nodeResponse.flushHeaders()), Effect.never))
+      : Stream.empty
+    return HttpServerResponse.stream(Stream.concat(reply.body, ending), {
+      status: reply.status,
+      headers: reply.headers
+    })
+  })
+
+const listen = (port: number) =>
+  Effect.gen(function*() {
+    const server = Http.createServer()
+    const httpServer = yield* NodeHttpServer.make(() => server, { port, host: "127.0.0.1" })
+    // Runs before the server's own close, which would otherwise wait for stalled connections.
+    yield* Effect.addFinalizer(() => Effect.sync(() => server.closeAllConnections()))
+    const address = httpServer.address
+    if (address._tag !== "TcpAddress") return yield* Effect.dieMessage("the emulator listens on TCP")
+    return { httpServer, port: address.port }
+  })
+
+/**
+ * Starts the emulator on 127.0.0.1; it stops, closing every connection (stalled ones included),
+ * when the scope closes. Fails with `ServeError` when a port cannot be had.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { CdnEmulator } from "effect-wa-media"
+ *
+ * const program = Effect.scoped(Effect.gen(function*() {
+ *   const cdn = yield* CdnEmulator.make({ port: 0 })
+ *   console.log(cdn.mediaConnUrl)
+ *   yield* cdn.injectFault({ _tag: "Status", status: 503, times: 2 })
+ * }))
+ * ```
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make = (options: Options = {}): Effect.Effect<CdnEmulator["Type"], ServeError, Scope.Scope> =>
+  Effect.gen(function*() {
+    const count = Math.max(1, options.ports ?? 2)
+    const first = options.port ?? 0
+    const servers: Array<{ readonly httpServer: HttpServer.HttpServer; readonly port: number }> = []
+    for (let i = 0; i < count; i++) servers.push(yield* listen(first === 0 ? 0 : first + i))
+    const hosts = servers.map(({ port }) => `127.0.0.1:${port}`)
+    const cdn = yield* internal.make({
+      hosts,
+      scheme: "http",
+      dir: options.dir,
+      tokenTtlSeconds: options.tokenTtlSeconds,
+      linkTtlSeconds: options.linkTtlSeconds,
+      mediaConnTtlSeconds: options.mediaConnTtlSeconds
+    })
+    for (let i = 0; i < count; i++) yield* servers[i]!.httpServer.serve(app(cdn, hosts[i]!))
+    const baseUrl = `http://${hosts[0]}`
+    return CdnEmulator.of({
+      ...internal.control(cdn),
+      baseUrl,
+      mediaConnUrl: `${baseUrl}/media_conn`,
+      ports: servers.map(({ port }) => port)
+    })
+  })
+
+/**
+ * The emulator as a scoped layer.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer = (options: Options = {}): Layer.Layer<CdnEmulator, ServeError> =>
+  Layer.scoped(CdnEmulator, make(options))

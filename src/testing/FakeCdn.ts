@@ -1,0 +1,230 @@
+/**
+ * A fake CDN as an `HttpClient`: requests to its hosts (`https://<host>/…` or `http://<host>/…`)
+ * are answered in memory, without sockets, by the same core as the `CdnEmulator`, so URL building,
+ * status handling, resumes and retries of a client are exercised for real. Faults surface as the
+ * Node transport would surface them: a cut connection is a `RequestError` (before the response)
+ * or a failing body stream (`ResponseError`, reason `Decode`); a stall is a body that never yields
+ * its next chunk. Time is Effect's `Clock`, so `TestClock` drives token and link expiry.
+ *
+ * @since 0.1.0
+ */
+import * as HttpClient from "@effect/platform/HttpClient"
+import * as HttpClientError from "@effect/platform/HttpClientError"
+import type * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import * as Cause from "effect/Cause"
+import type * as Chunk from "effect/Chunk"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Fiber from "effect/Fiber"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Runtime from "effect/Runtime"
+import * as Scope from "effect/Scope"
+import * as Stream from "effect/Stream"
+import type * as CdnControl from "../CdnControl.js"
+import * as internal from "../internal/cdn.js"
+
+/**
+ * The control side of the fake: faults, recorded requests, stored blobs, media connections.
+ *
+ * @since 0.1.0
+ * @category tags
+ */
+export class FakeCdn extends Context.Tag("effect-wa-media/testing/FakeCdn")<FakeCdn, CdnControl.CdnControl>() {}
+
+/**
+ * Options of the fake. Every field is optional.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Options {
+  /** Host names, the primary first. Default `["mmg.whatsapp.net", "media-fallback.whatsapp.net"]`. */
+  readonly hosts?: ReadonlyArray<string> | undefined
+  /** Lifetime of an auth token. Default 21600 s. */
+  readonly tokenTtlSeconds?: number | undefined
+  /** Lifetime of a signed link (`oe`). Default 14 days. */
+  readonly linkTtlSeconds?: number | undefined
+  /** The `ttl` of a media connection. Default 300 s. */
+  readonly mediaConnTtlSeconds?: number | undefined
+}
+
+/**
+ * The default host names of the fake.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const defaultHosts: ReadonlyArray<string> = ["mmg.whatsapp.net", "media-fallback.whatsapp.net"]
+
+const nullBodyStatus = new Set([101, 103, 204, 205, 304])
+
+const requestBody = (
+  request: HttpClientRequest.HttpClientRequest
+): Effect.Effect<
+  { body: Stream.Stream<Uint8Array, unknown>; length: number | undefined },
+  HttpClientError.RequestError
+> => {
+  const declared = request.headers["content-length"]
+  const header = declared !== undefined && /^\d+$/.test(declared) ? Number(declared) : undefined
+  const body = request.body
+  switch (body._tag) {
+    case "Empty":
+      return Effect.succeed({ body: Stream.empty, length: header ?? 0 })
+    case "Uint8Array":
+      return Effect.succeed({ body: Stream.succeed(body.body), length: header ?? body.contentLength })
+    case "Stream":
+      return Effect.succeed({ body: body.stream, length: header ?? body.contentLength })
+    case "Raw":
+      if (typeof body.body === "string" || body.body instanceof Uint8Array) {
+        const bytes = typeof body.body === "string" ? new TextEncoder().encode(body.body) : body.body
+        return Effect.succeed({ body: Stream.succeed(bytes), length: header ?? bytes.length })
+      }
+      break
+    case "FormData":
+      break
+  }
+  return Effect.fail(
+    new HttpClientError.RequestError({ request, reason: "Encode", description: "the fake CDN takes byte bodies only" })
+  )
+}
+
+// Like `Stream.toReadableStreamRuntime`, but pulled one chunk at a time: a failure only errors the
+// readable once every byte before it was read, as a socket that breaks after K bytes delivers K.
+const toReadableStream = (
+  stream: Stream.Stream<Uint8Array, Error>,
+  runtime: Runtime.Runtime<never>
+): ReadableStream<Uint8Array> => {
+  const runFork = Runtime.runFork(runtime)
+  const scope = Effect.runSync(Scope.make())
+  let pull: Effect.Effect<Chunk.Chunk<Uint8Array>, Option.Option<Error>> | undefined
+  let fiber: Fiber.RuntimeFiber<Chunk.Chunk<Uint8Array>, Option.Option<Error>> | undefined
+  const release = () => runFork(Scope.close(scope, Exit.void))
+  return new ReadableStream<Uint8Array>({
+    pull(controller) {
+      return new Promise<void>((resolve) => {
+        const current = runFork(Effect.suspend(() => {
+          if (pull === undefined) {
+            return Effect.flatMap(Scope.extend(Stream.toPull(stream), scope), (p) => {
+              pull = p
+              return p
+            })
+          }
+          return pull
+        }))
+        fiber = current
+        current.addObserver((exit) => {
+          fiber = undefined
+          if (Exit.isSuccess(exit)) {
+            for (const bytes of exit.value) controller.enqueue(bytes)
+          } else {
+            const failure = Cause.failureOption(exit.cause)
+            if (Option.isNone(failure)) controller.error(Cause.squash(exit.cause))
+            else if (Option.isNone(failure.value)) controller.close()
+            else controller.error(failure.value.value)
+            release()
+          }
+          resolve()
+        })
+      })
+    },
+    cancel() {
+      const current = fiber
+      fiber = undefined
+      runFork(
+        Effect.zipRight(current === undefined ? Effect.void : Fiber.interrupt(current), Scope.close(scope, Exit.void))
+      )
+    }
+  }, { highWaterMark: 0 })
+}
+
+const makeClient = (cdn: internal.Cdn): HttpClient.HttpClient =>
+  HttpClient.make((request, url) =>
+    Effect.gen(function*() {
+      if ((url.protocol !== "https:" && url.protocol !== "http:") || !cdn.hosts.includes(url.host)) {
+        return yield* new HttpClientError.RequestError({
+          request,
+          reason: "Transport",
+          description: `getaddrinfo ENOTFOUND ${url.hostname}`
+        })
+      }
+      const { body, length } = yield* requestBody(request)
+      const reply = yield* cdn.handle({
+        method: request.method,
+        host: url.host,
+        url: `${url.pathname}${url.search}`,
+        headers: request.headers,
+        contentLength: length,
+        body
+      })
+      if (reply._tag === "Dropped") {
+        return yield* new HttpClientError.RequestError({
+          request,
+          reason: "Transport",
+          description: "other side closed"
+        })
+      }
+      const runtime = yield* Effect.runtime<never>()
+      const ending: Stream.Stream<Uint8Array, Error> = reply.ending === "Drop"
+        ? Stream.fail(new Error("other side closed"))
+        : reply.ending === "Stall"
+        ? Stream.never
+        : Stream.empty
+      const readable = nullBodyStatus.has(reply.status)
+        ? null
+        : toReadableStream(Stream.concat(reply.body, ending), runtime)
+      return HttpClientResponse.fromWeb(
+        request,
+        new Response(readable, { status: reply.status, headers: reply.headers })
+      )
+    })
+  )
+
+/**
+ * Builds a fake CDN: its control service and the `HttpClient` that reaches it.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make = (
+  options: Options = {}
+): Effect.Effect<{ readonly client: HttpClient.HttpClient; readonly cdn: FakeCdn["Type"] }> =>
+  Effect.map(
+    internal.make({
+      hosts: options.hosts ?? defaultHosts,
+      scheme: "https",
+      tokenTtlSeconds: options.tokenTtlSeconds,
+      linkTtlSeconds: options.linkTtlSeconds,
+      mediaConnTtlSeconds: options.mediaConnTtlSeconds
+    }),
+    (cdn) => ({ client: makeClient(cdn), cdn: FakeCdn.of(internal.control(cdn)) })
+  )
+
+/**
+ * Provides the fake's `HttpClient` and its `FakeCdn` control service.
+ *
+ * @example
+ * ```ts
+ * import { HttpClient } from "@effect/platform"
+ * import { Effect } from "effect"
+ * import * as FakeCdn from "effect-wa-media/testing/FakeCdn"
+ *
+ * const program = Effect.gen(function*() {
+ *   const cdn = yield* FakeCdn.FakeCdn
+ *   const client = yield* HttpClient.HttpClient
+ *   const blob = yield* cdn.put(new Uint8Array([1, 2, 3]))
+ *   yield* cdn.injectFault({ _tag: "Status", status: 503 })
+ *   const response = yield* client.get(`https://${cdn.hosts[0]}${blob.directPath}`) // 503
+ * }).pipe(Effect.provide(FakeCdn.layer()))
+ * ```
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer = (options: Options = {}): Layer.Layer<HttpClient.HttpClient | FakeCdn> =>
+  Layer.effectContext(
+    Effect.map(make(options), ({ cdn, client }) =>
+      Context.make(HttpClient.HttpClient, client).pipe(Context.add(FakeCdn, cdn)))
+  )
