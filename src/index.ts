@@ -1,4 +1,8 @@
 /**
+ * The main entry re-exports every module that needs only `effect` and `@effect/platform`. The
+ * loopback CDN emulator needs `@effect/platform-node`: import it from `effect-wa-media/CdnEmulator`,
+ * and the fake CDN for tests from `effect-wa-media/testing/FakeCdn`.
+ *
  * @since 0.1.0
  */
 
@@ -6,11 +10,6 @@
  * @since 0.1.0
  */
 export * as CdnControl from "./CdnControl.js"
-
-/**
- * @since 0.1.0
- */
-export * as CdnEmulator from "./CdnEmulator.js"
 
 /**
  * @since 0.1.0
