@@ -15,7 +15,7 @@ describe("wa-media serve", () => {
         })
       })
       assert.match(baseUrl, /^http:\/\/127\.0\.0\.1:\d+$/)
-      const json = yield* Effect.promise(() => fetch(`${baseUrl}/media_conn`).then((r) => r.json()))
+      const json = yield* Effect.promise(() => fetch(`${baseUrl}/media_conn`).then((r) => r.json() as Promise<any>))
       assert.isString(json.auth)
       assert.strictEqual(json.hosts[0].hostname, baseUrl.slice("http://".length))
       assert.strictEqual(json.hosts[0].type, "primary")
