@@ -5,6 +5,11 @@
 /**
  * @since 0.1.0
  */
+export * as MediaConn from "./MediaConn.js"
+
+/**
+ * @since 0.1.0
+ */
 export * as MediaCrypto from "./MediaCrypto.js"
 
 /**
