@@ -234,14 +234,14 @@ export const MediaConnJson = Schema.Struct({
 })
 
 /**
- * The JSON object, as `JSON.parse` gives it and `encodeJson` produces it.
+ * The JSON object as `encodeJson` produces it (decoding also accepts `null` for a missing field).
  *
  * @since 0.1.0
  * @category json
  */
-export type MediaConnJson = typeof MediaConnJson.Encoded
+export type MediaConnJson = typeof MediaConnJson.Type
 
-const toJson = (reply: MediaConnReply): typeof MediaConnJson.Type => ({
+const toJson = (reply: MediaConnReply): MediaConnJson => ({
   auth: Redacted.value(reply.auth),
   ttl: reply.ttl,
   ...(reply.authTtl !== undefined ? { auth_ttl: reply.authTtl } : {}),
@@ -263,7 +263,7 @@ const toJson = (reply: MediaConnReply): typeof MediaConnJson.Type => ({
  * @since 0.1.0
  * @category json
  */
-export const MediaConnFromJson: Schema.Schema<MediaConnReply, MediaConnJson> = Schema.transform(
+export const MediaConnFromJson: Schema.Schema<MediaConnReply, typeof MediaConnJson.Encoded> = Schema.transform(
   MediaConnJson,
   Schema.typeSchema(MediaConnReply),
   {
@@ -519,8 +519,11 @@ export const make = <R>(
         Effect.mapInputContext((caller: Context.Context<never>) => Context.merge(caller, context))
       ))
 
+    // Forked from an uninterruptible region, the fetch fiber starts uninterruptible: that installs
+    // `onExit` safely, and `interruptible` lets a closing scope or a source's own timeout stop it.
     const start = (deferred: Deferred.Deferred<MediaConnInfo, MediaConnError>) =>
       fetch.pipe(
+        Effect.interruptible,
         Effect.onExit((exit) =>
           Ref.update(state, (current): State =>
             current._tag === "Fetching" && current.deferred === deferred
