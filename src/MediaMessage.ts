@@ -682,8 +682,17 @@ const notMedia = (message: unknown): MediaMessageError =>
       : `expected a message object, got ${describe(message)}`
   )
 
-const parseType = (type: string | undefined): Effect.Effect<MediaType.MediaType | undefined, UnknownMediaType> =>
-  type === undefined ? Effect.succeed(undefined) : MediaType.parse(type)
+const fromEither = <A, E>(either: Either.Either<A, E>): Effect.Effect<A, E> =>
+  Either.isRight(either) ? Effect.succeed(either.right) : Effect.fail(either.left)
+
+// The readers are pure: they run a synchronous parse, after the optional type name is read.
+const withType = <A, E>(
+  type: string | undefined,
+  read: (type: MediaType.MediaType | undefined) => Either.Either<A, E>
+): Effect.Effect<A, E | UnknownMediaType> =>
+  type === undefined
+    ? Effect.suspend(() => fromEither(read(undefined)))
+    : Effect.flatMap(MediaType.parse(type), (parsed) => fromEither(read(parsed)))
 
 const readAs = (message: unknown, type: MediaType.MediaType | undefined): Either.Either<Downloadable, ReadError> => {
   const located = locate(message, 0)
@@ -740,15 +749,11 @@ export interface ReadOptions {
  * @since 0.1.0
  * @category reading
  */
-export const downloadable: (
+export const downloadable = (
   message: unknown,
   options?: ReadOptions
-) => Effect.Effect<Downloadable, MediaMessageError | InvalidMediaKey | UnknownMediaType> = Effect.fn(
-  "MediaMessage.downloadable"
-)(function*(message: unknown, options?: ReadOptions) {
-  const type = yield* parseType(options?.type)
-  return yield* readAs(message, type)
-})
+): Effect.Effect<Downloadable, MediaMessageError | InvalidMediaKey | UnknownMediaType> =>
+  withType(options?.type, (type) => readAs(message, type))
 
 /**
  * Reads the server-hosted thumbnail of an image, video, document or sticker pack message, or of a
@@ -760,28 +765,31 @@ export const downloadable: (
  * @since 0.1.0
  * @category reading
  */
-export const thumbnail: (
+export const thumbnail = (
   message: unknown,
   options?: ReadOptions
-) => Effect.Effect<Downloadable, MediaMessageError | InvalidMediaKey | UnknownMediaType> = Effect.fn(
-  "MediaMessage.thumbnail"
-)(function*(message: unknown, options?: ReadOptions) {
-  const type = yield* parseType(options?.type)
+): Effect.Effect<Downloadable, MediaMessageError | InvalidMediaKey | UnknownMediaType> =>
+  withType(options?.type, (type) => readThumbnailOf(message, type))
+
+const readThumbnailOf = (
+  message: unknown,
+  type: MediaType.MediaType | undefined
+): Either.Either<Downloadable, ReadError> => {
   const located = locate(message, 0)
   if (located !== undefined) {
     const own = kindTypes[located.kind]
     const thumbnailType = thumbnailOf(own)
-    if (thumbnailType === undefined) return yield* noMedia(`${located.kind} has no server-hosted thumbnail`)
+    if (thumbnailType === undefined) return Either.left(noMedia(`${located.kind} has no server-hosted thumbnail`))
     if (type !== undefined && type !== own && type !== thumbnailType) {
-      return yield* invalid(`the message holds ${located.kind} (${own}), not ${type} media`)
+      return Either.left(invalid(`the message holds ${located.kind} (${own}), not ${type} media`))
     }
-    return yield* readThumbnail(located.content, thumbnailType)
+    return readThumbnail(located.content, thumbnailType)
   }
-  if (type === undefined || !protoValues.isRecord(message)) return yield* notMedia(message)
+  if (type === undefined || !protoValues.isRecord(message)) return Either.left(notMedia(message))
   const thumbnailType = thumbnailOf(type)
-  if (thumbnailType === undefined) return yield* noMedia(`${type} media has no server-hosted thumbnail`)
-  return yield* readThumbnail(message, thumbnailType)
-})
+  if (thumbnailType === undefined) return Either.left(noMedia(`${type} media has no server-hosted thumbnail`))
+  return readThumbnail(message, thumbnailType)
+}
 
 /**
  * Raw download parameters, as the command line takes them. Byte values may be base64 (standard or
@@ -819,16 +827,14 @@ export interface Params {
  * @since 0.1.0
  * @category constructors
  */
-export const fromParams: (
+export const fromParams = (
   params: Params
-) => Effect.Effect<Downloadable, MediaMessageError | InvalidMediaKey | UnknownMediaType> = Effect.fn(
-  "MediaMessage.fromParams"
-)(function*(params: Params) {
-  const type = yield* MediaType.parse(params.type)
-  const { type: _, ...fields } = params
-  // A thumbnail type reads the same way: the parameters name the thumbnail's own path and hashes.
-  return yield* readMedia({ ...fields }, type)
-})
+): Effect.Effect<Downloadable, MediaMessageError | InvalidMediaKey | UnknownMediaType> =>
+  Effect.flatMap(MediaType.parse(params.type), (type) => {
+    const { type: _, ...fields } = params
+    // A thumbnail type reads the same way: the parameters name the thumbnail's own path and hashes.
+    return fromEither(readMedia({ ...fields }, type))
+  })
 
 /**
  * The {@link Downloadable} of an upload result, to fetch back what was just uploaded.
@@ -1310,39 +1316,41 @@ const locateContent = (
  * @since 0.1.0
  * @category forwarding
  */
-export const forward: (
+export const forward = (
   message: unknown,
-  options?: ForwardOptions
-) => Effect.Effect<MediaContentMessage, MediaMessageError | InvalidMediaKey | UnknownMediaType> = Effect.fn(
-  "MediaMessage.forward"
-)(function*(message: unknown, options: ForwardOptions = {}) {
-  const type = yield* parseType(options.type)
-  const { content, kind } = yield* locateContent(message, type)
-  const mediaType = kindTypes[kind]
-  // Reading it as a download first checks that the recipient will be able to fetch it.
-  const media = yield* readMedia(content, mediaType)
-  const fields: Record<string, unknown> = {
-    ...defined({
-      url: media.url,
-      directPath: media.directPath,
-      staticUrl: media.staticUrl,
-      mediaKey: media.mediaKey === undefined ? undefined : Redacted.value(media.mediaKey),
-      fileSha256: media.fileSha256,
-      fileEncSha256: media.fileEncSha256,
-      fileLength: media.fileLength,
-      mediaKeyTimestamp: yield* readCount(content, "mediaKeyTimestamp"),
-      mimetype: yield* readString(content, "mimetype")
-    }),
-    ...yield* copyFields(content, forwardSpecs[kind])
-  }
-  if (options.caption !== undefined && !hasCaption(kind)) {
-    return yield* invalid(`${kind} has no caption`)
-  }
-  const caption = options.caption ?? (hasCaption(kind) ? yield* readString(content, "caption") : undefined)
-  if (caption !== undefined && caption !== "") fields.caption = caption
-  if (options.contextInfo !== undefined) fields.contextInfo = options.contextInfo
-  return wrap<MediaContentMessage>(kind, fields)
-})
+  options: ForwardOptions = {}
+): Effect.Effect<MediaContentMessage, MediaMessageError | InvalidMediaKey | UnknownMediaType> =>
+  withType(options.type, (type) => forwardAs(message, type, options))
+
+const forwardAs = (
+  message: unknown,
+  type: MediaType.MediaType | undefined,
+  options: ForwardOptions
+): Either.Either<MediaContentMessage, ReadError> =>
+  Either.gen(function*() {
+    const { content, kind } = yield* locateContent(message, type)
+    if (options.caption !== undefined && !hasCaption(kind)) return yield* Either.left(invalid(`${kind} has no caption`))
+    // Reading it as a download first checks that the recipient will be able to fetch it.
+    const media = yield* readMedia(content, kindTypes[kind])
+    const fields: Record<string, unknown> = {
+      ...defined({
+        url: media.url,
+        directPath: media.directPath,
+        staticUrl: media.staticUrl,
+        mediaKey: media.mediaKey === undefined ? undefined : Redacted.value(media.mediaKey),
+        fileSha256: media.fileSha256,
+        fileEncSha256: media.fileEncSha256,
+        fileLength: media.fileLength,
+        mediaKeyTimestamp: yield* readCount(content, "mediaKeyTimestamp"),
+        mimetype: yield* readString(content, "mimetype")
+      }),
+      ...yield* copyFields(content, forwardSpecs[kind])
+    }
+    const caption = options.caption ?? (hasCaption(kind) ? yield* readString(content, "caption") : undefined)
+    if (caption !== undefined && caption !== "") fields.caption = caption
+    if (options.contextInfo !== undefined) fields.contextInfo = options.contextInfo
+    return wrap<MediaContentMessage>(kind, fields)
+  })
 
 const asFields = (value: object): Fields => value as Fields
 
