@@ -90,6 +90,7 @@ describe("MediaMessage", () => {
           const message = { [kind]: media(), messageContextInfo: { deviceListMetadataVersion: 2 } }
           assertMedia(yield* MediaMessage.downloadable(message), type)
           assertSome(MediaMessage.mediaKind(message), kind)
+          assert.strictEqual(MediaMessage.kindMediaType(kind as MediaMessage.MediaKind), type)
         }))
     }
 
