@@ -44,6 +44,11 @@ export * as MediaKeys from "./MediaKeys.js"
 /**
  * @since 0.1.0
  */
+export * as MediaMessage from "./MediaMessage.js"
+
+/**
+ * @since 0.1.0
+ */
 export * as MediaType from "./MediaType.js"
 
 /**
