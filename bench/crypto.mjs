@@ -1,0 +1,190 @@
+// The encryption and decryption cases: in memory (stream form and one shot) and file to file, each
+// with the library and the node:crypto baseline doing the same work.
+import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
+import * as Effect from "effect/Effect"
+import * as Stream from "effect/Stream"
+import { readFileSync, statSync } from "node:fs"
+import { join } from "node:path"
+import { MediaDecryptor, MediaEncryptor } from "../dist/index.js"
+import * as Baseline from "./baseline.mjs"
+
+/** No sidecar for documents: the baseline does not compute one either. */
+export const MEDIA_TYPE = "document"
+export const HKDF_INFO = "WhatsApp Document Keys"
+
+/** The paths and values every case of a run shares (written by the parent, read by each child). */
+export const paths = (dir) => ({
+  plain: join(dir, "plain.bin"),
+  blob: join(dir, "blob.enc"),
+  out: join(dir, "out.bin"),
+  meta: join(dir, "meta.json")
+})
+
+const readBytes = (path) => {
+  const buffer = readFileSync(path)
+  return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength)
+}
+
+const split = (bytes, size) => {
+  const chunks = []
+  for (let offset = 0; offset < bytes.length; offset += size) chunks.push(bytes.subarray(offset, offset + size))
+  return chunks
+}
+
+const hex = (bytes) => Buffer.from(bytes).toString("hex")
+const fileSize = (path) => statSync(path).size
+
+const encryptOptions = (meta) => ({ mediaType: MEDIA_TYPE, mediaKey: Buffer.from(meta.mediaKey, "hex") })
+const decryptOptions = (meta) => ({
+  ...encryptOptions(meta),
+  fileSha256: Buffer.from(meta.fileSha256, "hex"),
+  fileEncSha256: Buffer.from(meta.fileEncSha256, "hex"),
+  fileLength: meta.fileLength
+})
+const baselineKeys = (meta) => Baseline.deriveKeys(Buffer.from(meta.mediaKey, "hex"), HKDF_INFO)
+
+const encryptStreamCase = (chunkSize, label) => ({
+  name: `encrypt memory stream ${label}`,
+  sides: {
+    library: async ({ dir, meta }) => {
+      const chunks = split(readBytes(paths(dir).plain), chunkSize)
+      return () =>
+        Effect.runPromise(Effect.gen(function*() {
+          const { blob, result } = yield* MediaEncryptor.encrypt(Stream.fromIterable(chunks), encryptOptions(meta))
+          yield* Stream.runDrain(blob)
+          const { fileEncSha256, fileLength, fileSha256 } = yield* result
+          return { bytes: fileLength, check: `${hex(fileSha256)}/${hex(fileEncSha256)}` }
+        }))
+    },
+    baseline: async ({ dir, meta }) => {
+      const chunks = split(readBytes(paths(dir).plain), chunkSize)
+      return async () => {
+        const encrypt = Baseline.makeEncrypt(baselineKeys(meta))
+        let bytes = 0
+        for (const chunk of chunks) {
+          bytes += chunk.length
+          encrypt.update(chunk)
+        }
+        const { fileEncSha256, fileSha256 } = encrypt.final()
+        return { bytes, check: `${fileSha256}/${fileEncSha256}` }
+      }
+    }
+  }
+})
+
+const decryptStreamCase = (chunkSize, label) => ({
+  name: `decrypt memory stream ${label}`,
+  sides: {
+    library: async ({ dir, meta }) => {
+      const chunks = split(readBytes(paths(dir).blob), chunkSize)
+      return () =>
+        Effect.runPromise(
+          Stream.runFold(
+            MediaDecryptor.decrypt(Stream.fromIterable(chunks), decryptOptions(meta)),
+            0,
+            (n, chunk) => n + chunk.length
+          )
+        ).then((n) => ({ bytes: meta.fileLength, check: n }))
+    },
+    baseline: async ({ dir, meta }) => {
+      const chunks = split(readBytes(paths(dir).blob), chunkSize)
+      return async () => {
+        const decrypt = Baseline.makeDecrypt(baselineKeys(meta), meta)
+        let n = 0
+        for (const chunk of chunks) n += decrypt.update(chunk).length
+        n += decrypt.final().rest.length
+        return { bytes: meta.fileLength, check: n }
+      }
+    }
+  }
+})
+
+export const cases = [
+  encryptStreamCase(1024 * 1024, "1MiB"),
+  encryptStreamCase(64 * 1024, "64KiB"),
+  {
+    name: "encrypt memory encryptBytes",
+    sides: {
+      library: async ({ dir, meta }) => {
+        const plaintext = readBytes(paths(dir).plain)
+        return () =>
+          Effect.runPromise(MediaEncryptor.encryptBytes(plaintext, encryptOptions(meta))).then(({ blob, result }) => ({
+            bytes: result.fileLength,
+            check: `${hex(result.fileSha256)}/${hex(result.fileEncSha256)}/${blob.length}`
+          }))
+      },
+      baseline: async ({ dir, meta }) => {
+        const plaintext = readBytes(paths(dir).plain)
+        return async () => {
+          const { blob, fileEncSha256, fileSha256 } = Baseline.encryptBytes(baselineKeys(meta), plaintext)
+          return { bytes: plaintext.length, check: `${fileSha256}/${fileEncSha256}/${blob.length}` }
+        }
+      }
+    }
+  },
+  {
+    name: "encrypt file to file",
+    file: true,
+    sides: {
+      library: async ({ dir, meta }) => {
+        const { out, plain } = paths(dir)
+        return () =>
+          Effect.runPromise(
+            MediaEncryptor.encryptFile(plain, out, encryptOptions(meta)).pipe(Effect.provide(NodeFileSystem.layer))
+          ).then((result) => ({
+            bytes: result.fileLength,
+            check: `${hex(result.fileSha256)}/${hex(result.fileEncSha256)}/${fileSize(out)}`
+          }))
+      },
+      baseline: async ({ dir, meta }) => {
+        const { out, plain } = paths(dir)
+        return async () => {
+          const { fileEncSha256, fileSha256 } = await Baseline.encryptFile(baselineKeys(meta), plain, out)
+          return { bytes: meta.fileLength, check: `${fileSha256}/${fileEncSha256}/${fileSize(out)}` }
+        }
+      }
+    }
+  },
+  decryptStreamCase(1024 * 1024, "1MiB"),
+  decryptStreamCase(64 * 1024, "64KiB"),
+  {
+    name: "decrypt memory decryptBytes",
+    sides: {
+      library: async ({ dir, meta }) => {
+        const blob = readBytes(paths(dir).blob)
+        return () =>
+          Effect.runPromise(MediaDecryptor.decryptBytes(blob, decryptOptions(meta))).then((plaintext) => ({
+            bytes: meta.fileLength,
+            check: plaintext.length
+          }))
+      },
+      baseline: async ({ dir, meta }) => {
+        const blob = readBytes(paths(dir).blob)
+        return async () => ({
+          bytes: meta.fileLength,
+          check: Baseline.decryptBytes(baselineKeys(meta), blob, meta).length
+        })
+      }
+    }
+  },
+  {
+    name: "decrypt file to file",
+    file: true,
+    sides: {
+      library: async ({ dir, meta }) => {
+        const { blob, out } = paths(dir)
+        return () =>
+          Effect.runPromise(
+            MediaDecryptor.decryptFile(blob, out, decryptOptions(meta)).pipe(Effect.provide(NodeFileSystem.layer))
+          ).then(() => ({ bytes: meta.fileLength, check: fileSize(out) }))
+      },
+      baseline: async ({ dir, meta }) => {
+        const { blob, out } = paths(dir)
+        return async () => {
+          await Baseline.decryptFile(baselineKeys(meta), blob, out, meta)
+          return { bytes: meta.fileLength, check: fileSize(out) }
+        }
+      }
+    }
+  }
+]

@@ -1,0 +1,98 @@
+// The shared bench runner. A case is `{ name, group, sides: { library, baseline } }` where each side is
+// `async (ctx) => run` and `run` is `async () => ({ bytes, check? })`: the outer call is setup (untimed,
+// e.g. reading the input into memory), the inner one the timed work. Every run of every side happens
+// in its own child process, so its peak RSS (`process.resourceUsage().maxRSS`) belongs to that side
+// alone; the sides alternate (library, baseline, library, ...) so machine noise hits both.
+import { spawn } from "node:child_process"
+import { performance } from "node:perf_hooks"
+import { fileURLToPath } from "node:url"
+
+const MB = 1e6
+
+/** Runs one side of one case in this (child) process and prints its result as one JSON line. */
+export const runChild = async (cases, caseName, side, ctx) => {
+  const found = cases.find((c) => c.name === caseName)
+  if (found === undefined) throw new Error(`unknown case ${caseName}`)
+  const run = await found.sides[side](ctx)
+  globalThis.gc?.()
+  const start = performance.now()
+  const { bytes, check } = await run()
+  const ms = performance.now() - start
+  const maxRssKiB = process.resourceUsage().maxRSS
+  process.stdout.write(`${JSON.stringify({ ms, bytes, check, maxRssKiB })}\n`)
+}
+
+const spawnChild = (script, args) =>
+  new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ["--expose-gc", fileURLToPath(script), ...args], {
+      stdio: ["ignore", "pipe", "inherit"]
+    })
+    let out = ""
+    child.stdout.setEncoding("utf8")
+    child.stdout.on("data", (data) => {
+      out += data
+    })
+    child.on("error", reject)
+    child.on("close", (code) => {
+      if (code !== 0) return reject(new Error(`child ${args.join(" ")} exited with ${code}`))
+      const line = out.trim().split("\n").pop()
+      resolve(JSON.parse(line))
+    })
+  })
+
+const median = (xs) => {
+  const sorted = [...xs].sort((a, b) => a - b)
+  const mid = Math.floor(sorted.length / 2)
+  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2
+}
+
+const pad = (s, n) => String(s).padStart(n)
+const padEnd = (s, n) => String(s).padEnd(n)
+
+/**
+ * Runs every case `runs` times per side, alternating sides, each run in a fresh child of `script`
+ * (which must call {@link runChild} when given `--child <case> <side>`), checks that both sides
+ * produced the same `check` value, and prints one table row per case.
+ */
+export const runAll = async ({ script, cases, runs, childArgs, afterRun, log = console.log }) => {
+  const header = `${padEnd("case", 36)} ${pad("library", 9)} ${pad("baseline", 9)} ${pad("ratio", 6)} ${
+    pad("lib RSS", 8)
+  } ${pad("base RSS", 8)}`
+  log(header)
+  log(`${padEnd("", 36)} ${pad("MB/s", 9)} ${pad("MB/s", 9)} ${pad("", 6)} ${pad("MB", 8)} ${pad("MB", 8)}`)
+  log("-".repeat(header.length))
+  const rows = []
+  for (const c of cases) {
+    const results = { library: [], baseline: [] }
+    for (let i = 0; i < runs; i++) {
+      // Alternate which side goes first too, so neither always runs on a warmer (or busier) machine.
+      const order = i % 2 === 0 ? ["library", "baseline"] : ["baseline", "library"]
+      for (const side of order) {
+        results[side].push(await spawnChild(script, ["--child", c.name, side, ...childArgs]))
+        await afterRun?.()
+      }
+    }
+    const checks = new Set([...results.library, ...results.baseline].map((r) => r.check))
+    if (checks.size > 1) throw new Error(`${c.name}: library and baseline disagree: ${[...checks].join(" ")}`)
+    const speed = (r) => r.bytes / MB / (r.ms / 1000)
+    const best = (side) => Math.max(...results[side].map(speed))
+    const rss = (side) => Math.max(...results[side].map((r) => r.maxRssKiB)) * 1024 / MB
+    const row = {
+      name: c.name,
+      library: best("library"),
+      baseline: best("baseline"),
+      libraryMedian: median(results.library.map(speed)),
+      baselineMedian: median(results.baseline.map(speed)),
+      libraryRss: rss("library"),
+      baselineRss: rss("baseline")
+    }
+    row.ratio = row.library / row.baseline
+    rows.push(row)
+    log(
+      `${padEnd(c.name, 36)} ${pad(row.library.toFixed(0), 9)} ${pad(row.baseline.toFixed(0), 9)} ${
+        pad(row.ratio.toFixed(2), 6)
+      } ${pad(row.libraryRss.toFixed(0), 8)} ${pad(row.baselineRss.toFixed(0), 8)}`
+    )
+  }
+  return rows
+}
