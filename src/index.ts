@@ -29,6 +29,11 @@ export * as MediaDecryptor from "./MediaDecryptor.js"
 /**
  * @since 0.1.0
  */
+export * as MediaDownload from "./MediaDownload.js"
+
+/**
+ * @since 0.1.0
+ */
 export * as MediaEncryptor from "./MediaEncryptor.js"
 
 /**

@@ -1,0 +1,406 @@
+/**
+ * PROTOCOL.md section 6: downloading WhatsApp media with every byte verified, in constant memory,
+ * through expired credentials, dead hosts and dropped connections.
+ *
+ * A download tries the message's own https `url` first, then every host of the media connection in
+ * order (`MediaConn.hostOrder`); a channel's `staticUrl` is used alone. 401, 403, 404 and 410 make
+ * it refresh the media connection once and start again from the first of the new hosts; 5xx, 429,
+ * transport errors, stalls and integrity failures move on to the next host. A body that breaks
+ * part-way resumes from its last received byte with `Range` (the same host once more, then the
+ * next ones), keeping the decryption and hash state, so no byte is fetched twice.
+ *
+ * @since 0.1.0
+ */
+import * as FileSystem from "@effect/platform/FileSystem"
+import * as HttpClient from "@effect/platform/HttpClient"
+import * as Cause from "effect/Cause"
+import * as Chunk from "effect/Chunk"
+import * as Context from "effect/Context"
+import type * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Queue from "effect/Queue"
+import type * as Sink from "effect/Sink"
+import * as Stream from "effect/Stream"
+import * as Take from "effect/Take"
+import type { Writable } from "node:stream"
+import * as AtomicFile from "./internal/atomicFile.js"
+import * as internal from "./internal/download.js"
+import { MediaConn } from "./MediaConn.js"
+import { MediaCrypto } from "./MediaCrypto.js"
+import type {
+  InvalidMediaKey,
+  MediaConnError,
+  MediaDownloadError,
+  MediaIntegrityError,
+  UnknownMediaType
+} from "./MediaError.js"
+import { MediaFileError, MediaMessageError } from "./MediaError.js"
+import * as MediaMessage from "./MediaMessage.js"
+import * as MediaType from "./MediaType.js"
+
+// -----------------------------------------------------------------------------
+// models
+// -----------------------------------------------------------------------------
+
+/**
+ * What to download: a message object of PROTOCOL.md section 8 exactly as protobuf.js gives it
+ * (a wrapper such as `{ imageMessage: … }`, or an inner message with `Options.type`), an app-state
+ * `ExternalBlobReference`, a `MediaMessage.Downloadable`, or raw `MediaMessage.Params`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type Source =
+  | MediaMessage.Downloadable
+  | MediaMessage.Params
+  | MediaMessage.Message
+  | { readonly [field: string]: unknown }
+
+/**
+ * Progress of a download: blob bytes received and kept so far, the blob length when known, and
+ * the host the bytes come from (never a credential).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Progress extends internal.Progress {}
+
+/**
+ * What a finished download did: the host that served it, the plaintext and blob lengths, and how
+ * many requests, resumes (`Range` continuations) and clean restarts it took.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Summary extends internal.Summary {}
+
+/**
+ * Options of a download. Every field is optional.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Options {
+  /** Fetch the server-hosted thumbnail of an image, video, document or link preview message instead. */
+  readonly thumbnail?: boolean | undefined
+  /** The media type of an inner message given without its wrapper (a library name or an alias). */
+  readonly type?: MediaType.MediaType | (string & {}) | undefined
+  /** A host that sends no byte for this long is given up (next host, resuming). Default 30 seconds. */
+  readonly stallTimeout?: Duration.DurationInput | undefined
+  /** The whole download fails with `MediaDownloadError` `DeadlineExceeded` after this long. */
+  readonly deadline?: Duration.DurationInput | undefined
+  /** `http` is for loopback emulators only. Default `https`. */
+  readonly protocol?: "https" | "http" | undefined
+  /** Extra request headers (`Origin` is always `https://web.whatsapp.com`). */
+  readonly headers?: Readonly<Record<string, string>> | undefined
+  /**
+   * Called with the progress at most once per `progressInterval` (measured with Effect's `Clock`),
+   * and once more at the end. To observe progress as a value, set a `SubscriptionRef` here.
+   */
+  readonly onProgress?: ((progress: Progress) => Effect.Effect<void>) | undefined
+  /** Default 100 milliseconds. */
+  readonly progressInterval?: Duration.DurationInput | undefined
+}
+
+/**
+ * Every error a download can end with (the file and writable targets add `MediaFileError`).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type DownloadError =
+  | MediaDownloadError
+  | MediaIntegrityError
+  | MediaConnError
+  | MediaMessageError
+  | InvalidMediaKey
+  | UnknownMediaType
+
+// -----------------------------------------------------------------------------
+// service
+// -----------------------------------------------------------------------------
+
+/**
+ * The download service.
+ *
+ * - `bytes`: the verified plaintext in memory.
+ * - `stream`: the plaintext as it arrives, in constant memory. The bytes are unverified until the
+ *   stream ends: a failed check fails the stream at its end, so write them somewhere that can be
+ *   thrown away. A restart after bytes were emitted (a server ignoring `Range`, a failed check)
+ *   is impossible: the stream fails instead of emitting a byte twice.
+ * - `toFile`: the plaintext to a file, written atomically: the file appears, complete and verified,
+ *   only on success; nothing is left behind after a failure or an interruption.
+ * - `toSink`: runs `stream` into a `Sink`.
+ * - `toWritable`: writes `stream` to a Node `Writable`, respecting its backpressure, and ends it on
+ *   success. The writable receives unverified bytes; on failure it is destroyed with the error.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { MediaDownload } from "effect-wa-media"
+ *
+ * const program = (message: unknown) =>
+ *   Effect.gen(function*() {
+ *     const download = yield* MediaDownload.MediaDownload
+ *     const summary = yield* download.toFile(message, "photo.jpg")
+ *     const thumbnail = yield* download.bytes(message, { thumbnail: true })
+ *   })
+ * ```
+ *
+ * @since 0.1.0
+ * @category tags
+ */
+export class MediaDownload extends Context.Tag("effect-wa-media/MediaDownload")<MediaDownload, {
+  readonly bytes: (source: Source, options?: Options) => Effect.Effect<Uint8Array, DownloadError>
+  readonly stream: (source: Source, options?: Options) => Stream.Stream<Uint8Array, DownloadError>
+  readonly toFile: (
+    source: Source,
+    path: string,
+    options?: Options
+  ) => Effect.Effect<Summary, DownloadError | MediaFileError, FileSystem.FileSystem>
+  readonly toSink: <A, L, E, R>(
+    source: Source,
+    sink: Sink.Sink<A, Uint8Array, L, E, R>,
+    options?: Options
+  ) => Effect.Effect<A, DownloadError | E, R>
+  readonly toWritable: (
+    source: Source,
+    writable: Writable,
+    options?: Options & { readonly end?: boolean | undefined }
+  ) => Effect.Effect<Summary, DownloadError | MediaFileError>
+}>() {}
+
+// -----------------------------------------------------------------------------
+// sources
+// -----------------------------------------------------------------------------
+
+const isRecord = (u: unknown): u is Record<string, unknown> => typeof u === "object" && u !== null
+
+const isDownloadable = (u: unknown): u is MediaMessage.Downloadable =>
+  isRecord(u) && typeof u.mediaType === "string" && (MediaType.names as ReadonlyArray<string>).includes(u.mediaType)
+
+const isParams = (u: unknown): u is MediaMessage.Params =>
+  isRecord(u) && typeof u.type === "string" && Option.isNone(MediaMessage.mediaKind(u))
+
+const thumbnailTypeOf = (type: MediaType.MediaType): MediaType.MediaType | undefined =>
+  type.endsWith("-thumbnail")
+    ? type
+    : MediaType.thumbnailType(type) ?? (type === "sticker-pack" ? "sticker-pack-thumbnail" : undefined)
+
+/**
+ * Reads what a {@link Source} asks to download: its `MediaMessage.Downloadable`, or that of its
+ * server-hosted thumbnail with `{ thumbnail: true }`.
+ *
+ * @since 0.1.0
+ * @category sources
+ */
+export const resolve = (
+  source: Source,
+  options: Pick<Options, "thumbnail" | "type"> = {}
+): Effect.Effect<MediaMessage.Downloadable, MediaMessageError | InvalidMediaKey | UnknownMediaType> =>
+  Effect.suspend(() => {
+    if (isDownloadable(source)) {
+      return options.thumbnail === true
+        ? Effect.fail(
+          new MediaMessageError({ reason: "NoMedia", detail: "a Downloadable has no server-hosted thumbnail" })
+        )
+        : Effect.succeed(source)
+    }
+    if (isParams(source)) {
+      if (options.thumbnail !== true) return MediaMessage.fromParams(source)
+      // Raw parameters with `thumbnail` name the thumbnail's own path and hashes.
+      return Effect.flatMap(MediaType.parse(source.type), (type) => {
+        const thumbnailType = thumbnailTypeOf(type)
+        return thumbnailType === undefined
+          ? Effect.fail(new MediaMessageError({ reason: "NoMedia", detail: `${type} media has no thumbnail` }))
+          : MediaMessage.fromParams({ ...source, type: thumbnailType })
+      })
+    }
+    const read = { type: options.type }
+    return options.thumbnail === true
+      ? MediaMessage.thumbnail(source, read)
+      : MediaMessage.downloadable(source, read)
+  })
+
+// -----------------------------------------------------------------------------
+// outputs
+// -----------------------------------------------------------------------------
+
+const concat = (chunks: ReadonlyArray<Uint8Array>): Uint8Array => {
+  if (chunks.length === 1) return chunks[0]!
+  let length = 0
+  for (const chunk of chunks) length += chunk.length
+  const out = new Uint8Array(length)
+  let offset = 0
+  for (const chunk of chunks) {
+    out.set(chunk, offset)
+    offset += chunk.length
+  }
+  return out
+}
+
+const writeToNode = (writable: Writable, chunk: Uint8Array): Effect.Effect<void, Error> =>
+  Effect.async<void, Error>((resume) => {
+    if (writable.destroyed || writable.writableEnded) {
+      return resume(Effect.fail(new Error("the writable is closed")))
+    }
+    if (writable.write(chunk)) return resume(Effect.void)
+    const onDrain = () => {
+      cleanup()
+      resume(Effect.void)
+    }
+    const onClose = () => {
+      cleanup()
+      resume(Effect.fail(new Error("the writable closed before the download ended")))
+    }
+    const onError = (error: Error) => {
+      cleanup()
+      resume(Effect.fail(error))
+    }
+    const cleanup = () => {
+      writable.off("drain", onDrain)
+      writable.off("close", onClose)
+      writable.off("error", onError)
+    }
+    writable.on("drain", onDrain)
+    writable.on("close", onClose)
+    writable.on("error", onError)
+    return Effect.sync(cleanup)
+  })
+
+// -----------------------------------------------------------------------------
+// constructors
+// -----------------------------------------------------------------------------
+
+/**
+ * Builds the service over the `HttpClient`, `MediaConn` and `MediaCrypto` of the context.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make: Effect.Effect<
+  MediaDownload["Type"],
+  never,
+  HttpClient.HttpClient | MediaConn | MediaCrypto
+> = Effect.gen(function*() {
+  const env: internal.Env = { client: yield* HttpClient.HttpClient, conn: yield* MediaConn }
+  // Taken so the service carries the library's crypto backend in its context.
+  yield* MediaCrypto
+
+  const bytes = Effect.fn("MediaDownload.bytes")(function*(source: Source, options: Options = {}) {
+    const media = yield* resolve(source, options)
+    let chunks: Array<Uint8Array> = []
+    yield* internal.run(env, media, {
+      write: (out) =>
+        Effect.sync(() => {
+          for (const chunk of out) chunks.push(chunk)
+        }),
+      reset: Effect.sync(() => {
+        chunks = []
+        return true
+      })
+    }, options)
+    return concat(chunks)
+  })
+
+  const stream = (source: Source, options: Options = {}): Stream.Stream<Uint8Array, DownloadError> =>
+    Stream.unwrapScoped(Effect.gen(function*() {
+      const media = yield* resolve(source, options)
+      const queue = yield* Effect.acquireRelease(
+        Queue.bounded<Take.Take<Uint8Array, DownloadError>>(4),
+        Queue.shutdown
+      )
+      let emitted = false
+      const output: internal.Output<never> = {
+        write: (out) => {
+          emitted = true
+          return Queue.offer(queue, Take.chunk(Chunk.unsafeFromArray(out)))
+        },
+        // Bytes that left cannot be taken back.
+        reset: Effect.sync(() => !emitted)
+      }
+      yield* internal.run(env, media, output, options).pipe(
+        Effect.exit,
+        Effect.flatMap((exit) => Queue.offer(queue, Exit.isSuccess(exit) ? Take.end : Take.failCause(exit.cause))),
+        Effect.forkScoped
+      )
+      return Stream.flattenTake(Stream.fromQueue(queue))
+    })).pipe(Stream.withSpan("MediaDownload.stream"))
+
+  const toFile = Effect.fn("MediaDownload.toFile")(function*(source: Source, path: string, options: Options = {}) {
+    const media = yield* resolve(source, options)
+    const fs = yield* FileSystem.FileSystem
+    const fileError = AtomicFile.fileError("Write", path)
+    return yield* AtomicFile.withTempFile(path, (tempPath) =>
+      Effect.scoped(Effect.gen(function*() {
+        const file = yield* Effect.mapError(fs.open(tempPath, { flag: "wx" }), fileError)
+        return yield* internal.run(env, media, {
+          write: (out) =>
+            out.length === 1
+              ? Effect.mapError(file.writeAll(out[0]!), fileError)
+              : Effect.mapError(Effect.forEach(out, (chunk) => file.writeAll(chunk), { discard: true }), fileError),
+          reset: Effect.mapError(
+            Effect.zipRight(file.truncate(0), Effect.as(file.seek(0, "start"), true)),
+            fileError
+          )
+        }, options)
+      })))
+  })
+
+  const toSink = <A, L, E, R>(
+    source: Source,
+    sink: Sink.Sink<A, Uint8Array, L, E, R>,
+    options: Options = {}
+  ): Effect.Effect<A, DownloadError | E, R> =>
+    Stream.run(stream(source, options), sink).pipe(Effect.withSpan("MediaDownload.toSink"))
+
+  const toWritable = Effect.fn("MediaDownload.toWritable")(function*(
+    source: Source,
+    writable: Writable,
+    options: Options & { readonly end?: boolean | undefined } = {}
+  ) {
+    const media = yield* resolve(source, options)
+    let emitted = false
+    const writeError = (error: Error) =>
+      new MediaFileError({ reason: "Write", path: "writable", detail: error.message })
+    const summary = yield* internal.run(env, media, {
+      write: (out) =>
+        Effect.suspend(() => {
+          emitted = true
+          return Effect.mapError(
+            Effect.forEach(out, (chunk) => writeToNode(writable, chunk), { discard: true }),
+            writeError
+          )
+        }),
+      reset: Effect.sync(() => !emitted)
+    }, options).pipe(
+      Effect.tapErrorCause((cause) =>
+        Effect.sync(() => {
+          if (writable.destroyed) return
+          const error = Cause.squash(cause)
+          writable.destroy(error instanceof Error ? error : new Error(String(error)))
+        })
+      )
+    )
+    if (options.end !== false) {
+      yield* Effect.async<void>((resume) => {
+        writable.end(() => resume(Effect.void))
+      })
+    }
+    return summary
+  })
+
+  return MediaDownload.of({ bytes, stream, toFile, toSink, toWritable })
+})
+
+/**
+ * The service as a layer.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer: Layer.Layer<MediaDownload, never, HttpClient.HttpClient | MediaConn | MediaCrypto> = Layer
+  .effect(MediaDownload, make)

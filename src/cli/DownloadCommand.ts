@@ -1,0 +1,152 @@
+/**
+ * `wa-media download`: fetches, verifies and writes a media file atomically, from a message JSON
+ * file or raw parameters, over a media connection from a URL, a file, or hosts given directly.
+ */
+import * as Command from "@effect/cli/Command"
+import * as Options from "@effect/cli/Options"
+import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
+import * as FileSystem from "@effect/platform/FileSystem"
+import type * as HttpClient from "@effect/platform/HttpClient"
+import * as Console from "effect/Console"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as AtomicFile from "../internal/atomicFile.js"
+import * as MediaConn from "../MediaConn.js"
+import * as MediaDownload from "../MediaDownload.js"
+import type { MediaFileError } from "../MediaError.js"
+import type * as MediaMessage from "../MediaMessage.js"
+import { base64Bytes, decodeBase64, encodeBase64, parseMediaKey, parseMediaType, UsageError } from "./CliOptions.js"
+
+const DEFAULT_HOST = "mmg.whatsapp.net"
+
+const text = (name: string, description: string) =>
+  Options.text(name).pipe(Options.withDescription(description), Options.optional)
+
+const options = {
+  output: Options.text("output").pipe(
+    Options.withAlias("o"),
+    Options.withDescription("the output file (written atomically, only once verified)")
+  ),
+  message: text("message", "a JSON file with the message ({\"imageMessage\": {…}}, or the inner object with --type)"),
+  type: text("type", "media type: a library name of PROTOCOL.md section 1 or an alias"),
+  directPath: text("direct-path", "the blob's direct path"),
+  mediaKey: base64Bytes("media-key", "the 32-byte media key").pipe(Options.optional),
+  fileEncSha256: base64Bytes("file-enc-sha256", "the expected SHA-256 of the blob").pipe(Options.optional),
+  fileSha256: base64Bytes("file-sha256", "the expected SHA-256 of the plaintext").pipe(Options.optional),
+  mediaConnUrl: text("media-conn-url", "GET this URL for the media connection JSON"),
+  mediaConnFile: text("media-conn", "read the media connection JSON from this file"),
+  hosts: Options.text("host").pipe(
+    Options.withDescription("a CDN host to download from (repeatable), instead of a media connection"),
+    Options.repeated
+  ),
+  cdnProtocol: Options.choice("cdn-protocol", ["https", "http"]).pipe(
+    Options.withDescription("http is for loopback emulators only"),
+    Options.withDefault("https" as const)
+  ),
+  thumbnail: Options.boolean("thumbnail").pipe(Options.withDescription("fetch the server-hosted thumbnail instead"))
+}
+
+type Args = Command.Command.ParseConfig<typeof options>
+
+const readMessage = (path: string) =>
+  Effect.gen(function*() {
+    const fs = yield* FileSystem.FileSystem
+    const content = yield* Effect.mapError(fs.readFileString(path), AtomicFile.fileError("Read", path))
+    try {
+      return JSON.parse(content) as unknown
+    } catch {
+      return yield* new UsageError({ message: `--message ${path} is not JSON` })
+    }
+  })
+
+const source = (args: Args): Effect.Effect<MediaDownload.Source, UsageError | MediaFileError, FileSystem.FileSystem> =>
+  Effect.gen(function*() {
+    if (Option.isSome(args.message)) {
+      if (Option.isSome(args.directPath) || Option.isSome(args.mediaKey)) {
+        return yield* new UsageError({ message: "give either --message or the raw parameters, not both" })
+      }
+      return (yield* readMessage(args.message.value)) as MediaDownload.Source
+    }
+    if (Option.isNone(args.type) || Option.isNone(args.directPath) || Option.isNone(args.mediaKey)) {
+      return yield* new UsageError({
+        message: "give --message FILE, or --type, --direct-path, --media-key and --file-enc-sha256"
+      })
+    }
+    if (Option.isNone(args.fileEncSha256)) {
+      return yield* new UsageError({ message: "--file-enc-sha256 is required with raw parameters" })
+    }
+    const type = yield* parseMediaType(args.type.value)
+    const params: MediaMessage.Params = {
+      type,
+      directPath: args.directPath.value,
+      mediaKey: yield* parseMediaKey(args.mediaKey.value),
+      fileEncSha256: yield* decodeBase64("file-enc-sha256", args.fileEncSha256.value),
+      ...(Option.isSome(args.fileSha256)
+        ? { fileSha256: yield* decodeBase64("file-sha256", args.fileSha256.value) }
+        : {})
+    }
+    return params
+  })
+
+const mediaConnLayer = (
+  args: Args
+): Effect.Effect<Layer.Layer<MediaConn.MediaConn, never, HttpClient.HttpClient | FileSystem.FileSystem>, UsageError> =>
+  Effect.gen(function*() {
+    const given = [args.mediaConnUrl, args.mediaConnFile].filter(Option.isSome).length + (args.hosts.length > 0 ? 1 : 0)
+    if (given > 1) {
+      return yield* new UsageError({ message: "give at most one of --media-conn-url, --media-conn and --host" })
+    }
+    if (Option.isSome(args.mediaConnUrl)) return MediaConn.layerUrl(args.mediaConnUrl.value)
+    if (Option.isSome(args.mediaConnFile)) return MediaConn.layerFile(args.mediaConnFile.value)
+    // Hosts given directly (or the default host): a fixed media connection without credentials.
+    const hosts = args.hosts.length > 0 ? args.hosts : [DEFAULT_HOST]
+    return MediaConn.layerTest({ auth: "", ttl: 3600, hosts: hosts.map((hostname) => ({ hostname })) })
+  })
+
+const megabytes = (n: number) => (n / 1e6).toFixed(1)
+
+/** A one-line progress bar on stderr, redrawn in place. */
+const progressBar = (progress: MediaDownload.Progress) =>
+  Effect.sync(() => {
+    const width = 30
+    const fraction = progress.total === undefined || progress.total === 0
+      ? undefined
+      : Math.min(1, progress.received / progress.total)
+    const bar = fraction === undefined
+      ? ""
+      : `[${"#".repeat(Math.round(fraction * width)).padEnd(width, ".")}] ${(fraction * 100).toFixed(0).padStart(3)}% `
+    const total = progress.total === undefined ? "" : `/${megabytes(progress.total)}`
+    process.stderr.write(`\r${bar}${megabytes(progress.received)}${total} MB from ${progress.host}\u001b[K`)
+  })
+
+export const download = Command.make("download", options, (args) =>
+  Effect.gen(function*() {
+    const input = yield* source(args)
+    const connLayer = yield* mediaConnLayer(args)
+    const media = yield* MediaDownload.resolve(input, {
+      thumbnail: args.thumbnail,
+      ...(Option.isSome(args.message) && Option.isSome(args.type) ? { type: args.type.value } : {})
+    })
+    const tty = process.stderr.isTTY === true
+    const summary = yield* Effect.flatMap(MediaDownload.MediaDownload, (service) =>
+      service.toFile(media, args.output, {
+        protocol: args.cdnProtocol,
+        ...(tty ? { onProgress: progressBar } : {})
+      })).pipe(
+        Effect.ensuring(tty ? Effect.sync(() => process.stderr.write("\n")) : Effect.void),
+        Effect.provide(MediaDownload.layer.pipe(
+          Layer.provide(connLayer),
+          Layer.provide(NodeHttpClient.layerUndici)
+        ))
+      )
+    yield* Console.log(JSON.stringify({
+      path: args.output,
+      mediaType: media.mediaType,
+      fileLength: summary.fileLength,
+      ...(media.fileSha256 === undefined ? {} : { fileSha256: encodeBase64(media.fileSha256) }),
+      host: summary.host,
+      attempts: summary.attempts,
+      resumes: summary.resumes
+    }))
+  })).pipe(Command.withDescription("download, verify and write a media file atomically"))

@@ -1,0 +1,448 @@
+/**
+ * The download engine behind `MediaDownload` (PROTOCOL.md section 6): one attempt loop over the
+ * candidate URLs through the shared failover policy, one decryptor kept across attempts so that a
+ * broken body resumes with `Range` instead of starting over, and an output that can (or cannot)
+ * be rewound when a clean restart is needed.
+ *
+ * @internal
+ */
+import * as HttpClient from "@effect/platform/HttpClient"
+import type * as HttpClientError from "@effect/platform/HttpClientError"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import type * as Chunk from "effect/Chunk"
+import * as Clock from "effect/Clock"
+import * as Data from "effect/Data"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Option from "effect/Option"
+import * as Stream from "effect/Stream"
+import * as MediaConn from "../MediaConn.js"
+import * as MediaDecryptor from "../MediaDecryptor.js"
+import * as MediaEncryptor from "../MediaEncryptor.js"
+import {
+  type Attempt,
+  type InvalidMediaKey,
+  type MediaConnError,
+  MediaDownloadError,
+  MediaIntegrityError
+} from "../MediaError.js"
+import type { Downloadable } from "../MediaMessage.js"
+import * as MediaType from "../MediaType.js"
+import { makeBlocker } from "./blocks.js"
+import * as Failover from "./failover.js"
+
+/** The blocks the decryptor is fed: large enough that node:crypto's per-call cost vanishes. */
+const BLOCK = 128 * 1024
+
+/** Progress of one download, reported through `Options.onProgress`. */
+export interface Progress {
+  /** Blob bytes received and kept so far (a restart starts again from 0). */
+  readonly received: number
+  /** The blob length, when the message or the server told it. */
+  readonly total: number | undefined
+  /** The host the bytes are coming from (never a credential). */
+  readonly host: string
+}
+
+/** How a download runs. */
+export interface Options {
+  readonly stallTimeout?: Duration.DurationInput | undefined
+  readonly deadline?: Duration.DurationInput | undefined
+  readonly protocol?: "https" | "http" | undefined
+  readonly headers?: Readonly<Record<string, string>> | undefined
+  readonly onProgress?: ((progress: Progress) => Effect.Effect<void>) | undefined
+  readonly progressInterval?: Duration.DurationInput | undefined
+}
+
+/** What a finished download did. */
+export interface Summary {
+  /** The host the last (successful) bytes came from. */
+  readonly host: string
+  /** Plaintext bytes delivered. */
+  readonly fileLength: number
+  /** Blob bytes of the verified blob. */
+  readonly blobLength: number
+  /** Requests made, the successful one included. */
+  readonly attempts: number
+  /** Requests that continued a broken body with `Range`. */
+  readonly resumes: number
+  /** Clean restarts from byte 0 after bytes had arrived (an ignored `Range`, an integrity failure). */
+  readonly restarts: number
+}
+
+/**
+ * Where plaintext goes. `write` may hand over unverified bytes; `reset` rewinds the output to empty
+ * and says whether it could (an output whose bytes already left cannot).
+ */
+export interface Output<E> {
+  readonly write: (chunks: ReadonlyArray<Uint8Array>) => Effect.Effect<void, E>
+  readonly reset: Effect.Effect<boolean, E>
+}
+
+/** What a download needs from the service. */
+export interface Env {
+  readonly client: HttpClient.HttpClient
+  readonly conn: MediaConn.MediaConn["Type"]
+}
+
+/** The errors of a download, the output's own aside. */
+export type DownloadErrors = MediaDownloadError | MediaIntegrityError | MediaConnError | InvalidMediaKey
+
+interface Candidate {
+  readonly host: string
+  readonly url: string
+}
+
+const ORIGIN = "https://web.whatsapp.com"
+
+const base64Url = (bytes: Uint8Array): string => Buffer.from(bytes).toString("base64url")
+
+/**
+ * The download URL of PROTOCOL.md section 6:
+ * `{scheme}://{host}{directPath}{sep}hash={token}&mms-type={mmsType}&__wa-mms=`.
+ */
+export const buildUrl = (
+  protocol: "https" | "http",
+  host: string,
+  media: Downloadable
+): string => {
+  const directPath = media.directPath ?? "/"
+  const sep = directPath.includes("?") ? "&" : "?"
+  // Unencrypted media is named by the SHA-256 of its plaintext.
+  const hash = media.mediaKey !== undefined && MediaType.isEncrypted(media.mediaType)
+    ? media.fileEncSha256 ?? media.fileSha256
+    : media.fileSha256 ?? media.fileEncSha256
+  const token = hash === undefined ? "" : `hash=${base64Url(hash)}&`
+  const mmsType = MediaType.info(media.mediaType).mmsType
+  return `${protocol}://${host}${directPath}${sep}${token}mms-type=${encodeURIComponent(mmsType)}&__wa-mms=`
+}
+
+const hostOf = (url: string): string => {
+  try {
+    return new URL(url).host
+  } catch {
+    return "invalid-url"
+  }
+}
+
+const isEncryptedMedia = (media: Downloadable): boolean =>
+  media.mediaKey !== undefined && MediaType.isEncrypted(media.mediaType)
+
+/** The blob length the message implies, when it tells the plaintext length. */
+export const expectedBlobLength = (media: Downloadable): number | undefined =>
+  media.fileLength === undefined
+    ? undefined
+    : isEncryptedMedia(media)
+    ? MediaEncryptor.blobLength(media.mediaType, media.fileLength)
+    : media.fileLength
+
+const contentRangePattern = /^bytes (\d+)-(\d+)\/(\d+|\*)$/
+
+const parseContentRange = (
+  value: string | undefined
+): { readonly start: number; readonly total: number | undefined } | undefined => {
+  const match = value === undefined ? null : contentRangePattern.exec(value.trim())
+  if (match === null) return undefined
+  return { start: Number(match[1]), total: match[3] === "*" ? undefined : Number(match[3]) }
+}
+
+const parseLength = (value: string | undefined): number | undefined =>
+  value !== undefined && /^\d+$/.test(value) ? Number(value) : undefined
+
+const refreshStatuses: ReadonlySet<number> = new Set([401, 403, 404, 410])
+
+const transportReason = (error: HttpClientError.HttpClientError): string => `transport error (${error.reason})`
+
+/** A response body that failed or stalled part-way. */
+class BodyBreak extends Data.TaggedError("BodyBreak")<{
+  readonly cause: HttpClientError.ResponseError | "stall"
+}> {}
+
+/** The marker cause of a restart that an output which already let bytes go cannot do. */
+const restartImpossible = "RestartImpossible" as const
+
+/**
+ * Runs one download into `output`. The output's own errors pass through untouched; everything
+ * else ends as one of `DownloadErrors`.
+ */
+export const run = <E>(
+  env: Env,
+  media: Downloadable,
+  output: Output<E>,
+  options: Options = {}
+): Effect.Effect<Summary, DownloadErrors | E> =>
+  Effect.gen(function*() {
+    const decryptOptions: MediaDecryptor.DecryptOptions = {
+      mediaType: media.mediaType,
+      mediaKey: media.mediaKey,
+      fileSha256: media.fileSha256,
+      fileEncSha256: media.fileEncSha256,
+      fileLength: media.fileLength
+    }
+    // A bad key fails here, before any request.
+    let decryptor = yield* MediaDecryptor.make(decryptOptions)
+    const protocol = options.protocol ?? "https"
+    const stall = Duration.decode(options.stallTimeout ?? Duration.seconds(30))
+    const interval = Duration.toMillis(options.progressInterval ?? Duration.millis(100))
+    const onProgress = options.onProgress
+    const client = HttpClient.withScope(env.client)
+    const log: Array<Attempt> = []
+    const integrityFailures: Array<MediaIntegrityError> = []
+    let total = expectedBlobLength(media)
+    let tries = 0
+    let resumes = 0
+    let restarts = 0
+    let lastReport = Number.NEGATIVE_INFINITY
+
+    const fail = (
+      candidate: Candidate,
+      next: Failover.Next,
+      reason: string,
+      extra: { readonly status?: number; readonly cause?: unknown } = {}
+    ) => {
+      const failure = new Failover.HostFailure({ host: candidate.host, reason, next, ...extra })
+      log.push(
+        failure.status === undefined
+          ? { host: failure.host, reason }
+          : { host: failure.host, status: failure.status, reason }
+      )
+      return Effect.fail(failure)
+    }
+
+    const candidates = (fresh: boolean): Effect.Effect<ReadonlyArray<Candidate>, MediaConnError> => {
+      const direct = media.staticUrl ?? media.url
+      // Channel media lives at its static URL; a message without a direct path has only its URL.
+      if (media.staticUrl !== undefined || media.directPath === undefined) {
+        return Effect.succeed(direct === undefined ? [] : [{ host: hostOf(direct), url: direct }])
+      }
+      const first = !fresh && media.url !== undefined ? [{ host: hostOf(media.url), url: media.url }] : []
+      return (fresh ? env.conn.refresh : env.conn.get).pipe(
+        Effect.map((info) => [
+          ...first,
+          ...info.hosts.length === 0 ? [] : MediaConn.hostOrder(info).map((host) => ({
+            host,
+            url: buildUrl(protocol, host, media)
+          }))
+        ]),
+        // The message URL alone can still work without a media connection.
+        Effect.catchAll((error) => first.length > 0 ? Effect.succeed(first) : Effect.fail(error))
+      )
+    }
+
+    const report = (host: string, force: boolean) =>
+      onProgress === undefined ? Effect.void : Effect.flatMap(Clock.currentTimeMillis, (now) => {
+        if (!force && now - lastReport < interval) return Effect.void
+        lastReport = now
+        return onProgress({ received: decryptor.bytesIn, total, host })
+      })
+
+    const freshStart = Effect.flatMap(MediaDecryptor.make(decryptOptions), (fresh) =>
+      Effect.sync(() => {
+        decryptor = fresh
+      }))
+
+    /** Rewinds the output and the decryptor; false when the output could not rewind. */
+    const restart = Effect.flatMap(output.reset, (rewound) =>
+      rewound ? Effect.as(freshStart, true) : Effect.succeed(false))
+
+    const attempt = (candidate: Candidate): Effect.Effect<Summary, Failover.HostFailure | E | InvalidMediaKey> =>
+      Effect.scoped(Effect.gen(function*() {
+        tries++
+        const offset = decryptor.bytesIn
+        let request = HttpClientRequest.get(candidate.url).pipe(
+          HttpClientRequest.setHeaders({ ...options.headers, origin: ORIGIN })
+        )
+        if (offset > 0) {
+          request = HttpClientRequest.setHeader(request, "range", `bytes=${offset}-`)
+        }
+        const response: HttpClientResponse.HttpClientResponse | Failover.HostFailure = yield* client.execute(request)
+          .pipe(
+            Effect.timeoutFail({
+              duration: stall,
+              onTimeout: () =>
+                "stall" as const
+            }),
+            Effect.catchAll((error) =>
+              error === "stall"
+                ? fail(candidate, "next-host", `stalled: no response in ${Duration.format(stall)}`)
+                : fail(candidate, "next-host", transportReason(error))
+            )
+          )
+        const status = response.status
+        let bodyIsWhole = status === 200
+        if (status === 416 && offset > 0) {
+          // Nothing left after the offset: the previous body ended exactly at its last byte.
+          return yield* finish(candidate)
+        }
+        if (status === 206) {
+          const range = parseContentRange(response.headers["content-range"])
+          if (range === undefined) {
+            return yield* fail(candidate, "next-host", "206 without a valid Content-Range", { status })
+          }
+          if (range.start === 0) {
+            bodyIsWhole = true
+          } else if (range.start !== offset) {
+            return yield* fail(candidate, "next-host", `Content-Range starts at ${range.start}, not ${offset}`, {
+              status
+            })
+          } else {
+            resumes++
+          }
+          if (total === undefined) total = range.total
+        } else if (status === 200) {
+          if (total === undefined) total = parseLength(response.headers["content-length"])
+        } else {
+          return yield* fail(
+            candidate,
+            refreshStatuses.has(status) ? "refresh" : "next-host",
+            refreshStatuses.has(status) ?
+              (status === 404 || status === 410 ? "expired or moved" : "unauthorized") :
+              status >= 500 || status === 429
+              ? "server unavailable"
+              : "unexpected status",
+            { status }
+          )
+        }
+        if (bodyIsWhole && offset > 0) {
+          // The server ignored the Range: a clean restart from byte 0, if the output can rewind.
+          restarts++
+          if (!(yield* restart)) {
+            return yield* fail(candidate, "fatal", "the server ignored Range after bytes were emitted", {
+              status,
+              cause: restartImpossible
+            })
+          }
+        }
+        const startedAt = decryptor.bytesIn
+        const blocker = makeBlocker(BLOCK)
+        const feed = (input: Chunk.Chunk<Uint8Array>) => {
+          const out: Array<Uint8Array> = []
+          for (const piece of input) {
+            for (const block of blocker.push(piece)) {
+              const plaintext = decryptor.update(block)
+              if (plaintext.length > 0) out.push(plaintext)
+            }
+          }
+          return out.length === 0 ? Effect.void : output.write(out)
+        }
+        // Bytes the blocker still holds go to the decryptor, so that `bytesIn` is the resume offset.
+        const flush = Effect.suspend(() => {
+          const rest = blocker.flush()
+          if (rest === undefined) return Effect.void
+          const plaintext = decryptor.update(rest)
+          return plaintext.length === 0 ? Effect.void : output.write([plaintext])
+        })
+        const pull = yield* Stream.toPull(response.stream)
+        const next = pull.pipe(
+          Effect.timeoutFail({
+            duration: stall,
+            onTimeout: (): Option.Option<HttpClientError.ResponseError | "stall"> => Option.some("stall")
+          }),
+          Effect.matchEffect({
+            onFailure: (error) =>
+              Option.isNone(error) ? Effect.succeed(undefined) : Effect.fail(new BodyBreak({ cause: error.value })),
+            onSuccess: (chunk) => Effect.succeed<Chunk.Chunk<Uint8Array> | undefined>(chunk)
+          })
+        )
+        const loop: Effect.Effect<void, BodyBreak | E> = Effect.flatMap(next, (chunk) =>
+          chunk === undefined
+            ? Effect.void
+            : Effect.zipRight(feed(chunk), Effect.zipRight(report(candidate.host, false), loop)))
+        const broke = yield* loop.pipe(
+          Effect.as(undefined),
+          Effect.catchIf((error): error is BodyBreak => error instanceof BodyBreak, Effect.succeed)
+        )
+        yield* flush
+        if (broke !== undefined) {
+          const gained = decryptor.bytesIn - startedAt
+          if (broke.cause === "stall") {
+            return yield* fail(candidate, "next-host", `stalled: no byte in ${Duration.format(stall)}`, { status })
+          }
+          return yield* fail(
+            candidate,
+            gained > 0 ? "same-host" : "next-host",
+            `body broke after ${gained} bytes: ${transportReason(broke.cause)}`,
+            { status }
+          )
+        }
+        return yield* finish(candidate)
+      }))
+
+    const finish = (candidate: Candidate): Effect.Effect<Summary, Failover.HostFailure | E | InvalidMediaKey> =>
+      Effect.gen(function*() {
+        const blobLength = decryptor.bytesIn
+        const checked = decryptor.final()
+        if (Either.isLeft(checked)) {
+          const error = checked.left
+          integrityFailures.push(error)
+          restarts++
+          if (yield* restart) {
+            return yield* fail(candidate, "next-host", `integrity: ${error.message}`, { cause: error })
+          }
+          return yield* fail(candidate, "fatal", `integrity: ${error.message}`, { cause: error })
+        }
+        if (checked.right.length > 0) yield* output.write([checked.right])
+        total = blobLength
+        yield* report(candidate.host, true)
+        return {
+          host: candidate.host,
+          fileLength: decryptor.bytesOut,
+          blobLength,
+          attempts: tries,
+          resumes,
+          restarts
+        }
+      })
+
+    const toError = (exhausted: Failover.Exhausted): DownloadErrors => {
+      const attempts = exhausted.attempts
+      const last = exhausted.last
+      switch (exhausted.reason) {
+        case "no-hosts":
+          return new MediaDownloadError({ reason: "NoHosts", attempts })
+        case "fatal":
+          if (last?.cause instanceof MediaIntegrityError) return last.cause
+          return new MediaDownloadError({ reason: "RestartImpossible", attempts })
+        case "refresh-used": {
+          const status = last?.status
+          return new MediaDownloadError({
+            reason: status === 404 ? "NotFound" : status === 410 ? "Expired" : "Unauthorized",
+            attempts
+          })
+        }
+        case "all-hosts": {
+          // Every host served a blob that failed the same check: the message itself is wrong
+          // (key or hashes), which the integrity error says better than "all hosts failed".
+          const first = integrityFailures[0]
+          if (
+            first !== undefined && integrityFailures.length === attempts.length &&
+            integrityFailures.every((error) => error.reason === first.reason)
+          ) {
+            return first
+          }
+          return new MediaDownloadError({ reason: "AllHostsFailed", attempts })
+        }
+      }
+    }
+
+    const download = Failover.run({
+      candidates,
+      label: (candidate: Candidate) => candidate.host,
+      attempt,
+      beforeRefresh: env.conn.invalidate
+    }).pipe(
+      Effect.catchIf(
+        (error): error is Failover.Exhausted => error instanceof Failover.Exhausted,
+        (exhausted) => Effect.fail(toError(exhausted))
+      )
+    )
+
+    if (options.deadline === undefined) return yield* download
+    const deadline = Duration.decode(options.deadline)
+    return yield* Effect.timeoutFail(download, {
+      duration: deadline,
+      onTimeout: () => new MediaDownloadError({ reason: "DeadlineExceeded", attempts: log.slice() })
+    })
+  })

@@ -1,0 +1,569 @@
+import { HttpClient } from "@effect/platform"
+import { NodeFileSystem } from "@effect/platform-node"
+import { assert, describe, it } from "@effect/vitest"
+import {
+  Chunk,
+  Context,
+  Deferred,
+  Effect,
+  Fiber,
+  Layer,
+  Option,
+  Redacted,
+  Ref,
+  Sink,
+  Stream,
+  SubscriptionRef,
+  TestClock
+} from "effect"
+import type { Duration, Scope } from "effect"
+import { MediaConn, MediaCrypto, MediaDownload, MediaEncryptor, MediaType } from "effect-wa-media"
+import type { CdnControl } from "effect-wa-media"
+import * as FakeCdn from "effect-wa-media/testing/FakeCdn"
+import { createHash, randomBytes } from "node:crypto"
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { PassThrough } from "node:stream"
+import { pseudoRandomBytes } from "./bytes.js"
+
+const [primary, fallback] = FakeCdn.defaultHosts as [string, string]
+
+interface World {
+  readonly cdn: CdnControl.CdnControl
+  readonly download: MediaDownload.MediaDownload["Type"]
+  /** How many times the media connection source ran. */
+  readonly fetches: Ref.Ref<number>
+}
+
+/**
+ * A fake CDN, a media connection over it and the download service. `hostsPerFetch` makes the
+ * n-th media connection list only those hosts (to see URLs rebuilt from new hosts).
+ */
+const world = (hostsPerFetch?: ReadonlyArray<ReadonlyArray<string>>): Effect.Effect<World, never, Scope.Scope> =>
+  Effect.gen(function*() {
+    const { cdn, client } = yield* FakeCdn.make()
+    const fetches = yield* Ref.make(0)
+    const source = Effect.gen(function*() {
+      const n = yield* Ref.getAndUpdate(fetches, (k) => k + 1)
+      const json = yield* cdn.mediaConn
+      const hosts = hostsPerFetch?.[Math.min(n, hostsPerFetch.length - 1)]
+      return yield* MediaConn.fromValue(
+        hosts === undefined ? json : {
+          ...json,
+          hosts: hosts.map((hostname) => ({ hostname, type: "primary" as const }))
+        }
+      )
+    })
+    const context = yield* Layer.build(
+      MediaDownload.layer.pipe(
+        Layer.provide(Layer.mergeAll(
+          MediaConn.layer(source),
+          Layer.succeed(HttpClient.HttpClient, client),
+          MediaCrypto.layer
+        ))
+      )
+    )
+    return { cdn, download: Context.get(context, MediaDownload.MediaDownload), fetches }
+  })
+
+const sha256 = (bytes: Uint8Array) => new Uint8Array(createHash("sha256").update(bytes).digest())
+
+interface Prepared {
+  readonly plaintext: Uint8Array
+  readonly blob: Uint8Array
+  readonly directPath: string
+  readonly url: string
+  readonly mediaKey: Uint8Array
+  readonly fileSha256: Uint8Array
+  readonly fileEncSha256: Uint8Array
+}
+
+const prepare = (cdn: CdnControl.CdnControl, length: number, type: MediaType.MediaType = "image", seed = 1) =>
+  Effect.gen(function*() {
+    const plaintext = pseudoRandomBytes(seed, length)
+    const mediaKey = new Uint8Array(randomBytes(32))
+    const { blob, result } = yield* MediaEncryptor.encryptBytes(plaintext, { mediaType: type, mediaKey })
+    const stored = yield* cdn.put(blob, { uploadPath: MediaType.info(type).uploadPath })
+    return {
+      plaintext,
+      blob,
+      directPath: stored.directPath,
+      url: stored.url,
+      mediaKey,
+      fileSha256: result.fileSha256,
+      fileEncSha256: result.fileEncSha256
+    } satisfies Prepared
+  })
+
+/** The content of a message for a prepared blob, without `url` so that only hosts are tried. */
+const content = (p: Prepared) => ({
+  directPath: p.directPath,
+  mediaKey: p.mediaKey,
+  fileSha256: p.fileSha256,
+  fileEncSha256: p.fileEncSha256,
+  fileLength: p.plaintext.length
+})
+
+const downloads = (cdn: CdnControl.CdnControl) =>
+  Effect.map(cdn.requests, (requests) => requests.filter((r) => r.kind === "download"))
+
+const settle = Effect.repeatN(Effect.yieldNow(), 200)
+
+/** Runs `effect` while moving the TestClock on in steps once the in-memory world has settled. */
+const withClock = <A, E>(effect: Effect.Effect<A, E>, step: Duration.DurationInput = "30 seconds") =>
+  Effect.gen(function*() {
+    const fiber = yield* Effect.fork(effect)
+    for (let i = 0; i < 20; i++) {
+      yield* settle
+      if (Option.isSome(yield* Fiber.poll(fiber))) break
+      yield* TestClock.adjust(step)
+    }
+    return yield* Fiber.join(fiber)
+  })
+
+const withDir = <A, E, R>(use: (dir: string) => Effect.Effect<A, E, R>) =>
+  Effect.acquireUseRelease(
+    Effect.sync(() => mkdtempSync(join(tmpdir(), "wa-media-download-"))),
+    use,
+    (dir) => Effect.sync(() => rmSync(dir, { recursive: true, force: true }))
+  )
+
+describe("MediaDownload", () => {
+  describe("URLs and sources", () => {
+    it.scoped("downloads a wrapped message with the URL of PROTOCOL.md section 6", () =>
+      Effect.gen(function*() {
+        const { cdn, download } = yield* world()
+        const p = yield* prepare(cdn, 200_000)
+        const bytes = yield* download.bytes({ imageMessage: content(p) })
+        assert.deepStrictEqual(bytes, p.plaintext)
+        const [request] = yield* downloads(cdn)
+        assert.strictEqual(request!.host, primary)
+        assert.strictEqual(request!.range, undefined)
+        const hash = Buffer.from(p.fileEncSha256).toString("base64url")
+        assert.strictEqual(request!.path, `${p.directPath}&hash=${hash}&mms-type=image&__wa-mms=`)
+      }))
+
+    it.scoped("tries the message's https url first", () =>
+      Effect.gen(function*() {
+        const { cdn, download } = yield* world()
+        const p = yield* prepare(cdn, 1000)
+        yield* cdn.injectFault({ _tag: "Status", status: 500 })
+        const bytes = yield* download.bytes({ imageMessage: { ...content(p), url: p.url } })
+        assert.deepStrictEqual(bytes, p.plaintext)
+        const requests = yield* downloads(cdn)
+        // The url (on the primary) failed with 500, then the hosts in order: primary, fallback.
+        assert.deepStrictEqual(requests.map((r) => [r.host, r.status]), [[primary, 500], [primary, 200]])
+        assert.isTrue(requests[0]!.path.includes("mms3=true"))
+        assert.isFalse(requests[1]!.path.includes("mms3=true"))
+      }))
+
+    it.scoped("takes raw parameters, base64 values and a Downloadable", () =>
+      Effect.gen(function*() {
+        const { cdn, download } = yield* world()
+        const p = yield* prepare(cdn, 5000, "document")
+        const b64 = (bytes: Uint8Array) => Buffer.from(bytes).toString("base64")
+        const fromParams = yield* download.bytes({
+          type: "document",
+          directPath: p.directPath,
+          mediaKey: b64(p.mediaKey),
+          fileEncSha256: b64(p.fileEncSha256),
+          fileSha256: b64(p.fileSha256)
+        })
+        assert.deepStrictEqual(fromParams, p.plaintext)
+        const fromModel = yield* download.bytes({
+          mediaType: "document",
+          directPath: p.directPath,
+          mediaKey: Redacted.make(p.mediaKey),
+          fileSha256: p.fileSha256
+        })
+        assert.deepStrictEqual(fromModel, p.plaintext)
+        const inner = yield* download.bytes(content(p), { type: "document" })
+        assert.deepStrictEqual(inner, p.plaintext)
+      }))
+
+    it.scoped("reads every message kind, lengths as number, bigint or Long and bytes as base64", () =>
+      Effect.gen(function*() {
+        const { cdn, download } = yield* world()
+        const b64 = (bytes: Uint8Array) => Buffer.from(bytes).toString("base64")
+        const kinds: ReadonlyArray<readonly [MediaType.MediaType, (c: Record<string, unknown>) => unknown]> = [
+          ["image", (c) => ({ imageMessage: c })],
+          ["video", (c) => ({ videoMessage: c })],
+          ["video", (c) => ({ ptvMessage: c })],
+          ["audio", (c) => ({ audioMessage: { ...c, ptt: true } })],
+          ["document", (c) => ({ documentWithCaptionMessage: { message: { documentMessage: c } } })],
+          ["sticker", (c) => ({ stickerMessage: c })],
+          ["sticker-pack", (c) => ({ stickerPackMessage: c })],
+          ["history", (c) => ({ protocolMessage: { historySyncNotification: c } })],
+          ["app-state", (c) => {
+            const { fileLength, ...rest } = c
+            return { ...rest, fileSizeBytes: fileLength }
+          }]
+        ]
+        let seed = 10
+        for (const [type, wrap] of kinds) {
+          const p = yield* prepare(cdn, 3000 + seed, type, seed)
+          const lengths = [p.plaintext.length, BigInt(p.plaintext.length), {
+            low: p.plaintext.length,
+            high: 0,
+            unsigned: true
+          }]
+          const message = wrap({
+            directPath: p.directPath,
+            mediaKey: seed % 2 === 0 ? b64(p.mediaKey) : p.mediaKey,
+            fileSha256: b64(p.fileSha256),
+            fileEncSha256: p.fileEncSha256,
+            fileLength: lengths[seed % 3]
+          })
+          const bytes = yield* download.bytes(message as MediaDownload.Source)
+          assert.deepStrictEqual(bytes, p.plaintext, type)
+          const last = (yield* downloads(cdn)).at(-1)!
+          assert.isTrue(last.path.includes(`mms-type=${MediaType.info(type).mmsType}&`), last.path)
+          seed++
+        }
+      }))
+
+    it.scoped("downloads server-hosted thumbnails with the parent's key and the *-thumbnail types", () =>
+      Effect.gen(function*() {
+        const { cdn, download } = yield* world()
+        const mediaKey = new Uint8Array(randomBytes(32))
+        const cases = [
+          ["imageMessage", "image-thumbnail", "thumbnail-image"],
+          ["videoMessage", "video-thumbnail", "thumbnail-video"],
+          ["documentMessage", "document-thumbnail", "thumbnail-document"],
+          ["extendedTextMessage", "link-thumbnail", "thumbnail-link"]
+        ] as const
+        for (const [kind, type, mmsType] of cases) {
+          const thumbnail = pseudoRandomBytes(kind.length, 4000)
+          const { blob, result } = yield* MediaEncryptor.encryptBytes(thumbnail, { mediaType: type, mediaKey })
+          const stored = yield* cdn.put(blob, { uploadPath: MediaType.info(type).uploadPath })
+          const message = {
+            [kind]: {
+              ...(kind === "extendedTextMessage" ? { text: "https://example.com" } : { directPath: "/v/parent.enc" }),
+              mediaKey,
+              thumbnailDirectPath: stored.directPath,
+              thumbnailSha256: result.fileSha256,
+              thumbnailEncSha256: result.fileEncSha256
+            }
+          }
+          const bytes = yield* download.bytes(message, { thumbnail: kind !== "extendedTextMessage" })
+          assert.deepStrictEqual(bytes, thumbnail, kind)
+          const last = (yield* downloads(cdn)).at(-1)!
+          assert.isTrue(last.path.includes(`mms-type=${mmsType}&`), last.path)
+        }
+      }))
+
+    it.scoped("channel media: no media key, SHA-256 check, staticUrl used as is", () =>
+      Effect.gen(function*() {
+        const { cdn, download } = yield* world()
+        const plaintext = pseudoRandomBytes(3, 100_000)
+        const stored = yield* cdn.put(plaintext)
+        const fileSha256 = sha256(plaintext)
+        const staticUrl = `https://${fallback}${stored.directPath}`
+        const viaStatic = yield* download.bytes({ imageMessage: { staticUrl, fileSha256, fileLength: 100_000 } })
+        assert.deepStrictEqual(viaStatic, plaintext)
+        const viaHosts = yield* download.bytes({ imageMessage: { directPath: stored.directPath, fileSha256 } })
+        assert.deepStrictEqual(viaHosts, plaintext)
+        const requests = yield* downloads(cdn)
+        assert.deepStrictEqual(requests.map((r) => r.host), [fallback, primary])
+        assert.strictEqual(requests[0]!.path, stored.directPath)
+        assert.isTrue(requests[1]!.path.includes(`hash=${Buffer.from(fileSha256).toString("base64url")}`))
+        const wrong = yield* Effect.flip(
+          download.bytes({ imageMessage: { staticUrl, fileSha256: sha256(new Uint8Array(1)) } })
+        )
+        assert.strictEqual(wrong._tag, "MediaIntegrityError")
+        assert.strictEqual(wrong._tag === "MediaIntegrityError" && wrong.reason, "FileSha256")
+      }))
+
+    it.scoped("bad input is a typed error before any request", () =>
+      Effect.gen(function*() {
+        const { cdn, download } = yield* world()
+        const noMedia = yield* Effect.flip(download.bytes({ conversation: "hi" }))
+        assert.strictEqual(noMedia._tag, "MediaMessageError")
+        const badKey = yield* Effect.flip(
+          download.bytes({ imageMessage: { directPath: "/v/x.enc", mediaKey: new Uint8Array(5) } })
+        )
+        assert.strictEqual(badKey._tag, "InvalidMediaKey")
+        const noThumb = yield* Effect.flip(
+          download.bytes({ audioMessage: { directPath: "/v/x.enc" } }, { thumbnail: true })
+        )
+        assert.strictEqual(noThumb._tag, "MediaMessageError")
+        assert.strictEqual((yield* downloads(cdn)).length, 0)
+      }))
+  })
+
+  describe("failover and refresh", () => {
+    it.scoped("moves to the next host on 5xx and 429, listing every attempt without the token", () =>
+      Effect.gen(function*() {
+        const { cdn, download } = yield* world()
+        const p = yield* prepare(cdn, 1000)
+        yield* cdn.injectFault({ _tag: "Status", status: 503 })
+        assert.deepStrictEqual(yield* download.bytes({ imageMessage: content(p) }), p.plaintext)
+        yield* cdn.injectFault({ _tag: "Status", status: 429 })
+        yield* cdn.injectFault({ _tag: "Status", status: 500 }, { host: fallback })
+        const error = yield* Effect.flip(download.bytes({ imageMessage: content(p) }))
+        assert.strictEqual(error._tag, "MediaDownloadError")
+        if (error._tag !== "MediaDownloadError") return
+        assert.strictEqual(error.reason, "AllHostsFailed")
+        assert.deepStrictEqual(error.attempts.map((a) => [a.host, a.status]), [[primary, 429], [fallback, 500]])
+        assert.strictEqual(
+          error.message,
+          `download failed (AllHostsFailed): ${primary} 429 server unavailable; ${fallback} 500 server unavailable`
+        )
+      }))
+
+    it.scoped("refreshes once on 401 and rebuilds the URLs from the new hosts", () =>
+      Effect.gen(function*() {
+        const { cdn, download, fetches } = yield* world([[primary], [fallback]])
+        const p = yield* prepare(cdn, 1000)
+        yield* cdn.injectFault({ _tag: "Status", status: 401 })
+        assert.deepStrictEqual(yield* download.bytes({ imageMessage: content(p) }), p.plaintext)
+        const requests = yield* downloads(cdn)
+        assert.deepStrictEqual(requests.map((r) => [r.host, r.status]), [[primary, 401], [fallback, 200]])
+        assert.strictEqual(yield* Ref.get(fetches), 2)
+      }))
+
+    it.scoped("a second 401 fails as Unauthorized without trying more hosts", () =>
+      Effect.gen(function*() {
+        const { cdn, download, fetches } = yield* world()
+        const p = yield* prepare(cdn, 1000)
+        yield* cdn.injectFault({ _tag: "Status", status: 401, times: 2 })
+        const error = yield* Effect.flip(download.bytes({ imageMessage: content(p) }))
+        assert.strictEqual(error._tag, "MediaDownloadError")
+        assert.strictEqual(error._tag === "MediaDownloadError" && error.reason, "Unauthorized")
+        const requests = yield* downloads(cdn)
+        assert.deepStrictEqual(requests.map((r) => [r.host, r.status]), [[primary, 401], [primary, 401]])
+        assert.strictEqual(yield* Ref.get(fetches), 2)
+      }))
+
+    it.scoped("403 then 404 fails as NotFound; expired links fail as Expired", () =>
+      Effect.gen(function*() {
+        const { cdn, download } = yield* world()
+        const p = yield* prepare(cdn, 1000)
+        yield* cdn.injectFaults([{ _tag: "Status", status: 403 }, { _tag: "Status", status: 404 }])
+        const notFound = yield* Effect.flip(download.bytes({ imageMessage: content(p) }))
+        assert.strictEqual(notFound._tag === "MediaDownloadError" && notFound.reason, "NotFound")
+        yield* cdn.expireLinks
+        const expired = yield* Effect.flip(download.bytes({ imageMessage: content(p) }))
+        assert.strictEqual(expired._tag === "MediaDownloadError" && expired.reason, "Expired")
+        if (expired._tag === "MediaDownloadError") {
+          assert.deepStrictEqual(expired.attempts.map((a) => a.status), [410, 410])
+        }
+      }))
+
+    it.scoped("an integrity failure on one host, then success on the next", () =>
+      Effect.gen(function*() {
+        const { cdn, download } = yield* world()
+        const p = yield* prepare(cdn, 300_000)
+        yield* cdn.injectFault({ _tag: "FlipByte", offset: 1234 })
+        assert.deepStrictEqual(yield* download.bytes({ imageMessage: content(p) }), p.plaintext)
+        const requests = yield* downloads(cdn)
+        assert.deepStrictEqual(requests.map((r) => [r.host, r.range]), [[primary, undefined], [fallback, undefined]])
+      }))
+
+    it.scoped("the same failed check on every host is the integrity error", () =>
+      Effect.gen(function*() {
+        const { cdn, download } = yield* world()
+        const p = yield* prepare(cdn, 1000)
+        const error = yield* Effect.flip(
+          download.bytes({ imageMessage: { ...content(p), fileSha256: sha256(new Uint8Array(3)) } })
+        )
+        assert.strictEqual(error._tag, "MediaIntegrityError")
+        assert.strictEqual(error._tag === "MediaIntegrityError" && error.reason, "FileSha256")
+      }))
+  })
+
+  describe("resume", () => {
+    it.scoped("continues a dropped body from its last byte on the same host", () =>
+      Effect.gen(function*() {
+        const { cdn, download } = yield* world()
+        const p = yield* prepare(cdn, 300_000)
+        yield* cdn.injectFault({ _tag: "Drop", afterBytes: 100_000 })
+        assert.deepStrictEqual(yield* download.bytes({ imageMessage: content(p) }), p.plaintext)
+        const requests = yield* downloads(cdn)
+        assert.deepStrictEqual(
+          requests.map((r) => [r.host, r.status, r.range, r.bytes]),
+          [[primary, 200, undefined, 100_000], [primary, 206, "bytes=100000-", p.blob.length - 100_000]]
+        )
+        assert.strictEqual(requests.reduce((n, r) => n + r.bytes, 0), p.blob.length)
+      }))
+
+    it.scoped("resumes on the next host after the same host broke twice", () =>
+      Effect.gen(function*() {
+        const { cdn, download } = yield* world()
+        const p = yield* prepare(cdn, 300_000)
+        yield* cdn.injectFaults([{ _tag: "Drop", afterBytes: 50_000 }, { _tag: "Drop", afterBytes: 60_000 }])
+        const summary = yield* withDir((dir) =>
+          download.toFile({ imageMessage: content(p) }, join(dir, "out")).pipe(
+            Effect.tap(() =>
+              Effect.sync(() => assert.deepStrictEqual(new Uint8Array(readFileSync(join(dir, "out"))), p.plaintext))
+            )
+          )
+        ).pipe(Effect.provide(NodeFileSystem.layer))
+        const requests = yield* downloads(cdn)
+        assert.deepStrictEqual(
+          requests.map((r) => [r.host, r.range, r.bytes]),
+          [
+            [primary, undefined, 50_000],
+            [primary, "bytes=50000-", 60_000],
+            [fallback, "bytes=110000-", p.blob.length - 110_000]
+          ]
+        )
+        assert.strictEqual(summary.resumes, 2)
+        assert.strictEqual(summary.attempts, 3)
+        assert.strictEqual(summary.restarts, 0)
+        assert.strictEqual(summary.host, fallback)
+      }))
+
+    it.scoped("a server that ignores Range means a clean restart for a buffer and a file", () =>
+      Effect.gen(function*() {
+        const { cdn, download } = yield* world()
+        const p = yield* prepare(cdn, 300_000)
+        yield* cdn.injectFaults([{ _tag: "Drop", afterBytes: 100_000 }, { _tag: "IgnoreRange" }])
+        assert.deepStrictEqual(yield* download.bytes({ imageMessage: content(p) }), p.plaintext)
+        yield* cdn.injectFaults([{ _tag: "Drop", afterBytes: 100_000 }, { _tag: "IgnoreRange" }])
+        yield* withDir((dir) =>
+          Effect.gen(function*() {
+            const summary = yield* download.toFile({ imageMessage: content(p) }, join(dir, "out"))
+            assert.strictEqual(summary.restarts, 1)
+            assert.deepStrictEqual(new Uint8Array(readFileSync(join(dir, "out"))), p.plaintext)
+          })
+        ).pipe(Effect.provide(NodeFileSystem.layer))
+        const statuses = (yield* downloads(cdn)).map((r) => [r.status, r.range])
+        assert.deepStrictEqual(statuses.slice(2), [[200, undefined], [200, "bytes=100000-"]])
+      }))
+
+    it.scoped("a stream never emits a byte twice: an ignored Range after emitting fails typed", () =>
+      Effect.gen(function*() {
+        const { cdn, download } = yield* world()
+        const p = yield* prepare(cdn, 600_000)
+        yield* cdn.injectFaults([{ _tag: "Drop", afterBytes: 400_000 }, { _tag: "IgnoreRange" }])
+        const received: Array<Uint8Array> = []
+        const error = yield* download.stream({ imageMessage: content(p) }).pipe(
+          Stream.runForEach((chunk) => Effect.sync(() => received.push(chunk))),
+          Effect.flip
+        )
+        assert.strictEqual(error._tag === "MediaDownloadError" && error.reason, "RestartImpossible")
+        const length = received.reduce((n, c) => n + c.length, 0)
+        assert.isTrue(length > 0 && length <= 400_000)
+        assert.deepStrictEqual(Buffer.concat(received), Buffer.from(p.plaintext.subarray(0, length)))
+      }))
+
+    it.scoped("a stream resumes without repeating bytes, and fails at its end on an integrity failure", () =>
+      Effect.gen(function*() {
+        const { cdn, download } = yield* world()
+        const p = yield* prepare(cdn, 600_000)
+        yield* cdn.injectFault({ _tag: "Drop", afterBytes: 333_333 })
+        const chunks = yield* Stream.runCollect(download.stream({ imageMessage: content(p) }))
+        assert.deepStrictEqual(Buffer.concat(Chunk.toReadonlyArray(chunks)), Buffer.from(p.plaintext))
+        yield* cdn.injectFault({ _tag: "FlipByte", offset: 5 })
+        const error = yield* Effect.flip(Stream.runDrain(download.stream({ imageMessage: content(p) })))
+        assert.strictEqual(error._tag === "MediaIntegrityError" && error.reason, "Mac")
+      }))
+  })
+
+  describe("stalls and deadlines", () => {
+    it.scoped("a body with no byte for the stall timeout moves on to the next host, resuming", () =>
+      Effect.gen(function*() {
+        const { cdn, download } = yield* world()
+        const p = yield* prepare(cdn, 300_000)
+        yield* cdn.injectFault({ _tag: "Stall", afterBytes: 70_000 })
+        const bytes = yield* withClock(download.bytes({ imageMessage: content(p) }))
+        assert.deepStrictEqual(bytes, p.plaintext)
+        const requests = yield* downloads(cdn)
+        assert.deepStrictEqual(
+          requests.map((r) => [r.host, r.range]),
+          [[primary, undefined], [fallback, "bytes=70000-"]]
+        )
+      }))
+
+    it.scoped("the stall timeout is an option, and the deadline bounds the whole download", () =>
+      Effect.gen(function*() {
+        const { cdn, download } = yield* world()
+        const p = yield* prepare(cdn, 1000)
+        yield* cdn.injectFault({ _tag: "Stall" })
+        yield* cdn.injectFault({ _tag: "Stall" }, { host: fallback })
+        const stalled = yield* withClock(
+          Effect.flip(download.bytes({ imageMessage: content(p) }, { stallTimeout: "5 seconds" })),
+          "5 seconds"
+        )
+        assert.strictEqual(stalled._tag === "MediaDownloadError" && stalled.reason, "AllHostsFailed")
+        if (stalled._tag === "MediaDownloadError") {
+          assert.isTrue(stalled.attempts.every((a) => a.reason.startsWith("stalled")))
+        }
+        yield* cdn.injectFault({ _tag: "Stall" })
+        const late = yield* withClock(
+          Effect.flip(
+            download.bytes({ imageMessage: content(p) }, { stallTimeout: "1 minute", deadline: "20 seconds" })
+          ),
+          "10 seconds"
+        )
+        assert.strictEqual(late._tag === "MediaDownloadError" && late.reason, "DeadlineExceeded")
+      }))
+  })
+
+  describe("outputs", () => {
+    it.scoped("no output file after a failure or an interruption", () =>
+      withDir((dir) =>
+        Effect.gen(function*() {
+          const { cdn, download } = yield* world()
+          const p = yield* prepare(cdn, 300_000)
+          const target = join(dir, "out")
+          yield* cdn.injectFault({ _tag: "FlipByte", offset: 10 })
+          yield* cdn.injectFault({ _tag: "FlipByte", offset: 10 }, { host: fallback })
+          const error = yield* Effect.flip(download.toFile({ imageMessage: content(p) }, target))
+          assert.strictEqual(error._tag, "MediaIntegrityError")
+          assert.deepStrictEqual(readdirSync(dir), [])
+          yield* cdn.injectFault({ _tag: "Stall", afterBytes: 100_000 })
+          const started = yield* Deferred.make<void>()
+          const fiber = yield* Effect.fork(
+            download.toFile({ imageMessage: content(p) }, target, {
+              onProgress: () => Deferred.succeed(started, void 0)
+            })
+          )
+          yield* Deferred.await(started)
+          assert.strictEqual(readdirSync(dir).length, 1) // the temp file
+          yield* Fiber.interrupt(fiber)
+          assert.deepStrictEqual(readdirSync(dir), [])
+          assert.isFalse(existsSync(target))
+        })
+      ).pipe(Effect.provide(NodeFileSystem.layer)))
+
+    it.scoped("toSink, toWritable and progress", () =>
+      Effect.gen(function*() {
+        const { cdn, download } = yield* world()
+        const p = yield* prepare(cdn, 500_000)
+        const length = yield* download.toSink(
+          { imageMessage: content(p) },
+          Sink.foldLeft(0, (n, chunk: Uint8Array) => n + chunk.length)
+        )
+        assert.strictEqual(length, p.plaintext.length)
+        const writable = new PassThrough()
+        const parts: Array<Buffer> = []
+        writable.on("data", (chunk: Buffer) => parts.push(chunk))
+        const summary = yield* download.toWritable({ imageMessage: content(p) }, writable)
+        assert.deepStrictEqual(Buffer.concat(parts), Buffer.from(p.plaintext))
+        assert.isTrue(writable.writableEnded)
+        assert.strictEqual(summary.fileLength, p.plaintext.length)
+        const progress = yield* SubscriptionRef.make<Option.Option<MediaDownload.Progress>>(Option.none())
+        const seen: Array<MediaDownload.Progress> = []
+        yield* download.bytes({ imageMessage: content(p) }, {
+          onProgress: (value) =>
+            Effect.zipRight(Effect.sync(() => seen.push(value)), SubscriptionRef.set(progress, Option.some(value)))
+        })
+        const last = Option.getOrThrow(yield* SubscriptionRef.get(progress))
+        assert.deepStrictEqual(last, { received: p.blob.length, total: p.blob.length, host: primary })
+        // Throttled by the (test) clock, which does not move: the first report and the last.
+        assert.strictEqual(seen.length, 2)
+        const failing = new PassThrough()
+        failing.resume()
+        const destroyedWith = new Promise<unknown>((resolve) => failing.on("error", resolve))
+        yield* cdn.injectFault({ _tag: "FlipByte", offset: 10 })
+        yield* cdn.injectFault({ _tag: "FlipByte", offset: 10 }, { host: fallback })
+        yield* Effect.flip(download.toWritable({ imageMessage: content(p) }, failing))
+        assert.isTrue(failing.destroyed)
+        const reported = yield* Effect.promise(() => destroyedWith)
+        assert.strictEqual((reported as { _tag?: string })._tag, "MediaIntegrityError")
+      }))
+  })
+})
