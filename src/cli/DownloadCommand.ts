@@ -17,6 +17,7 @@ import * as MediaDownload from "../MediaDownload.js"
 import type { MediaFileError } from "../MediaError.js"
 import type * as MediaMessage from "../MediaMessage.js"
 import { base64Bytes, decodeBase64, encodeBase64, parseMediaKey, parseMediaType, UsageError } from "./CliOptions.js"
+import * as ProgressBar from "./ProgressBar.js"
 
 const DEFAULT_HOST = "mmg.whatsapp.net"
 
@@ -104,22 +105,6 @@ const mediaConnLayer = (
     return MediaConn.layerTest({ auth: "", ttl: 3600, hosts: hosts.map((hostname) => ({ hostname })) })
   })
 
-const megabytes = (n: number) => (n / 1e6).toFixed(1)
-
-/** A one-line progress bar on stderr, redrawn in place. */
-const progressBar = (progress: MediaDownload.Progress) =>
-  Effect.sync(() => {
-    const width = 30
-    const fraction = progress.total === undefined || progress.total === 0
-      ? undefined
-      : Math.min(1, progress.received / progress.total)
-    const bar = fraction === undefined
-      ? ""
-      : `[${"#".repeat(Math.round(fraction * width)).padEnd(width, ".")}] ${(fraction * 100).toFixed(0).padStart(3)}% `
-    const total = progress.total === undefined ? "" : `/${megabytes(progress.total)}`
-    process.stderr.write(`\r${bar}${megabytes(progress.received)}${total} MB from ${progress.host}\u001b[K`)
-  })
-
 export const download = Command.make("download", options, (args) =>
   Effect.gen(function*() {
     const input = yield* source(args)
@@ -128,13 +113,13 @@ export const download = Command.make("download", options, (args) =>
       thumbnail: args.thumbnail,
       ...(Option.isSome(args.message) && Option.isSome(args.type) ? { type: args.type.value } : {})
     })
-    const tty = process.stderr.isTTY === true
+    const tty = ProgressBar.isTerminal()
     const summary = yield* Effect.flatMap(MediaDownload.MediaDownload, (service) =>
       service.toFile(media, args.output, {
         protocol: args.cdnProtocol,
-        ...(tty ? { onProgress: progressBar } : {})
+        ...(tty ? { onProgress: (p: MediaDownload.Progress) => ProgressBar.draw("", p.received, p.total, p.host) } : {})
       })).pipe(
-        Effect.ensuring(tty ? Effect.sync(() => process.stderr.write("\n")) : Effect.void),
+        Effect.ensuring(ProgressBar.finish(tty)),
         Effect.provide(MediaDownload.layer.pipe(
           Layer.provide(connLayer),
           Layer.provide(NodeHttpClient.layerUndici)

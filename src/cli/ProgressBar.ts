@@ -1,0 +1,23 @@
+/**
+ * A one-line progress bar on stderr, redrawn in place; only drawn when stderr is a terminal.
+ */
+import * as Effect from "effect/Effect"
+
+export const isTerminal = (): boolean => process.stderr.isTTY === true
+
+const megabytes = (n: number) => (n / 1e6).toFixed(1)
+
+/** Draws `done` of `total` bytes (the total may be unknown) moving through `host`. */
+export const draw = (label: string, done: number, total: number | undefined, host: string) =>
+  Effect.sync(() => {
+    const width = 30
+    const fraction = total === undefined || total === 0 ? undefined : Math.min(1, done / total)
+    const bar = fraction === undefined
+      ? ""
+      : `[${"#".repeat(Math.round(fraction * width)).padEnd(width, ".")}] ${(fraction * 100).toFixed(0).padStart(3)}% `
+    const of = total === undefined ? "" : `/${megabytes(total)}`
+    process.stderr.write(`\r${label}${bar}${megabytes(done)}${of} MB via ${host}\u001b[K`)
+  })
+
+/** Ends the bar's line once the transfer is over, whatever its outcome. */
+export const finish = (drawn: boolean) => drawn ? Effect.sync(() => process.stderr.write("\n")) : Effect.void
