@@ -10,6 +10,17 @@
  * @since 0.1.0
  */
 export * as CdnControl from "./CdnControl.js"
+export * as MediaConn from "./MediaConn.js"
+
+/**
+ * @since 0.1.0
+ */
+export * as CdnControl from "./CdnControl.js"
+
+/**
+ * @since 0.1.0
+ */
+export * as MediaConn from "./MediaConn.js"
 
 /**
  * @since 0.1.0
