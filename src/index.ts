@@ -10,12 +10,6 @@
  * @since 0.1.0
  */
 export * as CdnControl from "./CdnControl.js"
-export * as MediaConn from "./MediaConn.js"
-
-/**
- * @since 0.1.0
- */
-export * as CdnControl from "./CdnControl.js"
 
 /**
  * @since 0.1.0
@@ -46,6 +40,11 @@ export * as MediaError from "./MediaError.js"
  * @since 0.1.0
  */
 export * as MediaKeys from "./MediaKeys.js"
+
+/**
+ * @since 0.1.0
+ */
+export * as MediaMessage from "./MediaMessage.js"
 
 /**
  * @since 0.1.0

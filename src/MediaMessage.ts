@@ -1,0 +1,1493 @@
+/**
+ * PROTOCOL.md section 8: reading what can be downloaded out of WhatsApp message objects (as
+ * protobuf.js `WAProto` gives them, or after a JSON round trip), and building media messages from
+ * upload results, forwarded media and albums. Pure code: nothing here touches the network.
+ *
+ * @since 0.1.0
+ */
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
+import { timingSafeEqual } from "node:crypto"
+import * as protoValues from "./internal/protoValues.js"
+import type { Fields } from "./internal/protoValues.js"
+import { InvalidMediaKey, MediaMessageError, type UnknownMediaType } from "./MediaError.js"
+import { MEDIA_KEY_LENGTH, type MediaKey } from "./MediaKeys.js"
+import * as MediaType from "./MediaType.js"
+
+// ---------------------------------------------------------------------------------------------
+// Models
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * Everything a download needs: where the blob lives (`directPath` on a media host, a full https
+ * `url` to try first, or a channel's `staticUrl` used as is), how to decrypt it, and what to check.
+ * A missing `mediaKey` means unencrypted media (channel/newsletter media, product catalog images):
+ * the body is the plaintext and only `fileSha256` is checked. Missing hashes are not checked.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Downloadable {
+  readonly mediaType: MediaType.MediaType
+  readonly directPath?: string
+  readonly url?: string
+  readonly staticUrl?: string
+  readonly mediaKey?: MediaKey
+  readonly fileSha256?: Uint8Array
+  readonly fileEncSha256?: Uint8Array
+  readonly fileLength?: number
+}
+
+/**
+ * The result of an upload (PROTOCOL.md section 7). Every field maps one to one onto the message
+ * field of the same name; the upload service returns a value assignable to this.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface UploadedMedia {
+  readonly mediaType: MediaType.MediaType
+  readonly url: string
+  readonly directPath: string
+  readonly handle?: string | undefined
+  readonly objectId?: string | undefined
+  readonly mediaKey: MediaKey
+  readonly fileSha256: Uint8Array
+  readonly fileEncSha256: Uint8Array
+  readonly fileLength: number
+  /** Unix seconds. */
+  readonly mediaKeyTimestamp: number
+  readonly streamingSidecar?: Uint8Array | undefined
+}
+
+/**
+ * The content of a message that holds something downloadable, by the `WAProto.Message` field that
+ * holds it. `externalBlobReference` stands for an app-state `ExternalBlobReference` given on its
+ * own, and `extendedTextMessage` is only reported when it carries a server-hosted link preview
+ * thumbnail.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type MediaKind =
+  | "imageMessage"
+  | "videoMessage"
+  | "ptvMessage"
+  | "audioMessage"
+  | "documentMessage"
+  | "stickerMessage"
+  | "stickerPackMessage"
+  | "extendedTextMessage"
+  | "historySyncNotification"
+  | "externalBlobReference"
+
+const kindTypes: { readonly [K in MediaKind]: MediaType.MediaType } = {
+  imageMessage: "image",
+  videoMessage: "video",
+  ptvMessage: "video",
+  audioMessage: "audio",
+  documentMessage: "document",
+  stickerMessage: "sticker",
+  stickerPackMessage: "sticker-pack",
+  extendedTextMessage: "link-thumbnail",
+  historySyncNotification: "history",
+  externalBlobReference: "app-state"
+}
+
+/**
+ * The media type the content of a {@link MediaKind} downloads as (a link preview: `link-thumbnail`).
+ *
+ * @since 0.1.0
+ * @category getters
+ */
+export const kindMediaType = (kind: MediaKind): MediaType.MediaType => kindTypes[kind]
+
+// ---------------------------------------------------------------------------------------------
+// Message shapes (protobuf.js camelCase, as sent)
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * The `WAProto.MessageKey` of a message.
+ *
+ * @since 0.1.0
+ * @category message shapes
+ */
+export interface MessageKey {
+  readonly remoteJid?: string
+  readonly fromMe?: boolean
+  readonly id?: string
+  readonly participant?: string
+}
+
+/**
+ * A `WAProto.ContextInfo` (quotes, mentions, forwarding marks). Only the common fields are typed;
+ * any other `ContextInfo` field may be given as protobuf.js takes it.
+ *
+ * @since 0.1.0
+ * @category message shapes
+ */
+export interface ContextInfo {
+  readonly stanzaId?: string
+  readonly participant?: string
+  readonly remoteJid?: string
+  readonly quotedMessage?: Message
+  readonly mentionedJid?: ReadonlyArray<string>
+  readonly isForwarded?: boolean
+  readonly forwardingScore?: number
+  readonly expiration?: number
+  readonly [field: string]: unknown
+}
+
+/**
+ * The fields every downloadable media message shares. In a built message `mediaKey` is the raw
+ * key: the message object is what gets encrypted and sent, so the redaction of {@link MediaKey}
+ * ends here. Do not log message objects.
+ *
+ * @since 0.1.0
+ * @category message shapes
+ */
+export interface MediaFields {
+  readonly url?: string
+  readonly directPath?: string
+  readonly staticUrl?: string
+  readonly mediaKey?: Uint8Array
+  readonly fileSha256?: Uint8Array
+  readonly fileEncSha256?: Uint8Array
+  readonly fileLength?: number
+  /** Unix seconds. */
+  readonly mediaKeyTimestamp?: number
+  readonly mimetype?: string
+  readonly contextInfo?: ContextInfo
+}
+
+/**
+ * A server-hosted thumbnail, encrypted with the parent message's media key under the matching
+ * `*-thumbnail` media type.
+ *
+ * @since 0.1.0
+ * @category message shapes
+ */
+export interface ServerThumbnailFields {
+  readonly thumbnailDirectPath?: string
+  readonly thumbnailSha256?: Uint8Array
+  readonly thumbnailEncSha256?: Uint8Array
+}
+
+/**
+ * `WAProto.ImageMessage`.
+ *
+ * @since 0.1.0
+ * @category message shapes
+ */
+export interface ImageMessage extends MediaFields, ServerThumbnailFields {
+  readonly caption?: string
+  readonly width?: number
+  readonly height?: number
+  readonly jpegThumbnail?: Uint8Array
+}
+
+/**
+ * `WAProto.VideoMessage` (also the content of `ptvMessage`, a round video note).
+ *
+ * @since 0.1.0
+ * @category message shapes
+ */
+export interface VideoMessage extends MediaFields, ServerThumbnailFields {
+  readonly caption?: string
+  readonly width?: number
+  readonly height?: number
+  readonly seconds?: number
+  readonly gifPlayback?: boolean
+  readonly jpegThumbnail?: Uint8Array
+  readonly streamingSidecar?: Uint8Array
+}
+
+/**
+ * `WAProto.AudioMessage` (`ptt` marks a voice note).
+ *
+ * @since 0.1.0
+ * @category message shapes
+ */
+export interface AudioMessage extends MediaFields {
+  readonly seconds?: number
+  readonly ptt?: boolean
+  readonly streamingSidecar?: Uint8Array
+  readonly waveform?: Uint8Array
+}
+
+/**
+ * `WAProto.DocumentMessage`.
+ *
+ * @since 0.1.0
+ * @category message shapes
+ */
+export interface DocumentMessage extends MediaFields, ServerThumbnailFields {
+  readonly caption?: string
+  readonly fileName?: string
+  readonly title?: string
+  readonly pageCount?: number
+  readonly jpegThumbnail?: Uint8Array
+  readonly thumbnailHeight?: number
+  readonly thumbnailWidth?: number
+}
+
+/**
+ * `WAProto.StickerMessage` (an inline PNG thumbnail instead of a JPEG one).
+ *
+ * @since 0.1.0
+ * @category message shapes
+ */
+export interface StickerMessage extends MediaFields {
+  readonly width?: number
+  readonly height?: number
+  readonly isAnimated?: boolean
+  readonly pngThumbnail?: Uint8Array
+}
+
+/**
+ * `WAProto.AlbumMessage`: the parent of an album, announcing how many children follow.
+ *
+ * @since 0.1.0
+ * @category message shapes
+ */
+export interface AlbumMessage {
+  readonly expectedImageCount: number
+  readonly expectedVideoCount: number
+}
+
+/**
+ * `WAProto.MessageAssociation`.
+ *
+ * @since 0.1.0
+ * @category message shapes
+ */
+export interface MessageAssociation {
+  readonly associationType: number
+  readonly parentMessageKey: MessageKey
+}
+
+/**
+ * `WAProto.MessageContextInfo`, which lives on the `Message` next to its content.
+ *
+ * @since 0.1.0
+ * @category message shapes
+ */
+export interface MessageContextInfo {
+  readonly messageAssociation?: MessageAssociation
+  readonly [field: string]: unknown
+}
+
+/**
+ * `WAProto.FutureProofMessage`: a message inside a wrapper (`associatedChildMessage`,
+ * `viewOnceMessage`, `ephemeralMessage`, …).
+ *
+ * @since 0.1.0
+ * @category message shapes
+ */
+export interface FutureProofMessage<M = Message> {
+  readonly message: M
+}
+
+/**
+ * The fields of `WAProto.Message` this module builds.
+ *
+ * @since 0.1.0
+ * @category message shapes
+ */
+export interface Message {
+  readonly imageMessage?: ImageMessage
+  readonly videoMessage?: VideoMessage
+  readonly ptvMessage?: VideoMessage
+  readonly audioMessage?: AudioMessage
+  readonly documentMessage?: DocumentMessage
+  readonly stickerMessage?: StickerMessage
+  readonly albumMessage?: AlbumMessage
+  readonly associatedChildMessage?: FutureProofMessage
+  readonly messageContextInfo?: MessageContextInfo
+}
+
+/**
+ * A wrapped image message.
+ *
+ * @since 0.1.0
+ * @category message shapes
+ */
+export interface WrappedImage {
+  readonly imageMessage: ImageMessage
+}
+
+/**
+ * A wrapped video message.
+ *
+ * @since 0.1.0
+ * @category message shapes
+ */
+export interface WrappedVideo {
+  readonly videoMessage: VideoMessage
+}
+
+/**
+ * A wrapped round video note.
+ *
+ * @since 0.1.0
+ * @category message shapes
+ */
+export interface WrappedPtv {
+  readonly ptvMessage: VideoMessage
+}
+
+/**
+ * A wrapped audio message.
+ *
+ * @since 0.1.0
+ * @category message shapes
+ */
+export interface WrappedAudio {
+  readonly audioMessage: AudioMessage
+}
+
+/**
+ * A wrapped document message.
+ *
+ * @since 0.1.0
+ * @category message shapes
+ */
+export interface WrappedDocument {
+  readonly documentMessage: DocumentMessage
+}
+
+/**
+ * A wrapped sticker message.
+ *
+ * @since 0.1.0
+ * @category message shapes
+ */
+export interface WrappedSticker {
+  readonly stickerMessage: StickerMessage
+}
+
+/**
+ * A `Message` holding one media message, as the builders return it and `forward` produces it.
+ *
+ * @since 0.1.0
+ * @category message shapes
+ */
+export type MediaContentMessage =
+  | WrappedImage
+  | WrappedVideo
+  | WrappedPtv
+  | WrappedAudio
+  | WrappedDocument
+  | WrappedSticker
+
+// ---------------------------------------------------------------------------------------------
+// Value normalisation
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * Bytes in any form a message field arrives in (`Uint8Array`/`Buffer`, `ArrayBuffer`, standard or
+ * url-safe base64 with or without padding, a JSON `Buffer` `{ type: "Buffer", data }` with an
+ * array or base64 `data`, a JSON `Uint8Array` or an array of byte values) as a fresh `Uint8Array`;
+ * `None` when the value is none of these.
+ *
+ * @since 0.1.0
+ * @category normalisation
+ */
+export const bytes: (value: unknown) => Option.Option<Uint8Array> = protoValues.bytes
+
+/**
+ * A protobuf 64-bit integer (number, bigint, a protobuf.js `Long` with or without its methods, or
+ * a decimal string) as a safe JavaScript integer; `None` when it is none of these or does not fit.
+ *
+ * @since 0.1.0
+ * @category normalisation
+ */
+export const long: (value: unknown) => Option.Option<number> = protoValues.long
+
+// ---------------------------------------------------------------------------------------------
+// Locating media inside messages
+// ---------------------------------------------------------------------------------------------
+
+const contentKinds: ReadonlyArray<Exclude<MediaKind, "externalBlobReference">> = [
+  "imageMessage",
+  "videoMessage",
+  "ptvMessage",
+  "audioMessage",
+  "documentMessage",
+  "stickerMessage",
+  "stickerPackMessage",
+  "extendedTextMessage",
+  "historySyncNotification"
+]
+
+// `Message` fields holding a `FutureProofMessage { message }`.
+const wrapperFields: ReadonlyArray<string> = [
+  "documentWithCaptionMessage",
+  "viewOnceMessage",
+  "viewOnceMessageV2",
+  "viewOnceMessageV2Extension",
+  "ephemeralMessage",
+  "editedMessage",
+  "associatedChildMessage",
+  "lottieStickerMessage",
+  "groupMentionedMessage",
+  "botInvokeMessage"
+]
+
+// Wrappers nest a few levels at most; the bound keeps cyclic objects from recursing forever.
+const maxDepth = 16
+
+interface Located {
+  readonly kind: MediaKind
+  readonly content: Fields
+}
+
+const isNonEmptyString = (value: unknown): value is string => typeof value === "string" && value.length > 0
+
+const locate = (message: unknown, depth: number): Located | undefined => {
+  if (!protoValues.isRecord(message) || depth > maxDepth) return undefined
+  for (const kind of contentKinds) {
+    const content = message[kind]
+    if (!protoValues.isRecord(content)) continue
+    // A plain text message is not media; only a link preview with a server-hosted thumbnail is.
+    if (kind === "extendedTextMessage" && !isNonEmptyString(content.thumbnailDirectPath)) continue
+    return { kind, content }
+  }
+  const protocol = message.protocolMessage
+  if (protoValues.isRecord(protocol)) {
+    if (protoValues.isRecord(protocol.historySyncNotification)) {
+      return { kind: "historySyncNotification", content: protocol.historySyncNotification }
+    }
+    const edited = locate(protocol.editedMessage, depth + 1)
+    if (edited !== undefined) return edited
+  }
+  for (const field of wrapperFields) {
+    const wrapper = message[field]
+    if (!protoValues.isRecord(wrapper)) continue
+    const inner = locate(wrapper.message, depth + 1)
+    if (inner !== undefined) return inner
+  }
+  // A `WebMessageInfo` (`{ key, message }`) holds its message one level down.
+  const inner = locate(message.message, depth + 1)
+  if (inner !== undefined) return inner
+  // An app-state `ExternalBlobReference` is recognised by its length field.
+  if (message.fileSizeBytes != null && (message.directPath != null || message.mediaKey != null)) {
+    return { kind: "externalBlobReference", content: message }
+  }
+  return undefined
+}
+
+/**
+ * Which media a message holds, looking through every wrapper (`viewOnceMessage*`,
+ * `ephemeralMessage`, `editedMessage`, `documentWithCaptionMessage`, `associatedChildMessage`,
+ * `protocolMessage`, a `WebMessageInfo`'s `message`); `None` when it holds none.
+ *
+ * @example
+ * ```ts
+ * import { MediaMessage } from "effect-wa-media"
+ *
+ * MediaMessage.mediaKind({ viewOnceMessageV2: { message: { imageMessage: {} } } })
+ * // Option.some("imageMessage")
+ * ```
+ *
+ * @since 0.1.0
+ * @category getters
+ */
+export const mediaKind = (message: unknown): Option.Option<MediaKind> =>
+  Option.map(Option.fromNullable(locate(message, 0)), (located) => located.kind)
+
+// ---------------------------------------------------------------------------------------------
+// Field readers
+// ---------------------------------------------------------------------------------------------
+
+type ReadError = MediaMessageError | InvalidMediaKey
+
+const noMedia = (detail: string) => new MediaMessageError({ reason: "NoMedia", detail })
+const invalid = (detail: string) => new MediaMessageError({ reason: "InvalidField", detail })
+
+const describe = (value: unknown): string =>
+  value === null ? "null" : Array.isArray(value) ? "an array" : value instanceof Uint8Array ? "bytes" : typeof value
+
+const SHA256_LENGTH = 32
+
+const readString = (content: Fields, field: string): Either.Either<string | undefined, MediaMessageError> => {
+  const value = content[field]
+  if (value == null || value === "") return Either.right(undefined)
+  return typeof value === "string" ? Either.right(value) : Either.left(invalid(`${field} must be a string`))
+}
+
+const readDirectPath = (content: Fields, field: string): Either.Either<string | undefined, MediaMessageError> =>
+  Either.flatMap(
+    readString(content, field),
+    (path) =>
+      path === undefined || path.startsWith("/")
+        ? Either.right(path)
+        : Either.left(invalid(`${field} must be a path starting with "/"`))
+  )
+
+// Only a full https URL is kept as a download candidate; anything else is ignored.
+const httpsUrl = (value: unknown): string | undefined => {
+  if (typeof value !== "string") return undefined
+  try {
+    const url = new URL(value)
+    return url.protocol === "https:" && url.hostname !== "" ? value : undefined
+  } catch {
+    return undefined
+  }
+}
+
+const readBytes = (
+  content: Fields,
+  field: string,
+  length?: number
+): Either.Either<Uint8Array | undefined, MediaMessageError> => {
+  const value = content[field]
+  if (value == null) return Either.right(undefined)
+  const read = protoValues.bytes(value)
+  if (Option.isNone(read)) return Either.left(invalid(`${field} is not bytes (got ${describe(value)})`))
+  // protobuf.js and JSON exports with defaults write empty bytes for an unset field.
+  if (read.value.length === 0) return Either.right(undefined)
+  if (length !== undefined && read.value.length !== length) {
+    return Either.left(invalid(`${field} must be ${length} bytes, got ${read.value.length}`))
+  }
+  return Either.right(read.value)
+}
+
+const readCount = (content: Fields, field: string): Either.Either<number | undefined, MediaMessageError> => {
+  const value = content[field]
+  if (value == null) return Either.right(undefined)
+  const read = protoValues.long(value)
+  if (Option.isNone(read) || read.value < 0) {
+    return Either.left(invalid(`${field} must be a non-negative integer`))
+  }
+  return Either.right(read.value)
+}
+
+const readFlag = (content: Fields, field: string): Either.Either<boolean | undefined, MediaMessageError> => {
+  const value = content[field]
+  if (value == null) return Either.right(undefined)
+  return typeof value === "boolean" ? Either.right(value) : Either.left(invalid(`${field} must be a boolean`))
+}
+
+const readMediaKey = (
+  content: Fields,
+  mediaType: MediaType.MediaType
+): Either.Either<Uint8Array | undefined, ReadError> => {
+  const value = content.mediaKey
+  if (value == null) return Either.right(undefined)
+  const read = protoValues.bytes(Redacted.isRedacted(value) ? Redacted.value(value) : value)
+  if (Option.isNone(read)) return Either.left(invalid(`mediaKey is not bytes (got ${describe(value)})`))
+  if (read.value.length === 0) return Either.right(undefined)
+  if (!MediaType.isEncrypted(mediaType)) {
+    return Either.left(invalid(`${mediaType} media is never encrypted, but the message has a mediaKey`))
+  }
+  if (read.value.length !== MEDIA_KEY_LENGTH) return Either.left(new InvalidMediaKey({ length: read.value.length }))
+  return Either.right(read.value)
+}
+
+const defined = <A extends object>(fields: A): { [K in keyof A]?: Exclude<A[K], undefined> } =>
+  Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined)) as {
+    [K in keyof A]?: Exclude<A[K], undefined>
+  }
+
+const makeDownloadable = (
+  fields: {
+    readonly mediaType: MediaType.MediaType
+    readonly directPath: string | undefined
+    readonly url: string | undefined
+    readonly staticUrl: string | undefined
+    readonly mediaKey: Uint8Array | undefined
+    readonly fileSha256: Uint8Array | undefined
+    readonly fileEncSha256: Uint8Array | undefined
+    readonly fileLength: number | undefined
+  }
+): Either.Either<Downloadable, MediaMessageError> => {
+  if (fields.directPath === undefined && fields.url === undefined && fields.staticUrl === undefined) {
+    return Either.left(
+      new MediaMessageError({ reason: "MissingField", detail: "directPath (or an https url or staticUrl)" })
+    )
+  }
+  const { mediaKey, ...rest } = fields
+  return Either.right({
+    ...defined(rest),
+    mediaType: fields.mediaType,
+    ...(mediaKey === undefined ? {} : { mediaKey: Redacted.make(mediaKey) })
+  })
+}
+
+const readMedia = (content: Fields, mediaType: MediaType.MediaType): Either.Either<Downloadable, ReadError> =>
+  Either.gen(function*() {
+    const directPath = yield* readDirectPath(content, "directPath")
+    const mediaKey = yield* readMediaKey(content, mediaType)
+    const fileSha256 = yield* readBytes(content, "fileSha256", SHA256_LENGTH)
+    const fileEncSha256 = yield* readBytes(content, "fileEncSha256", SHA256_LENGTH)
+    // An app-state `ExternalBlobReference` names its length `fileSizeBytes`.
+    const fileLength = content.fileLength != null
+      ? yield* readCount(content, "fileLength")
+      : yield* readCount(content, "fileSizeBytes")
+    return yield* makeDownloadable({
+      mediaType,
+      directPath,
+      url: httpsUrl(content.url),
+      staticUrl: httpsUrl(content.staticUrl),
+      mediaKey,
+      fileSha256,
+      fileEncSha256,
+      fileLength
+    })
+  })
+
+const readThumbnail = (content: Fields, thumbnailType: ThumbnailType): Either.Either<Downloadable, ReadError> =>
+  Either.gen(function*() {
+    const directPath = yield* readDirectPath(content, "thumbnailDirectPath")
+    if (directPath === undefined) return yield* Either.left(noMedia("no server-hosted thumbnail (thumbnailDirectPath)"))
+    // The thumbnail is encrypted with the parent's key, under the thumbnail's own media type.
+    const mediaKey = yield* readMediaKey(content, thumbnailType)
+    const fileSha256 = yield* readBytes(content, "thumbnailSha256", SHA256_LENGTH)
+    const fileEncSha256 = yield* readBytes(content, "thumbnailEncSha256", SHA256_LENGTH)
+    return yield* makeDownloadable({
+      mediaType: thumbnailType,
+      directPath,
+      url: undefined,
+      staticUrl: undefined,
+      mediaKey,
+      fileSha256,
+      fileEncSha256,
+      fileLength: undefined
+    })
+  })
+
+type ThumbnailType =
+  | "image-thumbnail"
+  | "video-thumbnail"
+  | "document-thumbnail"
+  | "link-thumbnail"
+  | "sticker-pack-thumbnail"
+
+const isThumbnailType = (type: MediaType.MediaType): type is ThumbnailType =>
+  type === "image-thumbnail" || type === "video-thumbnail" || type === "document-thumbnail" ||
+  type === "link-thumbnail" || type === "sticker-pack-thumbnail"
+
+const thumbnailOf = (type: MediaType.MediaType): ThumbnailType | undefined =>
+  isThumbnailType(type)
+    ? type
+    : (MediaType.thumbnailType(type) ?? (type === "sticker-pack" ? "sticker-pack-thumbnail" : undefined))
+
+const notMedia = (message: unknown): MediaMessageError =>
+  noMedia(
+    protoValues.isRecord(message)
+      ? "no media message found (give the type of an inner media message)"
+      : `expected a message object, got ${describe(message)}`
+  )
+
+const parseType = (type: string | undefined): Effect.Effect<MediaType.MediaType | undefined, UnknownMediaType> =>
+  type === undefined ? Effect.succeed(undefined) : MediaType.parse(type)
+
+const readAs = (message: unknown, type: MediaType.MediaType | undefined): Either.Either<Downloadable, ReadError> => {
+  const located = locate(message, 0)
+  if (located !== undefined) {
+    const own = kindTypes[located.kind]
+    if (type === undefined || type === own) {
+      return isThumbnailType(own) ? readThumbnail(located.content, own) : readMedia(located.content, own)
+    }
+    if (isThumbnailType(type) && thumbnailOf(own) === type) return readThumbnail(located.content, type)
+    return Either.left(invalid(`the message holds ${located.kind} (${own}), not ${type} media`))
+  }
+  if (type === undefined || !protoValues.isRecord(message)) return Either.left(notMedia(message))
+  return isThumbnailType(type) ? readThumbnail(message, type) : readMedia(message, type)
+}
+
+/**
+ * Options of the readers.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface ReadOptions {
+  /**
+   * The media type (a library name or an alias) of an inner media message given without its
+   * wrapper. With a wrapper it must agree with what the wrapper holds.
+   */
+  readonly type?: MediaType.MediaType | (string & {}) | undefined
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reading
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * Reads what can be downloaded out of a message: a wrapper message (`{ imageMessage }`,
+ * `{ viewOnceMessageV2: { message } }`, `{ protocolMessage: { historySyncNotification } }`, a
+ * `WebMessageInfo`, …), an app-state `ExternalBlobReference`, or an inner media message with
+ * `options.type`. Numbers may be numbers, bigints, `Long`s or decimal strings; bytes may be
+ * `Uint8Array`s, base64 or JSON `Buffer`s. A link preview (`extendedTextMessage`) reads as its
+ * `link-thumbnail`, and a `*-thumbnail` type reads the server-hosted thumbnail (see
+ * {@link thumbnail}). Bad input is a typed error, never a throw.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { MediaMessage } from "effect-wa-media"
+ *
+ * const program = Effect.gen(function*() {
+ *   const media = yield* MediaMessage.downloadable(JSON.parse(received))
+ *   // media.mediaType, media.directPath, media.mediaKey (Redacted), …
+ * })
+ * ```
+ *
+ * @since 0.1.0
+ * @category reading
+ */
+export const downloadable: (
+  message: unknown,
+  options?: ReadOptions
+) => Effect.Effect<Downloadable, MediaMessageError | InvalidMediaKey | UnknownMediaType> = Effect.fn(
+  "MediaMessage.downloadable"
+)(function*(message: unknown, options?: ReadOptions) {
+  const type = yield* parseType(options?.type)
+  return yield* readAs(message, type)
+})
+
+/**
+ * Reads the server-hosted thumbnail of an image, video, document or sticker pack message, or of a
+ * link preview: `thumbnailDirectPath`, `thumbnailSha256` and `thumbnailEncSha256`, with the
+ * parent's media key, under the matching `*-thumbnail` type. `options.type` names the parent type
+ * (or the thumbnail type) of an inner message. No server-hosted thumbnail: `MediaMessageError`
+ * `NoMedia`.
+ *
+ * @since 0.1.0
+ * @category reading
+ */
+export const thumbnail: (
+  message: unknown,
+  options?: ReadOptions
+) => Effect.Effect<Downloadable, MediaMessageError | InvalidMediaKey | UnknownMediaType> = Effect.fn(
+  "MediaMessage.thumbnail"
+)(function*(message: unknown, options?: ReadOptions) {
+  const type = yield* parseType(options?.type)
+  const located = locate(message, 0)
+  if (located !== undefined) {
+    const own = kindTypes[located.kind]
+    const thumbnailType = thumbnailOf(own)
+    if (thumbnailType === undefined) return yield* noMedia(`${located.kind} has no server-hosted thumbnail`)
+    if (type !== undefined && type !== own && type !== thumbnailType) {
+      return yield* invalid(`the message holds ${located.kind} (${own}), not ${type} media`)
+    }
+    return yield* readThumbnail(located.content, thumbnailType)
+  }
+  if (type === undefined || !protoValues.isRecord(message)) return yield* notMedia(message)
+  const thumbnailType = thumbnailOf(type)
+  if (thumbnailType === undefined) return yield* noMedia(`${type} media has no server-hosted thumbnail`)
+  return yield* readThumbnail(message, thumbnailType)
+})
+
+/**
+ * Raw download parameters, as the command line takes them. Byte values may be base64 (standard or
+ * url-safe) or bytes; no `mediaKey` means unencrypted media.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Params {
+  readonly type: MediaType.MediaType | (string & {})
+  readonly directPath?: string | undefined
+  readonly url?: string | undefined
+  readonly staticUrl?: string | undefined
+  readonly mediaKey?: string | Uint8Array | MediaKey | undefined
+  readonly fileEncSha256?: string | Uint8Array | undefined
+  readonly fileSha256?: string | Uint8Array | undefined
+  readonly fileLength?: number | bigint | string | undefined
+}
+
+/**
+ * A {@link Downloadable} from raw parameters, checked like a message.
+ *
+ * @example
+ * ```ts
+ * import { MediaMessage } from "effect-wa-media"
+ *
+ * const media = MediaMessage.fromParams({
+ *   type: "image",
+ *   directPath: "/v/t62.7118-24/123_456_789_n.enc?ccb=11-4",
+ *   mediaKey: "…base64…",
+ *   fileEncSha256: "…base64…"
+ * })
+ * ```
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const fromParams: (
+  params: Params
+) => Effect.Effect<Downloadable, MediaMessageError | InvalidMediaKey | UnknownMediaType> = Effect.fn(
+  "MediaMessage.fromParams"
+)(function*(params: Params) {
+  const type = yield* MediaType.parse(params.type)
+  const { type: _, ...fields } = params
+  // A thumbnail type reads the same way: the parameters name the thumbnail's own path and hashes.
+  return yield* readMedia({ ...fields }, type)
+})
+
+/**
+ * The {@link Downloadable} of an upload result, to fetch back what was just uploaded.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const fromUpload = (media: UploadedMedia): Downloadable => ({
+  mediaType: media.mediaType,
+  directPath: media.directPath,
+  ...(httpsUrl(media.url) === undefined ? {} : { url: media.url }),
+  ...(MediaType.isEncrypted(media.mediaType) ? { mediaKey: media.mediaKey } : {}),
+  fileSha256: media.fileSha256,
+  fileEncSha256: media.fileEncSha256,
+  fileLength: media.fileLength
+})
+
+// ---------------------------------------------------------------------------------------------
+// Building from uploads
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * Metadata of an image message.
+ *
+ * @since 0.1.0
+ * @category building
+ */
+export interface ImageOptions {
+  /** Default `image/jpeg`. */
+  readonly mimetype?: string | undefined
+  readonly caption?: string | undefined
+  readonly width?: number | undefined
+  readonly height?: number | undefined
+  /** The small inline JPEG preview. */
+  readonly jpegThumbnail?: Uint8Array | undefined
+  readonly contextInfo?: ContextInfo | undefined
+}
+
+/**
+ * Metadata of a video message.
+ *
+ * @since 0.1.0
+ * @category building
+ */
+export interface VideoOptions {
+  /** Default `video/mp4`. */
+  readonly mimetype?: string | undefined
+  readonly caption?: string | undefined
+  readonly width?: number | undefined
+  readonly height?: number | undefined
+  readonly seconds?: number | undefined
+  /** Play as a looping GIF. */
+  readonly gifPlayback?: boolean | undefined
+  readonly jpegThumbnail?: Uint8Array | undefined
+  readonly contextInfo?: ContextInfo | undefined
+}
+
+/**
+ * Metadata of a round video note (`ptvMessage`).
+ *
+ * @since 0.1.0
+ * @category building
+ */
+export interface PtvOptions {
+  /** Default `video/mp4`. */
+  readonly mimetype?: string | undefined
+  readonly width?: number | undefined
+  readonly height?: number | undefined
+  readonly seconds?: number | undefined
+  readonly jpegThumbnail?: Uint8Array | undefined
+  readonly contextInfo?: ContextInfo | undefined
+}
+
+/**
+ * Metadata of an audio message.
+ *
+ * @since 0.1.0
+ * @category building
+ */
+export interface AudioOptions {
+  /** Default `audio/ogg; codecs=opus` (what voice notes use); give the real type of other audio. */
+  readonly mimetype?: string | undefined
+  readonly seconds?: number | undefined
+  /** A voice note ("push to talk"). */
+  readonly ptt?: boolean | undefined
+  readonly waveform?: Uint8Array | undefined
+  readonly contextInfo?: ContextInfo | undefined
+}
+
+/**
+ * Metadata of a document message.
+ *
+ * @since 0.1.0
+ * @category building
+ */
+export interface DocumentOptions {
+  /** Default `application/octet-stream`. */
+  readonly mimetype?: string | undefined
+  readonly caption?: string | undefined
+  readonly fileName?: string | undefined
+  readonly title?: string | undefined
+  readonly pageCount?: number | undefined
+  readonly jpegThumbnail?: Uint8Array | undefined
+  readonly contextInfo?: ContextInfo | undefined
+}
+
+/**
+ * Metadata of a sticker message.
+ *
+ * @since 0.1.0
+ * @category building
+ */
+export interface StickerOptions {
+  /** Default `image/webp`. */
+  readonly mimetype?: string | undefined
+  readonly width?: number | undefined
+  readonly height?: number | undefined
+  readonly isAnimated?: boolean | undefined
+  /** The small inline PNG preview. */
+  readonly pngThumbnail?: Uint8Array | undefined
+  readonly contextInfo?: ContextInfo | undefined
+}
+
+interface UploadedFields {
+  readonly url: string
+  readonly directPath: string
+  readonly mediaKey: Uint8Array
+  readonly fileSha256: Uint8Array
+  readonly fileEncSha256: Uint8Array
+  readonly fileLength: number
+  readonly mediaKeyTimestamp: number
+}
+
+const uploadedFields = (
+  media: UploadedMedia,
+  target: MediaType.MediaType,
+  kind: string
+): Effect.Effect<UploadedFields, MediaMessageError> =>
+  Effect.suspend(() => {
+    // The recipient derives the keys from the message type: they must be the ones the blob used.
+    if (MediaType.info(media.mediaType).hkdfInfo !== MediaType.info(target).hkdfInfo) {
+      return Effect.fail(invalid(`a ${media.mediaType} upload cannot be sent as ${kind}`))
+    }
+    return Effect.succeed({
+      url: media.url,
+      directPath: media.directPath,
+      mediaKey: new Uint8Array(Redacted.value(media.mediaKey)),
+      fileSha256: new Uint8Array(media.fileSha256),
+      fileEncSha256: new Uint8Array(media.fileEncSha256),
+      fileLength: media.fileLength,
+      mediaKeyTimestamp: media.mediaKeyTimestamp
+    })
+  })
+
+const sidecarOf = (media: UploadedMedia): Uint8Array | undefined =>
+  media.streamingSidecar === undefined ? undefined : new Uint8Array(media.streamingSidecar)
+
+/**
+ * Builds an `imageMessage` from an image (or sticker) upload. The `mediaKey` of the result is the
+ * raw key: the message is what gets sent, so the redaction ends here.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { MediaMessage } from "effect-wa-media"
+ *
+ * const message = MediaMessage.image(uploaded, { caption: "hello", width: 640, height: 480 })
+ * // Effect<{ imageMessage: { url, directPath, mediaKey, … } }>
+ * ```
+ *
+ * @since 0.1.0
+ * @category building
+ */
+export const image = (media: UploadedMedia, options: ImageOptions = {}): Effect.Effect<
+  WrappedImage,
+  MediaMessageError
+> =>
+  Effect.map(uploadedFields(media, "image", "imageMessage"), (fields) => ({
+    imageMessage: {
+      ...fields,
+      mimetype: options.mimetype ?? "image/jpeg",
+      ...defined({
+        caption: options.caption,
+        width: options.width,
+        height: options.height,
+        jpegThumbnail: options.jpegThumbnail,
+        contextInfo: options.contextInfo
+      })
+    }
+  }))
+
+/**
+ * Builds a `videoMessage` from a video upload, with its streaming sidecar when the upload has one.
+ *
+ * @since 0.1.0
+ * @category building
+ */
+export const video = (media: UploadedMedia, options: VideoOptions = {}): Effect.Effect<
+  WrappedVideo,
+  MediaMessageError
+> =>
+  Effect.map(uploadedFields(media, "video", "videoMessage"), (fields) => ({
+    videoMessage: {
+      ...fields,
+      mimetype: options.mimetype ?? "video/mp4",
+      ...defined({
+        caption: options.caption,
+        width: options.width,
+        height: options.height,
+        seconds: options.seconds,
+        gifPlayback: options.gifPlayback,
+        jpegThumbnail: options.jpegThumbnail,
+        streamingSidecar: sidecarOf(media),
+        contextInfo: options.contextInfo
+      })
+    }
+  }))
+
+/**
+ * Builds a round video note (`ptvMessage`, a `VideoMessage`) from a video upload.
+ *
+ * @since 0.1.0
+ * @category building
+ */
+export const ptv = (media: UploadedMedia, options: PtvOptions = {}): Effect.Effect<
+  WrappedPtv,
+  MediaMessageError
+> =>
+  Effect.map(uploadedFields(media, "video", "ptvMessage"), (fields) => ({
+    ptvMessage: {
+      ...fields,
+      mimetype: options.mimetype ?? "video/mp4",
+      ...defined({
+        width: options.width,
+        height: options.height,
+        seconds: options.seconds,
+        jpegThumbnail: options.jpegThumbnail,
+        streamingSidecar: sidecarOf(media),
+        contextInfo: options.contextInfo
+      })
+    }
+  }))
+
+/**
+ * Builds an `audioMessage` from an audio upload (`ptt: true` for a voice note).
+ *
+ * @since 0.1.0
+ * @category building
+ */
+export const audio = (media: UploadedMedia, options: AudioOptions = {}): Effect.Effect<
+  WrappedAudio,
+  MediaMessageError
+> =>
+  Effect.map(uploadedFields(media, "audio", "audioMessage"), (fields) => ({
+    audioMessage: {
+      ...fields,
+      mimetype: options.mimetype ?? "audio/ogg; codecs=opus",
+      ...defined({
+        seconds: options.seconds,
+        ptt: options.ptt,
+        waveform: options.waveform,
+        streamingSidecar: sidecarOf(media),
+        contextInfo: options.contextInfo
+      })
+    }
+  }))
+
+/**
+ * Builds a `documentMessage` from a document upload.
+ *
+ * @since 0.1.0
+ * @category building
+ */
+export const document = (media: UploadedMedia, options: DocumentOptions = {}): Effect.Effect<
+  WrappedDocument,
+  MediaMessageError
+> =>
+  Effect.map(uploadedFields(media, "document", "documentMessage"), (fields) => ({
+    documentMessage: {
+      ...fields,
+      mimetype: options.mimetype ?? "application/octet-stream",
+      ...defined({
+        caption: options.caption,
+        fileName: options.fileName,
+        title: options.title,
+        pageCount: options.pageCount,
+        jpegThumbnail: options.jpegThumbnail,
+        contextInfo: options.contextInfo
+      })
+    }
+  }))
+
+/**
+ * Builds a `stickerMessage` from a sticker (or image) upload.
+ *
+ * @since 0.1.0
+ * @category building
+ */
+export const sticker = (media: UploadedMedia, options: StickerOptions = {}): Effect.Effect<
+  WrappedSticker,
+  MediaMessageError
+> =>
+  Effect.map(uploadedFields(media, "sticker", "stickerMessage"), (fields) => ({
+    stickerMessage: {
+      ...fields,
+      mimetype: options.mimetype ?? "image/webp",
+      ...defined({
+        width: options.width,
+        height: options.height,
+        isAnimated: options.isAnimated,
+        pngThumbnail: options.pngThumbnail,
+        contextInfo: options.contextInfo
+      })
+    }
+  }))
+
+// ---------------------------------------------------------------------------------------------
+// Forwarding by CDN reuse
+// ---------------------------------------------------------------------------------------------
+
+type ContentKind =
+  | "imageMessage"
+  | "videoMessage"
+  | "ptvMessage"
+  | "audioMessage"
+  | "documentMessage"
+  | "stickerMessage"
+
+const contentKindsBuilt: ReadonlyArray<ContentKind> = [
+  "imageMessage",
+  "videoMessage",
+  "ptvMessage",
+  "audioMessage",
+  "documentMessage",
+  "stickerMessage"
+]
+
+const isContentKind = (kind: MediaKind): kind is ContentKind =>
+  (contentKindsBuilt as ReadonlyArray<string>).includes(kind)
+
+const typeContentKinds: { readonly [type: string]: ContentKind } = {
+  image: "imageMessage",
+  video: "videoMessage",
+  audio: "audioMessage",
+  document: "documentMessage",
+  sticker: "stickerMessage"
+}
+
+type FieldKind = "string" | "path" | "bytes" | "hash" | "count" | "flag"
+
+const readField = (content: Fields, field: string, kind: FieldKind): Either.Either<unknown, MediaMessageError> => {
+  switch (kind) {
+    case "string":
+      return readString(content, field)
+    case "path":
+      return readDirectPath(content, field)
+    case "bytes":
+      return readBytes(content, field)
+    case "hash":
+      return readBytes(content, field, SHA256_LENGTH)
+    case "count":
+      return readCount(content, field)
+    case "flag":
+      return readFlag(content, field)
+  }
+}
+
+type FieldSpec = readonly [field: string, kind: FieldKind]
+
+const serverThumbnailSpecs: ReadonlyArray<FieldSpec> = [
+  ["thumbnailDirectPath", "path"],
+  ["thumbnailSha256", "hash"],
+  ["thumbnailEncSha256", "hash"]
+]
+
+const forwardSpecs: { readonly [K in ContentKind]: ReadonlyArray<FieldSpec> } = {
+  imageMessage: [["width", "count"], ["height", "count"], ["jpegThumbnail", "bytes"], ...serverThumbnailSpecs],
+  videoMessage: [
+    ["width", "count"],
+    ["height", "count"],
+    ["seconds", "count"],
+    ["gifPlayback", "flag"],
+    ["jpegThumbnail", "bytes"],
+    ["streamingSidecar", "bytes"],
+    ...serverThumbnailSpecs
+  ],
+  ptvMessage: [
+    ["width", "count"],
+    ["height", "count"],
+    ["seconds", "count"],
+    ["jpegThumbnail", "bytes"],
+    ["streamingSidecar", "bytes"],
+    ...serverThumbnailSpecs
+  ],
+  audioMessage: [["seconds", "count"], ["ptt", "flag"], ["streamingSidecar", "bytes"], ["waveform", "bytes"]],
+  documentMessage: [
+    ["fileName", "string"],
+    ["title", "string"],
+    ["pageCount", "count"],
+    ["jpegThumbnail", "bytes"],
+    ["thumbnailHeight", "count"],
+    ["thumbnailWidth", "count"],
+    ...serverThumbnailSpecs
+  ],
+  stickerMessage: [["width", "count"], ["height", "count"], ["isAnimated", "flag"], ["pngThumbnail", "bytes"]]
+}
+
+const hasCaption = (kind: ContentKind): boolean => kind !== "audioMessage" && kind !== "stickerMessage"
+
+const copyFields = (
+  content: Fields,
+  specs: ReadonlyArray<FieldSpec>
+): Either.Either<Record<string, unknown>, MediaMessageError> =>
+  Either.gen(function*() {
+    const copied: Record<string, unknown> = {}
+    for (const [field, kind] of specs) {
+      const value = yield* readField(content, field, kind)
+      if (value !== undefined) copied[field] = value
+    }
+    return copied
+  })
+
+// The single place where a content object built field by field becomes a typed message.
+const wrap = <M extends MediaContentMessage>(kind: ContentKind, content: Record<string, unknown>): M =>
+  ({ [kind]: content }) as unknown as M
+
+/**
+ * Options of {@link forward}.
+ *
+ * @since 0.1.0
+ * @category forwarding
+ */
+export interface ForwardOptions {
+  /** Replaces the caption; `""` removes it; absent keeps the original caption. */
+  readonly caption?: string | undefined
+  /** A fresh `contextInfo` for the new message (none is copied from the original). */
+  readonly contextInfo?: ContextInfo | undefined
+  /** The type of an inner media message given without its wrapper. */
+  readonly type?: MediaType.MediaType | (string & {}) | undefined
+}
+
+const locateContent = (
+  message: unknown,
+  type: MediaType.MediaType | undefined
+): Either.Either<{ readonly kind: ContentKind; readonly content: Fields }, MediaMessageError> => {
+  const located = locate(message, 0)
+  if (located !== undefined) {
+    const own = kindTypes[located.kind]
+    if (type !== undefined && type !== own) {
+      return Either.left(invalid(`the message holds ${located.kind} (${own}), not ${type} media`))
+    }
+    const kind = located.kind
+    return isContentKind(kind)
+      ? Either.right({ kind, content: located.content })
+      : Either.left(noMedia(`${located.kind} cannot be forwarded by CDN reuse`))
+  }
+  if (type === undefined || !protoValues.isRecord(message)) return Either.left(notMedia(message))
+  const kind = typeContentKinds[type]
+  return kind === undefined
+    ? Either.left(noMedia(`${type} media cannot be forwarded by CDN reuse`))
+    : Either.right({ kind, content: message })
+}
+
+/**
+ * Forwards media by CDN reuse: a NEW message of the same kind with the original's `url`,
+ * `directPath`, `mediaKey`, hashes, `fileLength`, `mediaKeyTimestamp`, `mimetype`, inline and
+ * server-hosted thumbnails, dimensions, `seconds`, `ptt`/`gifPlayback`/`isAnimated`, `fileName`,
+ * `title`, `pageCount` and `streamingSidecar`, all normalised (bytes as `Uint8Array`, numbers as
+ * numbers). No `contextInfo`, ids or other fields are copied; the caption is replaced when given.
+ * No bytes move, so it only works while the CDN still holds the blob.
+ *
+ * @example
+ * ```ts
+ * import { MediaMessage } from "effect-wa-media"
+ *
+ * const outgoing = MediaMessage.forward(incoming.message, { caption: "look at this" })
+ * ```
+ *
+ * @since 0.1.0
+ * @category forwarding
+ */
+export const forward: (
+  message: unknown,
+  options?: ForwardOptions
+) => Effect.Effect<MediaContentMessage, MediaMessageError | InvalidMediaKey | UnknownMediaType> = Effect.fn(
+  "MediaMessage.forward"
+)(function*(message: unknown, options: ForwardOptions = {}) {
+  const type = yield* parseType(options.type)
+  const { content, kind } = yield* locateContent(message, type)
+  const mediaType = kindTypes[kind]
+  // Reading it as a download first checks that the recipient will be able to fetch it.
+  const media = yield* readMedia(content, mediaType)
+  const fields: Record<string, unknown> = {
+    ...defined({
+      url: media.url,
+      directPath: media.directPath,
+      staticUrl: media.staticUrl,
+      mediaKey: media.mediaKey === undefined ? undefined : Redacted.value(media.mediaKey),
+      fileSha256: media.fileSha256,
+      fileEncSha256: media.fileEncSha256,
+      fileLength: media.fileLength,
+      mediaKeyTimestamp: yield* readCount(content, "mediaKeyTimestamp"),
+      mimetype: yield* readString(content, "mimetype")
+    }),
+    ...yield* copyFields(content, forwardSpecs[kind])
+  }
+  if (options.caption !== undefined && !hasCaption(kind)) {
+    return yield* invalid(`${kind} has no caption`)
+  }
+  const caption = options.caption ?? (hasCaption(kind) ? yield* readString(content, "caption") : undefined)
+  if (caption !== undefined && caption !== "") fields.caption = caption
+  if (options.contextInfo !== undefined) fields.contextInfo = options.contextInfo
+  return wrap<MediaContentMessage>(kind, fields)
+})
+
+const asFields = (value: object): Fields => value as Fields
+
+const sameKey = (a: Uint8Array | undefined, b: Uint8Array | undefined): boolean =>
+  a === undefined || b === undefined ? a === b : a.length === b.length && timingSafeEqual(a, b)
+
+/**
+ * Reuses the thumbnail of an incoming message in a message built for the same media (for example
+ * after downloading and uploading it again): the inline `jpegThumbnail` (`pngThumbnail` for a
+ * sticker) and, when both messages use the same media key and thumbnail type, the server-hosted
+ * thumbnail fields. A server-hosted thumbnail is encrypted with its parent's key, so under a new
+ * key it is left out: the recipient could not decrypt it. Nothing to reuse: `NoMedia`.
+ *
+ * @since 0.1.0
+ * @category forwarding
+ */
+export const withThumbnailFrom = <M extends MediaContentMessage>(
+  incoming: unknown,
+  message: M
+): Effect.Effect<M, MediaMessageError | InvalidMediaKey> =>
+  Effect.gen(function*() {
+    const fields = asFields(message)
+    const kind = contentKindsBuilt.find((candidate) => protoValues.isRecord(fields[candidate]))
+    const target = kind === undefined ? undefined : fields[kind]
+    if (kind === undefined || !protoValues.isRecord(target)) return yield* Either.left(notMedia(message))
+    if (kind === "audioMessage") return yield* Either.left(invalid("audioMessage carries no thumbnail"))
+    const source = locate(incoming, 0)
+    if (source === undefined) return yield* Either.left(notMedia(incoming))
+    const inline = kind === "stickerMessage" ? "pngThumbnail" : "jpegThumbnail"
+    const copied: Record<string, unknown> = yield* copyFields(source.content, [[inline, "bytes"]])
+    if (kind === "documentMessage" && copied.jpegThumbnail !== undefined) {
+      Object.assign(
+        copied,
+        yield* copyFields(source.content, [["thumbnailHeight", "count"], ["thumbnailWidth", "count"]])
+      )
+    }
+    const thumbnailType = thumbnailOf(kindTypes[kind])
+    const sourceType = kindTypes[source.kind]
+    if (
+      thumbnailType !== undefined && thumbnailOf(sourceType) === thumbnailType &&
+      isNonEmptyString(source.content.thumbnailDirectPath)
+    ) {
+      const sourceKey = yield* readMediaKey(source.content, sourceType)
+      const targetKey = yield* readMediaKey(target, kindTypes[kind])
+      if (sameKey(sourceKey, targetKey)) Object.assign(copied, yield* copyFields(source.content, serverThumbnailSpecs))
+    }
+    if (Object.keys(copied).length === 0) {
+      return yield* Either.left(noMedia("the incoming message has no thumbnail to reuse"))
+    }
+    return wrap<M>(kind, { ...target, ...copied })
+  })
+
+// ---------------------------------------------------------------------------------------------
+// Albums
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * `WAProto.MessageAssociation.AssociationType.MEDIA_ALBUM`.
+ *
+ * @since 0.1.0
+ * @category albums
+ */
+export const MEDIA_ALBUM = 1
+
+/**
+ * Options of {@link album}.
+ *
+ * @since 0.1.0
+ * @category albums
+ */
+export interface AlbumOptions {
+  /** The album's images and videos, in order, as the builders return them. */
+  readonly children: ReadonlyArray<WrappedImage | WrappedVideo>
+  /** The key the parent `albumMessage` is (or will be) sent under; needs its `id`. */
+  readonly parentMessageKey: MessageKey
+}
+
+/**
+ * One album child, ready to send.
+ *
+ * @since 0.1.0
+ * @category albums
+ */
+export interface AlbumChild {
+  readonly associatedChildMessage: FutureProofMessage<WrappedImage | WrappedVideo>
+  readonly messageContextInfo: { readonly messageAssociation: MessageAssociation }
+}
+
+/**
+ * An album: the parent message to send first, then each child.
+ *
+ * @since 0.1.0
+ * @category albums
+ */
+export interface Album {
+  readonly parent: { readonly albumMessage: AlbumMessage }
+  readonly children: ReadonlyArray<AlbumChild>
+}
+
+/**
+ * Builds an album: the parent `{ albumMessage: { expectedImageCount, expectedVideoCount } }` and
+ * each child as `{ associatedChildMessage: { message: child }, messageContextInfo:
+ * { messageAssociation: { associationType: MEDIA_ALBUM, parentMessageKey } } }`
+ * (`messageContextInfo` sits on the `Message`, next to its content, as in `WAProto`). An empty
+ * album, a child that is neither an image nor a video, or a parent key without an `id` is an
+ * `InvalidField` error.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { MediaMessage } from "effect-wa-media"
+ *
+ * const program = Effect.gen(function*() {
+ *   const first = yield* MediaMessage.image(uploadedPhoto)
+ *   const second = yield* MediaMessage.video(uploadedClip)
+ *   const { parent, children } = yield* MediaMessage.album({
+ *     children: [first, second],
+ *     parentMessageKey: { remoteJid, fromMe: true, id: parentId }
+ *   })
+ * })
+ * ```
+ *
+ * @since 0.1.0
+ * @category albums
+ */
+export const album = (options: AlbumOptions): Effect.Effect<Album, MediaMessageError> =>
+  Effect.suspend(() => {
+    const { children, parentMessageKey } = options
+    if (children.length === 0) return Effect.fail(invalid("an album needs at least one child"))
+    if (!isNonEmptyString(parentMessageKey.id)) return Effect.fail(invalid("parentMessageKey.id is missing"))
+    let expectedImageCount = 0
+    let expectedVideoCount = 0
+    for (const child of children) {
+      const fields = asFields(child)
+      const isImage = protoValues.isRecord(fields.imageMessage)
+      const isVideo = protoValues.isRecord(fields.videoMessage)
+      if (isImage === isVideo) return Effect.fail(invalid("an album child must hold one image or one video"))
+      if (isImage) expectedImageCount++
+      else expectedVideoCount++
+    }
+    return Effect.succeed({
+      parent: { albumMessage: { expectedImageCount, expectedVideoCount } },
+      children: children.map((child) => ({
+        associatedChildMessage: { message: child },
+        messageContextInfo: { messageAssociation: { associationType: MEDIA_ALBUM, parentMessageKey } }
+      }))
+    })
+  })
