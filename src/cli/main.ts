@@ -10,10 +10,11 @@ import * as MediaCrypto from "../MediaCrypto.js"
 import { outcome } from "./CliExit.js"
 import { decrypt, encrypt } from "./CryptoCommands.js"
 import { serve } from "./ServeCommand.js"
+import { upload } from "./UploadCommand.js"
 
 const root = Command.make("wa-media").pipe(
   Command.withDescription("WhatsApp media: encrypt, decrypt, upload, download, and a CDN emulator"),
-  Command.withSubcommands([encrypt, decrypt, serve])
+  Command.withSubcommands([encrypt, decrypt, upload, serve])
 )
 
 const cli = Command.run(root, { name: "wa-media", version: "0.1.0" })
