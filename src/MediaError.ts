@@ -181,7 +181,8 @@ export class MediaDownloadError extends Schema.TaggedError<MediaDownloadError>(
 
 /**
  * An upload that failed for good: after the single credential refresh (`Unauthorized`), after
- * every host (`AllHostsFailed`), or past its deadline. Lists every attempt.
+ * every host (`AllHostsFailed`), past its deadline, or because the source changed between the
+ * hashing pass and the sending pass (`SourceChanged`). Lists every attempt.
  *
  * @since 0.1.0
  * @category errors
@@ -189,11 +190,12 @@ export class MediaDownloadError extends Schema.TaggedError<MediaDownloadError>(
 export class MediaUploadError extends Schema.TaggedError<MediaUploadError>("effect-wa-media/MediaUploadError")(
   "MediaUploadError",
   {
-    reason: Schema.Literal("Unauthorized", "AllHostsFailed", "DeadlineExceeded", "NoHosts"),
+    reason: Schema.Literal("Unauthorized", "AllHostsFailed", "DeadlineExceeded", "NoHosts", "SourceChanged"),
     attempts: Schema.Array(Attempt)
   }
 ) {
   override get message(): string {
+    if (this.reason === "SourceChanged") return "upload failed (SourceChanged): the source changed while uploading"
     return `upload failed (${this.reason})${formatAttempts(this.attempts)}`
   }
 }

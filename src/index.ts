@@ -59,4 +59,9 @@ export * as MediaType from "./MediaType.js"
 /**
  * @since 0.1.0
  */
+export * as MediaUpload from "./MediaUpload.js"
+
+/**
+ * @since 0.1.0
+ */
 export * as Sidecar from "./Sidecar.js"

@@ -11,10 +11,11 @@ import { outcome } from "./CliExit.js"
 import { decrypt, encrypt } from "./CryptoCommands.js"
 import { download } from "./DownloadCommand.js"
 import { serve } from "./ServeCommand.js"
+import { upload } from "./UploadCommand.js"
 
 const root = Command.make("wa-media").pipe(
   Command.withDescription("WhatsApp media: encrypt, decrypt, upload, download, and a CDN emulator"),
-  Command.withSubcommands([encrypt, decrypt, download, serve])
+  Command.withSubcommands([encrypt, decrypt, upload, download, serve])
 )
 
 const cli = Command.run(root, { name: "wa-media", version: "0.1.0" })

@@ -1,0 +1,121 @@
+// The upload case: the library uploads a plaintext file (hash pass, then encrypting straight into the
+// request body) to the CDN emulator, next to a plain node:http POST of the pre-encrypted blob. The
+// emulator runs in its own process with a folder store (started, untimed, by each side's setup), so
+// the measured client's peak RSS is its own and no blob sits in memory.
+//
+// Plug in: in bench/index.mjs, `import * as Upload from "./upload.mjs"` and
+// `const allCases = [...Crypto.cases, ...Upload.cases]`; then `npm run bench -- --size-mib 1024 --cases upload`.
+import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
+import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import { spawn } from "node:child_process"
+import { createReadStream, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs"
+import * as Http from "node:http"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { fileURLToPath } from "node:url"
+import { MediaConn, MediaCrypto, MediaUpload } from "../dist/index.js"
+import { MEDIA_TYPE, paths } from "./crypto.mjs"
+
+const binary = fileURLToPath(new URL("../dist/bin/wa-media.js", import.meta.url))
+const READ_SIZE = 256 * 1024
+
+/** Starts `wa-media serve --dir` in its own process; resolves with its base URL and a stop function. */
+const startEmulator = () =>
+  new Promise((resolve, reject) => {
+    const dir = mkdtempSync(join(tmpdir(), "wa-media-bench-cdn-"))
+    const child = spawn(process.execPath, [binary, "serve", "--dir", dir], { stdio: ["ignore", "pipe", "ignore"] })
+    const stop = () => {
+      child.kill()
+      rmSync(dir, { recursive: true, force: true })
+    }
+    process.on("exit", stop)
+    child.on("error", reject)
+    child.stdout.setEncoding("utf8")
+    let out = ""
+    child.stdout.on("data", (data) => {
+      out += data
+      const line = out.split("\n")[0]
+      if (out.includes("\n")) resolve({ baseUrl: line.trim(), stop })
+    })
+  })
+
+const getJson = (url) =>
+  new Promise((resolve, reject) => {
+    Http.get(url, (response) => {
+      let text = ""
+      response.setEncoding("utf8")
+      response.on("data", (data) => (text += data))
+      response.on("end", () => resolve(JSON.parse(text)))
+    }).on("error", reject)
+  })
+
+const spills = () => readdirSync(tmpdir()).filter((name) => name.startsWith("wa-media-upload-")).length
+
+const library = async ({ dir, meta }) => {
+  const { baseUrl, stop } = await startEmulator()
+  const layer = MediaUpload.layer.pipe(
+    Layer.provide(MediaConn.layerUrl(`${baseUrl}/media_conn`)),
+    Layer.provide([NodeHttpClient.layerUndici, NodeFileSystem.layer, MediaCrypto.layer])
+  )
+  const spillsBefore = spills()
+  let spillsDuring = -1
+  return async () => {
+    try {
+      const result = await Effect.runPromise(
+        Effect.flatMap(MediaUpload.MediaUpload, (uploads) =>
+          uploads.upload(MediaUpload.file(paths(dir).plain), {
+            mediaType: MEDIA_TYPE,
+            mediaKey: Buffer.from(meta.mediaKey, "hex"),
+            protocol: "http",
+            onProgress: () =>
+              Effect.sync(() => {
+                if (spillsDuring < 0) spillsDuring = spills()
+              })
+          })).pipe(Effect.scoped, Effect.provide(layer))
+      )
+      if (spillsDuring !== spillsBefore) throw new Error("a file source made a temp file")
+      return { bytes: result.fileLength, check: Buffer.from(result.fileEncSha256).toString("hex") }
+    } finally {
+      stop()
+    }
+  }
+}
+
+const baseline = async ({ dir, meta }) => {
+  const { baseUrl, stop } = await startEmulator()
+  const conn = await getJson(`${baseUrl}/media_conn`)
+  const token = Buffer.from(meta.fileEncSha256, "hex").toString("base64url")
+  const blobPath = paths(dir).blob
+  const length = statSync(blobPath).size
+  const url = new URL(`http://${conn.hosts[0].hostname}/mms/document/${token}`)
+  url.search = `auth=${encodeURIComponent(conn.auth)}&token=${token}`
+  return async () => {
+    try {
+      const reply = await new Promise((resolve, reject) => {
+        const request = Http.request(url, {
+          method: "POST",
+          headers: {
+            origin: "https://web.whatsapp.com",
+            "content-type": "application/octet-stream",
+            "content-length": String(length)
+          }
+        }, (response) => {
+          let text = ""
+          response.setEncoding("utf8")
+          response.on("data", (data) => (text += data))
+          response.on("end", () => resolve({ status: response.statusCode, text }))
+        })
+        request.on("error", reject)
+        createReadStream(blobPath, { highWaterMark: READ_SIZE }).on("error", reject).pipe(request)
+      })
+      if (reply.status !== 200) throw new Error(`baseline upload answered ${reply.status}: ${reply.text}`)
+      return { bytes: meta.fileLength, check: meta.fileEncSha256 }
+    } finally {
+      stop()
+    }
+  }
+}
+
+export const cases = [{ name: "upload file to emulator", sides: { library, baseline } }]

@@ -1,0 +1,295 @@
+/**
+ * PROTOCOL.md section 7: encrypt and upload media to the CDN.
+ *
+ * A re-readable source (bytes, a file, a stream factory) is read twice: once to hash it for the URL
+ * token, once encrypting straight into the request body, with an exact `Content-Length`, so the blob
+ * never sits in memory or in a temp file. Only a one-shot stream is first spilled to a scoped temp
+ * file, which is always removed. Blobs of 5 MiB and more are uploaded resumably. A 401 or 403
+ * refreshes the media connection once and starts again from the first host; any other failure moves
+ * to the next host, with a fresh body each time. The final error lists every attempt.
+ *
+ * @since 0.1.0
+ */
+import * as FileSystem from "@effect/platform/FileSystem"
+import * as HttpClient from "@effect/platform/HttpClient"
+import * as Context from "effect/Context"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Redacted from "effect/Redacted"
+import type * as Stream from "effect/Stream"
+import * as internal from "./internal/upload.js"
+import { MediaConn } from "./MediaConn.js"
+import { MediaCrypto } from "./MediaCrypto.js"
+import type { InvalidMediaKey, MediaConnError, MediaFileError, MediaUploadError } from "./MediaError.js"
+import * as MediaKeys from "./MediaKeys.js"
+import * as MediaType from "./MediaType.js"
+
+// -----------------------------------------------------------------------------
+// sources
+// -----------------------------------------------------------------------------
+
+/**
+ * What to upload. `Bytes`, `File` and `Stream` (a factory that yields the same bytes each time it
+ * is called) are read twice and never copied; a `OneShot` stream is read once, into a temp file.
+ *
+ * @since 0.1.0
+ * @category sources
+ */
+export type UploadSource<E = never> =
+  | { readonly _tag: "Bytes"; readonly bytes: Uint8Array }
+  | { readonly _tag: "File"; readonly path: string }
+  | { readonly _tag: "Stream"; readonly make: () => Stream.Stream<Uint8Array, E> }
+  | { readonly _tag: "OneShot"; readonly stream: Stream.Stream<Uint8Array, E> }
+
+/**
+ * Bytes held in memory.
+ *
+ * @since 0.1.0
+ * @category sources
+ */
+export const bytes = (bytes: Uint8Array): UploadSource => ({ _tag: "Bytes", bytes })
+
+/**
+ * A file, read from disk twice (no temp file). It must not change during the upload: if it does,
+ * the upload fails with `MediaUploadError` `SourceChanged` before the CDN gets a complete body.
+ *
+ * @since 0.1.0
+ * @category sources
+ */
+export const file = (path: string): UploadSource => ({ _tag: "File", path })
+
+/**
+ * A re-readable stream: `make` is called for each pass and each try, and must yield the same bytes
+ * every time.
+ *
+ * @since 0.1.0
+ * @category sources
+ */
+export const stream = <E>(make: () => Stream.Stream<Uint8Array, E>): UploadSource<E> => ({ _tag: "Stream", make })
+
+/**
+ * A stream that can be read only once: it is spilled to a temp file in the OS temp folder, removed
+ * when the upload ends however it ends.
+ *
+ * @since 0.1.0
+ * @category sources
+ */
+export const oneShot = <E>(stream: Stream.Stream<Uint8Array, E>): UploadSource<E> => ({ _tag: "OneShot", stream })
+
+// -----------------------------------------------------------------------------
+// models
+// -----------------------------------------------------------------------------
+
+/**
+ * Progress of the body of one try: blob bytes handed to the transport (counting a resumed offset as
+ * done), the blob length, and the host.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Progress {
+  readonly bytes: number
+  readonly total: number
+  readonly host: string
+}
+
+/**
+ * Options of an upload.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface UploadOptions {
+  readonly mediaType: MediaType.MediaType
+  /** The 32-byte media key; a fresh one from `MediaCrypto` when absent. Never reuse one for two files. */
+  readonly mediaKey?: MediaKeys.MediaKey | Uint8Array | undefined
+  /** Whether to compute the streaming sidecar; by default for video and audio. */
+  readonly sidecar?: boolean | undefined
+  /** Called as the body goes out, at most every 100 ms and once at the end of each try. */
+  readonly onProgress?: ((progress: Progress) => Effect.Effect<void>) | undefined
+  /** `https` (the default), or `http` for a loopback emulator. */
+  readonly protocol?: "https" | "http" | undefined
+  /** How long a try may go without sending a byte or getting its answer. Default 30 seconds. */
+  readonly stallTimeout?: Duration.DurationInput | undefined
+  /** How long the whole upload (both passes, every try) may take. No limit by default. */
+  readonly deadline?: Duration.DurationInput | undefined
+  /** The `mediaKeyTimestamp` of the result, Unix seconds; by default now, from Effect's `Clock`. */
+  readonly mediaKeyTimestamp?: number | undefined
+}
+
+/**
+ * An uploaded blob: what the CDN answered and what a media message needs (PROTOCOL.md section 7).
+ * It is assignable to `MediaMessage.UploadedMedia`, so it goes straight into the message builders.
+ * For `product-catalog-image`, which is sent as plaintext, `mediaKey` is not used by the blob and
+ * `fileEncSha256` equals `fileSha256`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface UploadResult {
+  readonly mediaType: MediaType.MediaType
+  readonly url: string
+  readonly directPath: string
+  readonly handle?: string | undefined
+  readonly objectId?: string | undefined
+  readonly mediaKey: MediaKeys.MediaKey
+  readonly fileSha256: Uint8Array
+  readonly fileEncSha256: Uint8Array
+  readonly fileLength: number
+  /** Unix seconds. */
+  readonly mediaKeyTimestamp: number
+  readonly streamingSidecar?: Uint8Array | undefined
+}
+
+/**
+ * Every way an upload fails: for good at the CDN (`MediaUploadError`), no media connection
+ * (`MediaConnError`), a bad media key, or a file source that cannot be read.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export type UploadError = MediaUploadError | MediaConnError | InvalidMediaKey | MediaFileError
+
+// -----------------------------------------------------------------------------
+// service
+// -----------------------------------------------------------------------------
+
+/**
+ * The upload service.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { MediaMessage, MediaUpload } from "effect-wa-media"
+ *
+ * const program = Effect.gen(function*() {
+ *   const uploads = yield* MediaUpload.MediaUpload
+ *   const uploaded = yield* uploads.upload(MediaUpload.file("clip.mp4"), { mediaType: "video" })
+ *   return yield* MediaMessage.video(uploaded, { mimetype: "video/mp4" })
+ * })
+ * ```
+ *
+ * @since 0.1.0
+ * @category tags
+ */
+export class MediaUpload extends Context.Tag("effect-wa-media/MediaUpload")<MediaUpload, {
+  readonly upload: <E = never>(
+    source: UploadSource<E>,
+    options: UploadOptions
+  ) => Effect.Effect<UploadResult, UploadError | E>
+}>() {}
+
+const PROGRESS_INTERVAL_MS = 100
+
+/**
+ * Builds the service over the `HttpClient`, `MediaConn`, `MediaCrypto` and `FileSystem` of the
+ * context.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make: Effect.Effect<
+  MediaUpload["Type"],
+  never,
+  HttpClient.HttpClient | MediaConn | MediaCrypto | FileSystem.FileSystem
+> = Effect.gen(function*() {
+  const client = yield* HttpClient.HttpClient
+  const mediaConn = yield* MediaConn
+  const crypto = yield* MediaCrypto
+  const fs = yield* FileSystem.FileSystem
+
+  const upload = Effect.fn("MediaUpload.upload")(function*<E>(source: UploadSource<E>, options: UploadOptions) {
+    const clock = yield* Effect.clock
+    const started = clock.unsafeCurrentTimeMillis()
+    const { mediaType } = options
+    const given = options.mediaKey
+    const mediaKey = given === undefined
+      ? yield* crypto.generateMediaKey
+      : yield* MediaKeys.fromBytes(Redacted.isRedacted(given) ? Redacted.value(given) : given)
+    const encryptOptions = { mediaType, mediaKey, sidecar: options.sidecar }
+    const keys = MediaType.isEncrypted(mediaType) ? yield* MediaKeys.derive(mediaKey, mediaType) : undefined
+
+    let plaintext: internal.Plaintext<E | MediaFileError>
+    let first: internal.FirstPass
+    switch (source._tag) {
+      case "Bytes": {
+        const bytes = source.bytes
+        plaintext = () => internal.bytesStream(bytes)
+        first = yield* internal.firstPass(plaintext, encryptOptions)
+        break
+      }
+      case "File": {
+        const path = source.path
+        plaintext = () => internal.fileStream(fs, path)
+        first = yield* internal.firstPass(plaintext, encryptOptions)
+        break
+      }
+      case "Stream": {
+        plaintext = source.make
+        first = yield* internal.firstPass(plaintext, encryptOptions)
+        break
+      }
+      case "OneShot": {
+        const spilled = yield* internal.spill(fs, source.stream, encryptOptions)
+        plaintext = () => internal.fileStream(fs, spilled.path)
+        first = spilled.first
+        break
+      }
+    }
+
+    const uploaded = yield* internal.run({
+      client,
+      mediaConn,
+      clock,
+      mediaType,
+      first,
+      blob: () => internal.blobStream(plaintext, keys, first),
+      protocol: options.protocol ?? "https",
+      stallTimeout: Duration.decode(options.stallTimeout ?? Duration.seconds(30)),
+      onProgress: options.onProgress,
+      progressInterval: PROGRESS_INTERVAL_MS
+    }, options.deadline === undefined ? undefined : Duration.decode(options.deadline))
+
+    const result = first.result
+    return {
+      mediaType,
+      url: uploaded.url,
+      directPath: uploaded.directPath,
+      ...(uploaded.handle === undefined ? {} : { handle: uploaded.handle }),
+      ...(uploaded.objectId === undefined ? {} : { objectId: uploaded.objectId }),
+      mediaKey,
+      fileSha256: result.fileSha256,
+      fileEncSha256: result.fileEncSha256,
+      fileLength: result.fileLength,
+      mediaKeyTimestamp: options.mediaKeyTimestamp ?? Math.floor(started / 1000),
+      ...(result.streamingSidecar === undefined ? {} : { streamingSidecar: result.streamingSidecar })
+    } satisfies UploadResult
+  }, Effect.scoped)
+
+  return MediaUpload.of({ upload })
+})
+
+/**
+ * The service as a layer.
+ *
+ * @example
+ * ```ts
+ * import { NodeContext, NodeHttpClient } from "@effect/platform-node"
+ * import { Layer } from "effect"
+ * import { MediaConn, MediaCrypto, MediaUpload } from "effect-wa-media"
+ *
+ * const UploadLive = MediaUpload.layer.pipe(
+ *   Layer.provide(MediaConn.layerUrl("http://127.0.0.1:4100/media_conn")),
+ *   Layer.provide([NodeHttpClient.layerUndici, NodeContext.layer, MediaCrypto.layer])
+ * )
+ * ```
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer: Layer.Layer<
+  MediaUpload,
+  never,
+  HttpClient.HttpClient | MediaConn | MediaCrypto | FileSystem.FileSystem
+> = Layer.effect(MediaUpload, make)

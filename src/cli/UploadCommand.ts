@@ -1,0 +1,106 @@
+/**
+ * `wa-media upload`: encrypts a file and uploads it (resumably from 5 MiB), with the media
+ * connection from a URL or a file; prints the result as one JSON line.
+ */
+import * as Args from "@effect/cli/Args"
+import * as Command from "@effect/cli/Command"
+import * as Options from "@effect/cli/Options"
+import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
+import type * as FileSystem from "@effect/platform/FileSystem"
+import type * as HttpClient from "@effect/platform/HttpClient"
+import * as Console from "effect/Console"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as MediaConn from "../MediaConn.js"
+import * as MediaType from "../MediaType.js"
+import * as MediaUpload from "../MediaUpload.js"
+import {
+  base64Bytes,
+  encodeBase64,
+  mediaType,
+  parseMediaKey,
+  parseMediaType,
+  revealBase64,
+  UsageError
+} from "./CliOptions.js"
+import * as ProgressBar from "./ProgressBar.js"
+
+const input = Args.text({ name: "in" }).pipe(Args.withDescription("the file to upload"))
+
+/** `--media-conn-url URL` or `--media-conn FILE`, exactly one of them. */
+export const mediaConnOptions = {
+  mediaConnUrl: Options.text("media-conn-url").pipe(
+    Options.withDescription("GET this URL for the media connection JSON (asked again on refresh)"),
+    Options.optional
+  ),
+  mediaConnFile: Options.text("media-conn").pipe(
+    Options.withDescription("read the media connection JSON from this file (read again on refresh)"),
+    Options.optional
+  )
+}
+
+export const mediaConnLayer = (
+  url: Option.Option<string>,
+  file: Option.Option<string>
+): Effect.Effect<
+  Layer.Layer<MediaConn.MediaConn, never, HttpClient.HttpClient | FileSystem.FileSystem>,
+  UsageError
+> => {
+  if (Option.isSome(url) && Option.isNone(file)) return Effect.succeed(MediaConn.layerUrl(url.value))
+  if (Option.isSome(file) && Option.isNone(url)) return Effect.succeed(MediaConn.layerFile(file.value))
+  return Effect.fail(new UsageError({ message: "give exactly one of --media-conn-url and --media-conn" }))
+}
+
+const cdnProtocol = Options.choice("cdn-protocol", ["https", "http"]).pipe(
+  Options.withDescription("the scheme of CDN URLs; http is for loopback emulators only"),
+  Options.withDefault("https" as const)
+)
+
+export const upload = Command.make(
+  "upload",
+  {
+    input,
+    type: mediaType,
+    ...mediaConnOptions,
+    cdnProtocol,
+    mediaKey: base64Bytes("media-key", "the 32-byte media key; a random one when absent").pipe(Options.optional)
+  },
+  (args) =>
+    Effect.gen(function*() {
+      const type = yield* parseMediaType(args.type)
+      const connLayer = yield* mediaConnLayer(args.mediaConnUrl, args.mediaConnFile)
+      const mediaKey = Option.isSome(args.mediaKey) ? yield* parseMediaKey(args.mediaKey.value) : undefined
+      const tty = ProgressBar.isTerminal()
+      const result = yield* Effect.flatMap(MediaUpload.MediaUpload, (uploads) =>
+        uploads.upload(MediaUpload.file(args.input), {
+          mediaType: type,
+          mediaKey,
+          protocol: args.cdnProtocol,
+          ...(tty
+            ? {
+              onProgress: (p: MediaUpload.Progress) =>
+                ProgressBar.draw("", p.bytes, p.total, p.host)
+            }
+            : {})
+        })).pipe(
+          Effect.ensuring(ProgressBar.finish(tty)),
+          Effect.provide(
+            MediaUpload.layer.pipe(Layer.provide(connLayer), Layer.provideMerge(NodeHttpClient.layerUndici))
+          )
+        )
+      yield* Console.log(JSON.stringify({
+        url: result.url,
+        directPath: result.directPath,
+        ...(result.handle === undefined ? {} : { handle: result.handle }),
+        ...(result.objectId === undefined ? {} : { objectId: result.objectId }),
+        // An unencrypted type (product-catalog-image) has no key that means anything.
+        ...(MediaType.isEncrypted(type) ? { mediaKey: revealBase64(result.mediaKey) } : {}),
+        fileSha256: encodeBase64(result.fileSha256),
+        fileEncSha256: encodeBase64(result.fileEncSha256),
+        fileLength: result.fileLength,
+        mediaKeyTimestamp: result.mediaKeyTimestamp,
+        ...(result.streamingSidecar === undefined ? {} : { streamingSidecar: encodeBase64(result.streamingSidecar) })
+      }))
+    })
+).pipe(Command.withDescription("encrypt a file and upload it to the CDN (resumable from 5 MiB); prints one JSON line"))

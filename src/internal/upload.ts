@@ -1,0 +1,487 @@
+/**
+ * The upload engine (PROTOCOL.md section 7): a first pass over the source for the result and the URL
+ * token, then the shared failover policy over the media connection's hosts, each try a resume probe
+ * (at 5 MiB and above) and a POST whose body is a fresh encryption of the source.
+ *
+ * @internal
+ */
+import type * as FileSystem from "@effect/platform/FileSystem"
+import type * as HttpClient from "@effect/platform/HttpClient"
+import type * as HttpClientError from "@effect/platform/HttpClientError"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import * as Channel from "effect/Channel"
+import * as Chunk from "effect/Chunk"
+import type * as Clock from "effect/Clock"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Redacted from "effect/Redacted"
+import type * as Scope from "effect/Scope"
+import * as Sink from "effect/Sink"
+import * as Stream from "effect/Stream"
+import { createCipheriv, createHash, createHmac } from "node:crypto"
+import type * as MediaConn from "../MediaConn.js"
+import { hostOrder } from "../MediaConn.js"
+import * as MediaEncryptor from "../MediaEncryptor.js"
+import type { Attempt, InvalidMediaKey, MediaConnError } from "../MediaError.js"
+import { MediaUploadError } from "../MediaError.js"
+import type { MediaFileError } from "../MediaError.js"
+import type * as MediaKeys from "../MediaKeys.js"
+import * as MediaType from "../MediaType.js"
+import * as AtomicFile from "./atomicFile.js"
+import { asBytes, makeBlocker, transformChannel } from "./blocks.js"
+import * as Failover from "./failover.js"
+
+/** Blobs of at least this many bytes are uploaded resumably (a probe first). */
+export const RESUME_THRESHOLD = 5 * 1024 * 1024
+
+/** The read size of byte and file sources. */
+export const READ_SIZE = AtomicFile.READ_CHUNK_SIZE
+
+const ORIGIN = "https://web.whatsapp.com"
+
+/** What the engine needs of a source: a way to read the plaintext from the start, as often as asked. */
+export type Plaintext<E> = () => Stream.Stream<Uint8Array, E>
+
+/** Byte slices of at most `READ_SIZE`, without copying. */
+export const bytesStream = (bytes: Uint8Array): Stream.Stream<Uint8Array> =>
+  Stream.fromChunk(Chunk.unsafeFromArray(Array.from(
+    { length: Math.ceil(bytes.length / READ_SIZE) },
+    (_, i) => bytes.subarray(i * READ_SIZE, Math.min((i + 1) * READ_SIZE, bytes.length))
+  ))).pipe(Stream.rechunk(1))
+
+/** A file read in `READ_SIZE` pieces; read errors are `MediaFileError`s naming the path. */
+export const fileStream = (fs: FileSystem.FileSystem, path: string): Stream.Stream<Uint8Array, MediaFileError> =>
+  fs.stream(path, { chunkSize: READ_SIZE }).pipe(Stream.mapError(AtomicFile.fileError("Read", path)))
+
+/** The first pass: the result, and the last blob bytes (last cipher block and MAC) pass 2 must match. */
+export interface FirstPass {
+  readonly result: MediaEncryptor.EncryptResult
+  readonly tail: Uint8Array
+  readonly blobLength: number
+}
+
+const finishFirstPass = (encryptor: MediaEncryptor.MediaEncryptor): FirstPass => {
+  const { result, tail } = encryptor.final()
+  return { result, tail, blobLength: encryptor.bytesOut }
+}
+
+/** Feeds plaintext pieces, re-blocked, to an encryptor; the blob bytes are dropped. */
+const feeder = (encryptor: MediaEncryptor.MediaEncryptor) => {
+  const blocker = makeBlocker()
+  return {
+    push: (chunk: Chunk.Chunk<Uint8Array>) => {
+      for (const piece of chunk) for (const block of blocker.push(piece)) encryptor.update(block)
+    },
+    end: () => {
+      const rest = blocker.flush()
+      if (rest !== undefined) encryptor.update(rest)
+    }
+  }
+}
+
+/** Pass 1 over a re-readable source. */
+export const firstPass = <E>(
+  plaintext: Plaintext<E>,
+  options: MediaEncryptor.EncryptOptions
+): Effect.Effect<FirstPass, E | InvalidMediaKey> =>
+  Effect.flatMap(MediaEncryptor.make(options), (encryptor) => {
+    const feed = feeder(encryptor)
+    return Stream.runForEachChunk(plaintext(), (chunk) => Effect.sync(() => feed.push(chunk))).pipe(
+      Effect.map(() => {
+        feed.end()
+        return finishFirstPass(encryptor)
+      })
+    )
+  })
+
+/**
+ * Pass 1 over a one-shot stream: the plaintext goes to a scoped temp file (removed when the scope
+ * closes) while it is hashed, so the stream is read exactly once.
+ */
+export const spill = <E>(
+  fs: FileSystem.FileSystem,
+  stream: Stream.Stream<Uint8Array, E>,
+  options: MediaEncryptor.EncryptOptions
+): Effect.Effect<
+  { readonly path: string; readonly first: FirstPass },
+  E | InvalidMediaKey | MediaFileError,
+  Scope.Scope
+> =>
+  Effect.gen(function*() {
+    const encryptor = yield* MediaEncryptor.make(options)
+    const path = yield* fs.makeTempFileScoped({ prefix: "wa-media-upload-" }).pipe(
+      Effect.mapError(AtomicFile.fileError("Write", "a temp file"))
+    )
+    const feed = feeder(encryptor)
+    yield* stream.pipe(
+      Stream.mapChunks((chunk) => {
+        feed.push(chunk)
+        return chunk
+      }),
+      Stream.run(Sink.mapError(fs.sink(path), AtomicFile.fileError("Write", path)))
+    )
+    feed.end()
+    return { path, first: finishFirstPass(encryptor) }
+  })
+
+const sourceChanged = () => new MediaUploadError({ reason: "SourceChanged", attempts: [] })
+
+const sameBytes = (a: Uint8Array, b: Uint8Array) => a.length === b.length && Buffer.from(a).equals(b)
+
+/**
+ * Pass 2's blob: only what the body needs (AES-CBC and the MAC; or, for unencrypted media, the
+ * plaintext and its SHA-256), checked at the end against pass 1 before the last bytes go out, so a
+ * source that changed in between never completes an upload. Built afresh for every run.
+ */
+export const blobStream = <E>(
+  plaintext: Plaintext<E>,
+  keys: MediaKeys.MediaKeys | undefined,
+  first: FirstPass
+): Stream.Stream<Uint8Array, E | MediaUploadError> => {
+  if (keys === undefined) {
+    return Stream.fromChannel(Channel.suspend(() => {
+      const hash = createHash("sha256")
+      let length = 0
+      return Stream.toChannel(plaintext()).pipe(Channel.pipeTo(transformChannel<void, MediaUploadError, E>(
+        (block) => {
+          hash.update(block)
+          length += block.length
+          return block
+        },
+        () =>
+          length === first.result.fileLength && sameBytes(hash.digest(), first.result.fileSha256)
+            ? Either.right([new Uint8Array(0), undefined] as const)
+            : Either.left(sourceChanged())
+      )))
+    }))
+  }
+  return Stream.fromChannel(Channel.suspend(() => {
+    const cipher = createCipheriv("aes-256-cbc", Redacted.value(keys.cipherKey), keys.iv)
+    const hmac = createHmac("sha256", Redacted.value(keys.macKey)).update(keys.iv)
+    return Stream.toChannel(plaintext()).pipe(Channel.pipeTo(transformChannel<void, MediaUploadError, E>(
+      (block) => {
+        const out = asBytes(cipher.update(block))
+        hmac.update(out)
+        return out
+      },
+      () => {
+        const last = cipher.final()
+        hmac.update(last)
+        const tail = new Uint8Array(last.length + MediaEncryptor.MAC_LENGTH)
+        tail.set(last, 0)
+        tail.set(hmac.digest().subarray(0, MediaEncryptor.MAC_LENGTH), last.length)
+        return sameBytes(tail, first.tail) ? Either.right([tail, undefined] as const) : Either.left(sourceChanged())
+      }
+    )))
+  }))
+}
+
+/** Drops the first `offset` bytes of a byte stream, slicing the chunk that straddles it. */
+export const dropBytes = <E>(self: Stream.Stream<Uint8Array, E>, offset: number): Stream.Stream<Uint8Array, E> =>
+  offset <= 0 ? self : Stream.suspend(() => {
+    let position = 0
+    return Stream.mapChunks(self, (chunk) => {
+      if (position >= offset) return chunk
+      const out: Array<Uint8Array> = []
+      for (const piece of chunk) {
+        const start = position
+        position += piece.length
+        if (position <= offset) continue
+        out.push(start >= offset ? piece : piece.subarray(offset - start))
+      }
+      return Chunk.unsafeFromArray(out)
+    })
+  })
+
+// -----------------------------------------------------------------------------
+// one try at one host
+// -----------------------------------------------------------------------------
+
+/** The CDN's answer to a successful upload, fields renamed. */
+export interface Uploaded {
+  readonly url: string
+  readonly directPath: string
+  readonly handle?: string
+  readonly objectId?: string
+}
+
+/** Where the engine reports progress. */
+export interface Progress {
+  readonly bytes: number
+  readonly total: number
+  readonly host: string
+}
+
+/** What one upload needs beyond the source. */
+export interface Job<E> {
+  readonly client: HttpClient.HttpClient
+  readonly mediaConn: MediaConn.MediaConn["Type"]
+  readonly clock: Clock.Clock
+  readonly mediaType: MediaType.MediaType
+  readonly first: FirstPass
+  /** A fresh blob stream (pass 2), from the start. */
+  readonly blob: () => Stream.Stream<Uint8Array, E | MediaUploadError>
+  readonly protocol: "https" | "http"
+  readonly stallTimeout: Duration.Duration
+  readonly onProgress: ((progress: Progress) => Effect.Effect<void>) | undefined
+  readonly progressInterval: number
+}
+
+interface Candidate {
+  readonly host: string
+  readonly auth: Redacted.Redacted<string>
+}
+
+const base64Url = (bytes: Uint8Array) => Buffer.from(bytes).toString("base64url")
+
+/** The upload URL; `extra` is appended to the query (`&resume=1`, `&file_offset=N`). */
+const uploadUrl = (job: Job<unknown>, candidate: Candidate, extra: string) => {
+  const token = base64Url(job.first.result.fileEncSha256)
+  const path = MediaType.info(job.mediaType).uploadPath
+  return `${job.protocol}://${candidate.host}${path}/${token}?auth=${
+    encodeURIComponent(Redacted.value(candidate.auth))
+  }&token=${token}${extra}`
+}
+
+const baseRequest = (url: string) =>
+  HttpClientRequest.post(url).pipe(
+    HttpClientRequest.setHeader("origin", ORIGIN)
+  )
+
+const failure = (host: string, reason: string, next: Failover.Next, status?: number) =>
+  new Failover.HostFailure(status === undefined ? { host, reason, next } : { host, status, reason, next })
+
+const statusFailure = (host: string, status: number) =>
+  status === 401 || status === 403
+    ? failure(host, status === 401 ? "unauthorized" : "forbidden", "refresh", status)
+    : failure(
+      host,
+      status >= 500 ? "server error" : status === 429 ? "too many requests" : "rejected",
+      "next-host",
+      status
+    )
+
+const isRecord = (u: unknown): u is Record<string, unknown> => typeof u === "object" && u !== null
+
+const readJson = (response: HttpClientResponse.HttpClientResponse) =>
+  Effect.map(response.text, (text): unknown => {
+    try {
+      return JSON.parse(text)
+    } catch {
+      return undefined
+    }
+  })
+
+const toUploaded = (json: unknown): Uploaded | undefined => {
+  if (!isRecord(json) || typeof json.url !== "string" || typeof json.direct_path !== "string") return undefined
+  return {
+    url: json.url,
+    directPath: json.direct_path,
+    ...(typeof json.handle === "string" ? { handle: json.handle } : {}),
+    ...(typeof json.object_id === "string" ? { objectId: json.object_id } : {})
+  }
+}
+
+/**
+ * Fails with a stall when neither `activity` moved nor `work` finished for `timeout`; `activity`
+ * returns the epoch milliseconds of the last sign of life.
+ */
+const withStallTimeout = <A, E>(
+  work: Effect.Effect<A, E>,
+  job: Job<unknown>,
+  activity: () => number,
+  onStall: () => Failover.HostFailure
+): Effect.Effect<A, E | Failover.HostFailure> => {
+  const limit = Duration.toMillis(job.stallTimeout)
+  const watchdog: Effect.Effect<never, Failover.HostFailure> = Effect.suspend(() => {
+    const idle = job.clock.unsafeCurrentTimeMillis() - activity()
+    return idle >= limit ? Effect.fail(onStall()) : Effect.zipRight(Effect.sleep(limit - idle), watchdog)
+  })
+  return Effect.raceFirst(work, watchdog)
+}
+
+type ProbeOutcome =
+  | { readonly _tag: "Complete"; readonly uploaded: Uploaded }
+  | { readonly _tag: "Offset"; readonly offset: number }
+
+const fromStart: ProbeOutcome = { _tag: "Offset", offset: 0 }
+
+/**
+ * The resume probe. It never fails the upload by itself: anything but a usable answer is a full
+ * upload. A 401 or 403 is the one exception, taken as what it says (the credential is stale), so the
+ * refresh happens before the body is sent rather than after.
+ */
+const probe = (job: Job<unknown>, candidate: Candidate): Effect.Effect<ProbeOutcome, Failover.HostFailure> => {
+  const started = job.clock.unsafeCurrentTimeMillis()
+  const request = baseRequest(uploadUrl(job, candidate, "&resume=1")).pipe(
+    HttpClientRequest.setHeader("content-length", "0")
+  )
+  const blobLength = job.first.blobLength
+  const asked: Effect.Effect<ProbeOutcome, Failover.HostFailure | HttpClientError.HttpClientError> = Effect.flatMap(
+    job.client.execute(request),
+    (response): Effect.Effect<ProbeOutcome, Failover.HostFailure | HttpClientError.HttpClientError> => {
+      if (response.status === 401 || response.status === 403) {
+        return Effect.zipRight(
+          Effect.ignore(response.text),
+          Effect.fail(statusFailure(candidate.host, response.status))
+        )
+      }
+      if (response.status < 200 || response.status >= 300) return Effect.as(Effect.ignore(response.text), fromStart)
+      return Effect.map(readJson(response), (json): ProbeOutcome => {
+        if (!isRecord(json)) return fromStart
+        if (json.resume === "complete") {
+          const uploaded = toUploaded(json)
+          return uploaded === undefined ? fromStart : { _tag: "Complete", uploaded }
+        }
+        if (typeof json.resume === "string" && /^\d{1,16}$/.test(json.resume)) {
+          const offset = Number(json.resume)
+          return offset > 0 && offset < blobLength ? { _tag: "Offset", offset } : fromStart
+        }
+        return fromStart
+      })
+    }
+  )
+  return withStallTimeout(asked, job, () => started, () => failure(candidate.host, "probe stalled", "next-host")).pipe(
+    Effect.catchAll((error) =>
+      error instanceof Failover.HostFailure && error.next === "refresh" ? Effect.fail(error) : Effect.succeed(fromStart)
+    )
+  )
+}
+
+/** One POST of the blob (from `offset`) to one host. */
+const send = <E>(
+  job: Job<E>,
+  candidate: Candidate,
+  offset: number
+): Effect.Effect<Uploaded, Failover.HostFailure | E | MediaUploadError> =>
+  Effect.suspend(() => {
+    const { host } = candidate
+    const total = job.first.blobLength
+    let sent = offset
+    let lastActivity = job.clock.unsafeCurrentTimeMillis()
+    let lastReport = Number.NEGATIVE_INFINITY
+    // A failure of the source (or a changed source) surfaces at the transport as a broken body; it is
+    // kept here so that it is reported as what it is, not as a host failure.
+    let sourceFailure: { readonly error: E | MediaUploadError } | undefined
+    const report = job.onProgress
+    const counted = dropBytes(job.blob(), offset).pipe(
+      Stream.mapChunksEffect((chunk) => {
+        for (const piece of chunk) sent += piece.length
+        const now = job.clock.unsafeCurrentTimeMillis()
+        lastActivity = now
+        if (report === undefined || (now - lastReport < job.progressInterval && sent < total)) {
+          return Effect.succeed(chunk)
+        }
+        lastReport = now
+        return Effect.as(report({ bytes: sent, total, host }), chunk)
+      }),
+      Stream.tapError((error) =>
+        Effect.sync(() => {
+          sourceFailure = { error }
+        })
+      )
+    )
+    const length = total - offset
+    const request = baseRequest(uploadUrl(job, candidate, offset > 0 ? `&file_offset=${offset}` : "")).pipe(
+      HttpClientRequest.bodyStream(counted, { contentType: "application/octet-stream", contentLength: length }),
+      // Set explicitly: the body helper leaves a zero length out.
+      HttpClientRequest.setHeader("content-length", String(length))
+    )
+    const resumable = total >= RESUME_THRESHOLD
+    const exchange = job.client.execute(request).pipe(
+      Effect.flatMap((response): Effect.Effect<Uploaded, Failover.HostFailure | HttpClientError.HttpClientError> => {
+        if (response.status < 200 || response.status >= 300) {
+          return Effect.zipRight(Effect.ignore(response.text), Effect.fail(statusFailure(host, response.status)))
+        }
+        return Effect.flatMap(readJson(response), (json) => {
+          const uploaded = toUploaded(json)
+          return uploaded === undefined
+            ? Effect.fail(failure(host, "reply without url or direct_path", "next-host", response.status))
+            : Effect.succeed(uploaded)
+        })
+      }),
+      Effect.catchTags({
+        // Bytes that got through are held by the CDN: the same host resumes from them once.
+        RequestError: () =>
+          Effect.fail(failure(host, "transport error", resumable && sent > offset ? "same-host" : "next-host")),
+        ResponseError: () => Effect.fail(failure(host, "broken reply", "next-host"))
+      })
+    )
+    return withStallTimeout(exchange, job, () => lastActivity, () => failure(host, "stalled", "next-host")).pipe(
+      Effect.catchAll((error): Effect.Effect<never, Failover.HostFailure | E | MediaUploadError> =>
+        sourceFailure === undefined ? Effect.fail(error) : Effect.fail(sourceFailure.error)
+      )
+    )
+  })
+
+/** One try at one host: the probe for a large blob, then the body (or nothing, when complete). */
+const attempt = <E>(
+  job: Job<E>,
+  candidate: Candidate
+): Effect.Effect<Uploaded, Failover.HostFailure | E | MediaUploadError> =>
+  Effect.gen(function*() {
+    if (job.first.blobLength < RESUME_THRESHOLD) return yield* send(job, candidate, 0)
+    const outcome = yield* probe(job, candidate)
+    if (outcome._tag === "Complete") {
+      if (job.onProgress !== undefined) {
+        yield* job.onProgress({ bytes: job.first.blobLength, total: job.first.blobLength, host: candidate.host })
+      }
+      return outcome.uploaded
+    }
+    return yield* send(job, candidate, outcome.offset)
+  })
+
+const exhaustedReason = (reason: Failover.Exhausted["reason"]): MediaUploadError["reason"] =>
+  reason === "refresh-used" ? "Unauthorized" : reason === "no-hosts" ? "NoHosts" : "AllHostsFailed"
+
+/**
+ * Runs the failover over the hosts of the media connection. `deadline` bounds the whole operation;
+ * past it, the error lists the attempts made so far.
+ */
+export const run = <E>(
+  job: Job<E>,
+  deadline: Duration.Duration | undefined
+): Effect.Effect<Uploaded, E | MediaUploadError | MediaConnError> => {
+  const attempts: Array<Attempt> = []
+  const candidates = (fresh: boolean) =>
+    Effect.map(
+      fresh ? job.mediaConn.refresh : job.mediaConn.get,
+      (info): ReadonlyArray<Candidate> => hostOrder(info).map((host) => ({ host, auth: info.auth }))
+    )
+  const plan: Failover.Plan<Candidate, Uploaded, E | MediaUploadError, never> = {
+    candidates,
+    label: (candidate) => candidate.host,
+    attempt: (candidate) =>
+      attempt(job, candidate).pipe(
+        Effect.tapError((error) =>
+          Effect.sync(() => {
+            if (error instanceof Failover.HostFailure) {
+              attempts.push(
+                error.status === undefined
+                  ? { host: error.host, reason: error.reason }
+                  : { host: error.host, status: error.status, reason: error.reason }
+              )
+            }
+          })
+        )
+      ),
+    beforeRefresh: job.mediaConn.invalidate
+  }
+  const ran = Failover.run(plan).pipe(
+    Effect.mapError((error): E | MediaUploadError | MediaConnError =>
+      error instanceof Failover.Exhausted
+        ? new MediaUploadError({ reason: exhaustedReason(error.reason), attempts: error.attempts })
+        : error instanceof MediaUploadError && error.reason === "SourceChanged"
+        ? new MediaUploadError({ reason: "SourceChanged", attempts: attempts.slice() })
+        : error
+    )
+  )
+  return deadline === undefined ? ran : ran.pipe(
+    Effect.timeoutFail({
+      duration: deadline,
+      onTimeout: () => new MediaUploadError({ reason: "DeadlineExceeded", attempts: attempts.slice() })
+    })
+  )
+}
