@@ -9,13 +9,14 @@ import * as Layer from "effect/Layer"
 import * as MediaCrypto from "../MediaCrypto.js"
 import { outcome } from "./CliExit.js"
 import { decrypt, encrypt } from "./CryptoCommands.js"
+import { demo } from "./DemoCommand.js"
 import { download } from "./DownloadCommand.js"
 import { serve } from "./ServeCommand.js"
 import { upload } from "./UploadCommand.js"
 
 const root = Command.make("wa-media").pipe(
   Command.withDescription("WhatsApp media: encrypt, decrypt, upload, download, and a CDN emulator"),
-  Command.withSubcommands([encrypt, decrypt, upload, download, serve])
+  Command.withSubcommands([demo, encrypt, decrypt, upload, download, serve])
 )
 
 const cli = Command.run(root, { name: "wa-media", version: "0.1.0" })
