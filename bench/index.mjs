@@ -1,7 +1,8 @@
 // `npm run bench`: the library next to a plain node:crypto baseline doing the same work, in the same
 // run. Each case runs `--runs` times per side (alternating sides), each run in its own child process
-// for an attributable peak RSS; the table shows the best MB/s of each side, their ratio and the
-// highest peak RSS.
+// for an attributable peak RSS; the table shows the best MB/s of each side, their ratio (library /
+// baseline), the ratio of their CPU time (least of each; steadier than MB/s on a busy machine) and
+// the highest peak RSS.
 //
 //   node --expose-gc bench/index.mjs [--size-mib 256] [--runs 3] [--cases file,stream]
 //

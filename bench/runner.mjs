@@ -15,11 +15,14 @@ export const runChild = async (cases, caseName, side, ctx) => {
   if (found === undefined) throw new Error(`unknown case ${caseName}`)
   const run = await found.sides[side](ctx)
   globalThis.gc?.()
+  const cpuStart = process.cpuUsage()
   const start = performance.now()
   const { bytes, check } = await run()
   const ms = performance.now() - start
+  const cpu = process.cpuUsage(cpuStart)
+  const cpuMs = (cpu.user + cpu.system) / 1000
   const maxRssKiB = process.resourceUsage().maxRSS
-  process.stdout.write(`${JSON.stringify({ ms, bytes, check, maxRssKiB })}\n`)
+  process.stdout.write(`${JSON.stringify({ ms, cpuMs, bytes, check, maxRssKiB })}\n`)
 }
 
 const spawnChild = (script, args) =>
@@ -56,10 +59,14 @@ const padEnd = (s, n) => String(s).padEnd(n)
  */
 export const runAll = async ({ script, cases, runs, childArgs, afterRun, log = console.log }) => {
   const header = `${padEnd("case", 36)} ${pad("library", 9)} ${pad("baseline", 9)} ${pad("ratio", 6)} ${
-    pad("lib RSS", 8)
-  } ${pad("base RSS", 8)}`
+    pad("cpu", 6)
+  } ${pad("lib RSS", 8)} ${pad("base RSS", 8)}`
   log(header)
-  log(`${padEnd("", 36)} ${pad("MB/s", 9)} ${pad("MB/s", 9)} ${pad("", 6)} ${pad("MB", 8)} ${pad("MB", 8)}`)
+  log(
+    `${padEnd("", 36)} ${pad("MB/s", 9)} ${pad("MB/s", 9)} ${pad("", 6)} ${pad("ratio", 6)} ${pad("MB", 8)} ${
+      pad("MB", 8)
+    }`
+  )
   log("-".repeat(header.length))
   const rows = []
   for (const c of cases) {
@@ -76,6 +83,7 @@ export const runAll = async ({ script, cases, runs, childArgs, afterRun, log = c
     if (checks.size > 1) throw new Error(`${c.name}: library and baseline disagree: ${[...checks].join(" ")}`)
     const speed = (r) => r.bytes / MB / (r.ms / 1000)
     const best = (side) => Math.max(...results[side].map(speed))
+    const cpu = (side) => Math.min(...results[side].map((r) => r.cpuMs))
     const rss = (side) => Math.max(...results[side].map((r) => r.maxRssKiB)) * 1024 / MB
     const row = {
       name: c.name,
@@ -87,11 +95,13 @@ export const runAll = async ({ script, cases, runs, childArgs, afterRun, log = c
       baselineRss: rss("baseline")
     }
     row.ratio = row.library / row.baseline
+    // CPU time of the library over the baseline's (least of each): less sensitive to machine noise.
+    row.cpuRatio = cpu("library") / cpu("baseline")
     rows.push(row)
     log(
       `${padEnd(c.name, 36)} ${pad(row.library.toFixed(0), 9)} ${pad(row.baseline.toFixed(0), 9)} ${
         pad(row.ratio.toFixed(2), 6)
-      } ${pad(row.libraryRss.toFixed(0), 8)} ${pad(row.baselineRss.toFixed(0), 8)}`
+      } ${pad(row.cpuRatio.toFixed(2), 6)} ${pad(row.libraryRss.toFixed(0), 8)} ${pad(row.baselineRss.toFixed(0), 8)}`
     )
   }
   return rows

@@ -10,7 +10,6 @@
  * @since 0.1.0
  */
 import type * as FileSystem from "@effect/platform/FileSystem"
-import * as FileSystemTag from "@effect/platform/FileSystem"
 import * as Channel from "effect/Channel"
 import type * as Chunk from "effect/Chunk"
 import * as Effect from "effect/Effect"
@@ -368,11 +367,10 @@ export const decryptFile: (
 ) => Effect.Effect<void, InvalidMediaKey | MediaIntegrityError | MediaFileError, FileSystem.FileSystem> = Effect.fn(
   "MediaDecryptor.decryptFile"
 )(function*(input: string, output: string, options: DecryptOptions) {
-  const fs = yield* FileSystemTag.FileSystem
-  // Fail on a bad key before any file is touched.
-  yield* make(options)
-  const blob = fs.stream(input, { chunkSize: AtomicFile.READ_CHUNK_SIZE }).pipe(
-    Stream.mapError(AtomicFile.fileError("Read", input))
-  )
-  yield* AtomicFile.writeStream(output, decrypt(blob, options))
+  // A bad key fails here, before any file is touched.
+  const decryptor = yield* make(options)
+  yield* AtomicFile.transformFile(input, output, {
+    update: decryptor.update,
+    end: () => Either.map(decryptor.final(), (rest) => [rest, undefined] as const)
+  })
 })

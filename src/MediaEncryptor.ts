@@ -9,7 +9,6 @@
  * @since 0.1.0
  */
 import type * as FileSystem from "@effect/platform/FileSystem"
-import * as FileSystemTag from "@effect/platform/FileSystem"
 import * as Channel from "effect/Channel"
 import type * as Chunk from "effect/Chunk"
 import * as Deferred from "effect/Deferred"
@@ -427,12 +426,13 @@ export const encryptFile: (
 ) => Effect.Effect<EncryptResult, InvalidMediaKey | MediaFileError, FileSystem.FileSystem> = Effect.fn(
   "MediaEncryptor.encryptFile"
 )(function*(input: string, output: string, options: EncryptOptions) {
-  const fs = yield* FileSystemTag.FileSystem
-  const plaintext = fs.stream(input, { chunkSize: AtomicFile.READ_CHUNK_SIZE }).pipe(
-    Stream.mapError(AtomicFile.fileError("Read", input))
-  )
   // A bad key fails here, before any file is touched.
-  const { blob, result } = yield* encrypt(plaintext, options)
-  yield* AtomicFile.writeStream(output, blob)
-  return yield* result
+  const encryptor = (yield* prepare(options))()
+  return yield* AtomicFile.transformFile(input, output, {
+    update: encryptor.update,
+    end: () => {
+      const { result, tail } = encryptor.final()
+      return Either.right([tail, result] as const)
+    }
+  })
 })

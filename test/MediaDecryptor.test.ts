@@ -298,6 +298,38 @@ describe("MediaDecryptor", () => {
         assert.deepStrictEqual((yield* fs.readDirectory(dir)).sort(), ["in.bin", "in.enc", "out.bin"])
       }).pipe(Effect.provide(layer)))
 
+    it.scoped("decrypts a file of several read chunks whose last read is shorter than the held-back bytes", () =>
+      Effect.gen(function*() {
+        const fs = yield* FileSystem.FileSystem
+        const dir = yield* fs.makeTempDirectoryScoped()
+        // The blob is 3 read chunks and 10 bytes: the last read is part of the MAC, while the
+        // decryptor still holds the previous chunk, which sits in the read buffer reused next.
+        const plaintext = pseudoRandomBytes(28, 786_420)
+        const { blob, result } = yield* MediaEncryptor.encryptBytes(plaintext, { mediaType: "document", mediaKey })
+        assert.strictEqual(blob.length, 3 * AtomicFile.READ_CHUNK_SIZE + 10)
+        const { fileEncSha256, fileLength, fileSha256 } = result
+        const options = { mediaType: "document" as const, mediaKey, fileSha256, fileEncSha256, fileLength }
+        yield* fs.writeFile(`${dir}/in.enc`, blob)
+        yield* MediaDecryptor.decryptFile(`${dir}/in.enc`, `${dir}/out.bin`, options)
+        assert.strictEqual(toHex(yield* fs.readFile(`${dir}/out.bin`)), toHex(plaintext))
+        // A flipped bit in the second chunk is caught too.
+        yield* fs.writeFile(`${dir}/in.enc`, flipBit(blob, (AtomicFile.READ_CHUNK_SIZE + 1000) * 8))
+        const error = yield* Effect.flip(MediaDecryptor.decryptFile(`${dir}/in.enc`, `${dir}/bad.bin`, options))
+        assert.strictEqual(error._tag, "MediaIntegrityError")
+        if (error._tag === "MediaIntegrityError") assert.strictEqual(error.reason, "Mac")
+        assert.deepStrictEqual((yield* fs.readDirectory(dir)).sort(), ["in.enc", "out.bin"])
+        // And encryptFile gives the same blob and result as encryptBytes.
+        yield* fs.writeFile(`${dir}/plain.bin`, plaintext)
+        const fromFile = yield* MediaEncryptor.encryptFile(`${dir}/plain.bin`, `${dir}/blob.enc`, {
+          mediaType: "document",
+          mediaKey
+        })
+        assert.strictEqual(toHex(yield* fs.readFile(`${dir}/blob.enc`)), toHex(blob))
+        assert.strictEqual(toHex(fromFile.fileEncSha256), toHex(result.fileEncSha256))
+        assert.strictEqual(toHex(fromFile.fileSha256), toHex(result.fileSha256))
+        assert.strictEqual(fromFile.fileLength, plaintext.length)
+      }).pipe(Effect.provide(layer)))
+
     it.scoped("a tampered file is a MediaIntegrityError and leaves no output and no temp file", () =>
       Effect.gen(function*() {
         const fs = yield* FileSystem.FileSystem

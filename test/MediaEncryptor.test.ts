@@ -3,6 +3,7 @@ import { NodeFileSystem } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
 import { Channel, Chunk, Effect, FastCheck as fc, Redacted, Stream } from "effect"
 import { MediaDecryptor, MediaEncryptor, MediaType } from "effect-wa-media"
+import { FLUSH_BYTES } from "../src/internal/blocks.js"
 import { arbBytes, arbCuts, concat, cut, pseudoRandomBytes, toBase64Url } from "./bytes.js"
 import { hex, libraryName, toHex, vectors } from "./vectors.js"
 
@@ -110,6 +111,25 @@ describe("MediaEncryptor", () => {
       const gathered = yield* MediaEncryptor.encrypt(streamOf(small), { mediaType: "image", mediaKey })
       const chunks = Chunk.toReadonlyArray(yield* Stream.runCollect(gathered.blob))
       assert.isTrue(chunks.slice(0, -2).every((c) => c.length >= 65536 - 16))
+    }))
+
+  it.effect("writes as it goes when one input chunk holds many pieces, instead of gathering all the output", () =>
+    Effect.gen(function*() {
+      const plaintext = pseudoRandomBytes(6, 64 * 65536)
+      const pieces = cut(plaintext, Array.from({ length: 63 }, (_, i) => (i + 1) * 65536))
+      // `fromIterable` puts all 64 pieces in one chunk.
+      const { blob, result } = yield* MediaEncryptor.encrypt(Stream.fromIterable(pieces), {
+        mediaType: "image",
+        mediaKey
+      })
+      const chunks = Chunk.toReadonlyArray(yield* Stream.runCollect(Stream.chunks(blob)))
+      assert.isAtLeast(chunks.length, 8)
+      for (const chunk of chunks) {
+        assert.isAtMost(Chunk.reduce(chunk, 0, (n, bytes) => n + bytes.length), FLUSH_BYTES + 65536 + 32)
+      }
+      const whole = yield* MediaEncryptor.encryptBytes(plaintext, { mediaType: "image", mediaKey })
+      assert.strictEqual(toHex(concat(chunks.flatMap((chunk) => Chunk.toReadonlyArray(chunk)))), toHex(whole.blob))
+      assert.strictEqual(toHex((yield* result).fileEncSha256), toHex(whole.result.fileEncSha256))
     }))
 
   it.effect("the channel ends every run with that run's result; the stream re-runs from a clean state", () =>

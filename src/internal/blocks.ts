@@ -12,6 +12,9 @@ import * as Either from "effect/Either"
 /** The block size the crypto transformers gather small pieces into. */
 export const BLOCK_SIZE = 64 * 1024
 
+/** How many output bytes a transformer gathers at most (give or take one block) before writing them. */
+export const FLUSH_BYTES = 256 * 1024
+
 /** @internal */
 export interface Blocker {
   /** Adds a piece; returns the blocks that are ready (possibly none). */
@@ -73,18 +76,29 @@ export const transformChannel = <Done, EF, E>(
   end: () => Either.Either<readonly [tail: Uint8Array, done: Done], EF>
 ): Channel.Channel<Chunk.Chunk<Uint8Array>, Chunk.Chunk<Uint8Array>, E | EF, E, Done, unknown> => {
   const blocker = makeBlocker()
-  const loop: Channel.Channel<Chunk.Chunk<Uint8Array>, Chunk.Chunk<Uint8Array>, E | EF, E, Done, unknown> = Channel
-    .readWithCause({
-      onInput: (input: Chunk.Chunk<Uint8Array>) => {
-        const out: Array<Uint8Array> = []
-        for (const piece of input) {
-          for (const block of blocker.push(piece)) {
-            const bytes = update(block)
-            if (bytes.length > 0) out.push(bytes)
-          }
+  type Loop = Channel.Channel<Chunk.Chunk<Uint8Array>, Chunk.Chunk<Uint8Array>, E | EF, E, Done, unknown>
+  // One input chunk may hold many pieces (`Stream.fromIterable` of a whole file's chunks): the output
+  // is written once at least FLUSH_BYTES are ready, not gathered for the whole input chunk, so memory
+  // stays bounded by the piece size whatever the upstream chunking.
+  const feed = (pieces: ReadonlyArray<Uint8Array>, from: number): Loop => {
+    const out: Array<Uint8Array> = []
+    let ready = 0
+    let i = from
+    while (i < pieces.length && ready < FLUSH_BYTES) {
+      for (const block of blocker.push(pieces[i++]!)) {
+        const bytes = update(block)
+        if (bytes.length > 0) {
+          out.push(bytes)
+          ready += bytes.length
         }
-        return out.length === 0 ? loop : Channel.zipRight(Channel.write(Chunk.unsafeFromArray(out)), loop)
-      },
+      }
+    }
+    const rest: Loop = i < pieces.length ? Channel.suspend(() => feed(pieces, i)) : loop
+    return out.length === 0 ? rest : Channel.zipRight(Channel.write(Chunk.unsafeFromArray(out)), rest)
+  }
+  const loop: Loop = Channel
+    .readWithCause({
+      onInput: (input: Chunk.Chunk<Uint8Array>) => feed(Chunk.toReadonlyArray(input), 0),
       onFailure: (cause) => Channel.failCause(cause),
       onDone: () => {
         const rest = blocker.flush()
