@@ -16,9 +16,11 @@ import { join } from "node:path"
 import { parseArgs } from "node:util"
 import * as Baseline from "./baseline.mjs"
 import * as Crypto from "./crypto.mjs"
+import * as Download from "./download.mjs"
 import { runAll, runChild } from "./runner.mjs"
+import * as Upload from "./upload.mjs"
 
-const allCases = [...Crypto.cases]
+const allCases = [...Crypto.cases, ...Download.cases, ...Upload.cases]
 
 const { positionals, values } = parseArgs({
   allowPositionals: true,
