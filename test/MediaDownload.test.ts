@@ -152,8 +152,8 @@ describe("MediaDownload", () => {
         const bytes = yield* download.bytes({ imageMessage: { ...content(p), url: p.url } })
         assert.deepStrictEqual(bytes, p.plaintext)
         const requests = yield* downloads(cdn)
-        // The url (on the primary) failed with 500, then the hosts in order: primary, fallback.
-        assert.deepStrictEqual(requests.map((r) => [r.host, r.status]), [[primary, 500], [primary, 200]])
+        // The url (on the primary) failed with 500; it stood in for the primary, so the fallback is next.
+        assert.deepStrictEqual(requests.map((r) => [r.host, r.status]), [[primary, 500], [fallback, 200]])
         assert.isTrue(requests[0]!.path.includes("mms3=true"))
         assert.isFalse(requests[1]!.path.includes("mms3=true"))
       }))

@@ -221,7 +221,8 @@ export const run = <E>(
       return (fresh ? env.conn.refresh : env.conn.get).pipe(
         Effect.map((info) => [
           ...first,
-          ...info.hosts.length === 0 ? [] : MediaConn.hostOrder(info).map((host) => ({
+          // The message URL stands in for its own host: the same host is not tried twice in a row.
+          ...MediaConn.hostOrder(info).filter((host) => !first.some((c) => c.host === host)).map((host) => ({
             host,
             url: buildUrl(protocol, host, media)
           }))

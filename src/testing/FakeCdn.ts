@@ -25,6 +25,7 @@ import * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import type * as CdnControl from "../CdnControl.js"
 import * as internal from "../internal/cdn.js"
+import * as MediaConn from "../MediaConn.js"
 
 /**
  * The control side of the fake: faults, recorded requests, stored blobs, media connections.
@@ -228,3 +229,38 @@ export const layer = (options: Options = {}): Layer.Layer<HttpClient.HttpClient 
     Effect.map(make(options), ({ cdn, client }) =>
       Context.make(HttpClient.HttpClient, client).pipe(Context.add(FakeCdn, cdn)))
   )
+
+/**
+ * A `MediaConn` whose every fetch asks the fake CDN for a fresh media connection (its hosts and a
+ * valid auth token), as a WhatsApp socket's IQ would.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerMediaConn: Layer.Layer<MediaConn.MediaConn, never, FakeCdn> = Layer.unwrapEffect(
+  Effect.map(FakeCdn, (cdn) => MediaConn.layer(Effect.flatMap(cdn.mediaConn, MediaConn.fromValue)))
+)
+
+/**
+ * The whole fake world a transfer needs: the fake CDN's `HttpClient`, its `FakeCdn` control
+ * service, and a `MediaConn` that fetches from it.
+ *
+ * @example
+ * ```ts
+ * import { Layer } from "effect"
+ * import { MediaCrypto, MediaDownload } from "effect-wa-media"
+ * import * as FakeCdn from "effect-wa-media/testing/FakeCdn"
+ *
+ * const TestDownloads = MediaDownload.layer.pipe(
+ *   Layer.provideMerge(FakeCdn.layerWithMediaConn()),
+ *   Layer.provide(MediaCrypto.layerTest())
+ * )
+ * ```
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerWithMediaConn = (
+  options: Options = {}
+): Layer.Layer<HttpClient.HttpClient | FakeCdn | MediaConn.MediaConn> =>
+  Layer.provideMerge(layerMediaConn, layer(options))
