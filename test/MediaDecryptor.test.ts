@@ -303,17 +303,17 @@ describe("MediaDecryptor", () => {
         const fs = yield* FileSystem.FileSystem
         const dir = yield* fs.makeTempDirectoryScoped()
         // The blob is 3 read chunks and 10 bytes: the last read is part of the MAC, while the
-        // decryptor still holds the previous chunk, which sits in the read buffer reused next.
-        const plaintext = pseudoRandomBytes(28, 786_420)
+        // decryptor still holds the previous chunk, which sits in one of the read buffers reused.
+        const plaintext = pseudoRandomBytes(28, 3 * AtomicFile.TRANSFORM_CHUNK_SIZE - 12)
         const { blob, result } = yield* MediaEncryptor.encryptBytes(plaintext, { mediaType: "document", mediaKey })
-        assert.strictEqual(blob.length, 3 * AtomicFile.READ_CHUNK_SIZE + 10)
+        assert.strictEqual(blob.length, 3 * AtomicFile.TRANSFORM_CHUNK_SIZE + 10)
         const { fileEncSha256, fileLength, fileSha256 } = result
         const options = { mediaType: "document" as const, mediaKey, fileSha256, fileEncSha256, fileLength }
         yield* fs.writeFile(`${dir}/in.enc`, blob)
         yield* MediaDecryptor.decryptFile(`${dir}/in.enc`, `${dir}/out.bin`, options)
         assert.strictEqual(toHex(yield* fs.readFile(`${dir}/out.bin`)), toHex(plaintext))
         // A flipped bit in the second chunk is caught too.
-        yield* fs.writeFile(`${dir}/in.enc`, flipBit(blob, (AtomicFile.READ_CHUNK_SIZE + 1000) * 8))
+        yield* fs.writeFile(`${dir}/in.enc`, flipBit(blob, (AtomicFile.TRANSFORM_CHUNK_SIZE + 1000) * 8))
         const error = yield* Effect.flip(MediaDecryptor.decryptFile(`${dir}/in.enc`, `${dir}/bad.bin`, options))
         assert.strictEqual(error._tag, "MediaIntegrityError")
         if (error._tag === "MediaIntegrityError") assert.strictEqual(error.reason, "Mac")
@@ -389,6 +389,27 @@ describe("MediaDecryptor", () => {
         assert.match(during[0]!, /^\.out\.bin\.[0-9a-f]+\.tmp$/)
         yield* Fiber.interrupt(fiber)
         assert.deepStrictEqual(yield* fs.readDirectory(dir), [])
+      }).pipe(Effect.provide(layer)))
+
+    it.scoped("an interrupted file transform removes its temp file", () =>
+      Effect.gen(function*() {
+        const fs = yield* FileSystem.FileSystem
+        const dir = yield* fs.makeTempDirectoryScoped()
+        yield* fs.writeFile(`${dir}/in.bin`, new Uint8Array(8 * AtomicFile.TRANSFORM_CHUNK_SIZE))
+        const firstChunk = yield* Deferred.make<void>()
+        const fiber = yield* Effect.fork(AtomicFile.transformFile(`${dir}/in.bin`, `${dir}/out.bin`, {
+          update: (chunk) => {
+            Deferred.unsafeDone(firstChunk, Exit.void)
+            return chunk
+          },
+          end: () => Either.right([new Uint8Array(0), undefined] as const)
+        }))
+        yield* Deferred.await(firstChunk)
+        const during = yield* fs.readDirectory(dir)
+        assert.strictEqual(during.length, 2)
+        const exit = yield* Fiber.interrupt(fiber)
+        assert.isTrue(Exit.isInterrupted(exit))
+        assert.deepStrictEqual(yield* fs.readDirectory(dir), ["in.bin"])
       }).pipe(Effect.provide(layer)))
   })
 })
