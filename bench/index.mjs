@@ -16,11 +16,14 @@ import { join } from "node:path"
 import { parseArgs } from "node:util"
 import * as Baseline from "./baseline.mjs"
 import * as Crypto from "./crypto.mjs"
-import * as Download from "./download.mjs"
 import { runAll, runChild } from "./runner.mjs"
-import * as Upload from "./upload.mjs"
 
-const allCases = [...Crypto.cases, ...Download.cases, ...Upload.cases]
+// The download and upload cases load Effect and the library when imported: a child running a crypto
+// case skips them, so that its peak RSS holds only what that side loads.
+const loadAllCases = async () => {
+  const [Download, Upload] = await Promise.all([import("./download.mjs"), import("./upload.mjs")])
+  return [...Crypto.cases, ...Download.cases, ...Upload.cases]
+}
 
 const { positionals, values } = parseArgs({
   allowPositionals: true,
@@ -65,8 +68,10 @@ const prepare = async (dir) => {
 if (values.child !== undefined) {
   const dir = values.dir
   const meta = JSON.parse(readFileSync(Crypto.paths(dir).meta, "utf8"))
-  await runChild(allCases, values.child, positionals[0], { dir, meta, sizeMiB })
+  const cases = Crypto.cases.some((c) => c.name === values.child) ? Crypto.cases : await loadAllCases()
+  await runChild(cases, values.child, positionals[0], { dir, meta, sizeMiB })
 } else {
+  const allCases = await loadAllCases()
   const words = values.cases?.split(",").filter((w) => w.length > 0)
   const cases = words === undefined ? allCases : allCases.filter((c) => words.some((w) => c.name.includes(w)))
   const dir = mkdtempSync(join(tmpdir(), "wa-media-bench-"))
