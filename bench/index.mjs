@@ -15,9 +15,10 @@ import { join } from "node:path"
 import { parseArgs } from "node:util"
 import * as Baseline from "./baseline.mjs"
 import * as Crypto from "./crypto.mjs"
+import * as Download from "./download.mjs"
 import { runAll, runChild } from "./runner.mjs"
 
-const allCases = [...Crypto.cases]
+const allCases = [...Crypto.cases, ...Download.cases]
 
 const { positionals, values } = parseArgs({
   allowPositionals: true,
