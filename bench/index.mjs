@@ -15,9 +15,10 @@ import { join } from "node:path"
 import { parseArgs } from "node:util"
 import * as Baseline from "./baseline.mjs"
 import * as Crypto from "./crypto.mjs"
+import * as Upload from "./upload.mjs"
 import { runAll, runChild } from "./runner.mjs"
 
-const allCases = [...Crypto.cases]
+const allCases = [...Crypto.cases, ...Upload.cases]
 
 const { positionals, values } = parseArgs({
   allowPositionals: true,
