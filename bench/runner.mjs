@@ -4,10 +4,25 @@
 // in its own child process, so its peak RSS (`process.resourceUsage().maxRSS`) belongs to that side
 // alone; the sides alternate (library, baseline, library, ...) so machine noise hits both.
 import { spawn } from "node:child_process"
+import { readFileSync } from "node:fs"
 import { performance } from "node:perf_hooks"
 import { fileURLToPath } from "node:url"
 
 const MB = 1e6
+
+/**
+ * This process's peak RSS in KiB. On Linux `VmHWM`: `maxRSS` (getrusage) carries over the peak of
+ * the forked parent across exec, so every child would report at least the runner's own RSS.
+ */
+const peakRssKiB = () => {
+  try {
+    const match = /^VmHWM:\s+(\d+) kB$/m.exec(readFileSync("/proc/self/status", "utf8"))
+    if (match !== null) return Number(match[1])
+  } catch {
+    // Not Linux: fall back to getrusage.
+  }
+  return process.resourceUsage().maxRSS
+}
 
 /** Runs one side of one case in this (child) process and prints its result as one JSON line. */
 export const runChild = async (cases, caseName, side, ctx) => {
@@ -21,7 +36,7 @@ export const runChild = async (cases, caseName, side, ctx) => {
   const ms = performance.now() - start
   const cpu = process.cpuUsage(cpuStart)
   const cpuMs = (cpu.user + cpu.system) / 1000
-  const maxRssKiB = process.resourceUsage().maxRSS
+  const maxRssKiB = peakRssKiB()
   process.stdout.write(`${JSON.stringify({ ms, cpuMs, bytes, check, maxRssKiB })}\n`)
 }
 

@@ -28,6 +28,7 @@ import * as Take from "effect/Take"
 import type { Writable } from "node:stream"
 import * as AtomicFile from "./internal/atomicFile.js"
 import * as internal from "./internal/download.js"
+import * as WriteBehind from "./internal/writeBehind.js"
 import { MediaConn } from "./MediaConn.js"
 import { MediaCrypto } from "./MediaCrypto.js"
 import type {
@@ -337,16 +338,14 @@ export const make: Effect.Effect<
     return yield* AtomicFile.withTempFile(path, (tempPath) =>
       Effect.scoped(Effect.gen(function*() {
         const file = yield* Effect.mapError(fs.open(tempPath, { flag: "wx" }), fileError)
-        return yield* internal.run(env, media, {
-          write: (out) =>
-            out.length === 1
-              ? Effect.mapError(file.writeAll(out[0]!), fileError)
-              : Effect.mapError(Effect.forEach(out, (chunk) => file.writeAll(chunk), { discard: true }), fileError),
-          reset: Effect.mapError(
-            Effect.zipRight(file.truncate(0), Effect.as(file.seek(0, "start"), true)),
-            fileError
-          )
+        // Disk writes run behind the download, with a bounded amount of bytes in flight.
+        const writer = yield* WriteBehind.make(file)
+        const summary = yield* internal.run(env, media, {
+          write: (out) => Effect.mapError(writer.write(out), fileError),
+          reset: Effect.mapError(Effect.as(writer.reset, true), fileError)
         }, options)
+        yield* Effect.mapError(writer.flush, fileError)
+        return summary
       })))
   })
 

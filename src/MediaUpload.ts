@@ -207,32 +207,35 @@ export const make: Effect.Effect<
     const mediaKey = given === undefined
       ? yield* crypto.generateMediaKey
       : yield* MediaKeys.fromBytes(Redacted.isRedacted(given) ? Redacted.value(given) : given)
-    const encryptOptions = { mediaType, mediaKey, sidecar: options.sidecar }
     const keys = MediaType.isEncrypted(mediaType) ? yield* MediaKeys.derive(mediaKey, mediaType) : undefined
+    const encryption: internal.Encryption = {
+      mediaType,
+      mediaKey,
+      keys,
+      sidecar: keys !== undefined && (options.sidecar ?? MediaType.hasStreamingSidecar(mediaType))
+    }
 
-    let plaintext: internal.Plaintext<E | MediaFileError>
+    let plaintext: internal.Source<E | MediaFileError>
     let first: internal.FirstPass
     switch (source._tag) {
       case "Bytes": {
-        const bytes = source.bytes
-        plaintext = () => internal.bytesStream(bytes)
-        first = yield* internal.firstPass(plaintext, encryptOptions)
+        plaintext = internal.bytesSource(source.bytes)
+        first = yield* internal.firstPass(plaintext, encryption)
         break
       }
       case "File": {
-        const path = source.path
-        plaintext = () => internal.fileStream(fs, path)
-        first = yield* internal.firstPass(plaintext, encryptOptions)
+        plaintext = yield* internal.fileSource(fs, source.path)
+        first = yield* internal.firstPass(plaintext, encryption)
         break
       }
       case "Stream": {
-        plaintext = source.make
-        first = yield* internal.firstPass(plaintext, encryptOptions)
+        plaintext = internal.streamSource(source.make)
+        first = yield* internal.firstPass(plaintext, encryption)
         break
       }
       case "OneShot": {
-        const spilled = yield* internal.spill(fs, source.stream, encryptOptions)
-        plaintext = () => internal.fileStream(fs, spilled.path)
+        const spilled = yield* internal.spill(fs, source.stream, { mediaType, mediaKey, sidecar: options.sidecar })
+        plaintext = yield* internal.fileSource(fs, spilled.path)
         first = spilled.first
         break
       }

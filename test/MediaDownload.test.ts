@@ -433,6 +433,21 @@ describe("MediaDownload", () => {
         assert.deepStrictEqual(statuses.slice(2), [[200, undefined], [200, "bytes=100000-"]])
       }))
 
+    it.scoped("a file larger than the write-behind buffers is rewound cleanly when the server ignores Range", () =>
+      Effect.gen(function*() {
+        const { cdn, download } = yield* world()
+        // Several MiB, so that the restart comes while earlier buffers are still being written.
+        const p = yield* prepare(cdn, 3_500_000)
+        yield* cdn.injectFaults([{ _tag: "Drop", afterBytes: 2_500_000 }, { _tag: "IgnoreRange" }])
+        yield* withDir((dir) =>
+          Effect.gen(function*() {
+            const summary = yield* download.toFile({ imageMessage: content(p) }, join(dir, "out"))
+            assert.strictEqual(summary.restarts, 1)
+            assert.deepStrictEqual(new Uint8Array(readFileSync(join(dir, "out"))), p.plaintext)
+          })
+        ).pipe(Effect.provide(NodeFileSystem.layer))
+      }))
+
     it.scoped("a stream never emits a byte twice: an ignored Range after emitting fails typed", () =>
       Effect.gen(function*() {
         const { cdn, download } = yield* world()

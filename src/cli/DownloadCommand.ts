@@ -16,7 +16,17 @@ import * as MediaConn from "../MediaConn.js"
 import * as MediaDownload from "../MediaDownload.js"
 import type { MediaFileError } from "../MediaError.js"
 import type * as MediaMessage from "../MediaMessage.js"
-import { base64Bytes, decodeBase64, encodeBase64, parseMediaKey, parseMediaType, UsageError } from "./CliOptions.js"
+import {
+  base64Bytes,
+  cdnProtocol,
+  decodeBase64,
+  encodeBase64,
+  mediaConnOptions,
+  mediaConnSource,
+  parseMediaKey,
+  parseMediaType,
+  UsageError
+} from "./CliOptions.js"
 import * as ProgressBar from "./ProgressBar.js"
 
 const DEFAULT_HOST = "mmg.whatsapp.net"
@@ -35,16 +45,12 @@ const options = {
   mediaKey: base64Bytes("media-key", "the 32-byte media key").pipe(Options.optional),
   fileEncSha256: base64Bytes("file-enc-sha256", "the expected SHA-256 of the blob").pipe(Options.optional),
   fileSha256: base64Bytes("file-sha256", "the expected SHA-256 of the plaintext").pipe(Options.optional),
-  mediaConnUrl: text("media-conn-url", "GET this URL for the media connection JSON"),
-  mediaConnFile: text("media-conn", "read the media connection JSON from this file"),
+  ...mediaConnOptions,
   hosts: Options.text("host").pipe(
     Options.withDescription("a CDN host to download from (repeatable), instead of a media connection"),
     Options.repeated
   ),
-  cdnProtocol: Options.choice("cdn-protocol", ["https", "http"]).pipe(
-    Options.withDescription("http is for loopback emulators only"),
-    Options.withDefault("https" as const)
-  ),
+  cdnProtocol,
   thumbnail: Options.boolean("thumbnail").pipe(Options.withDescription("fetch the server-hosted thumbnail instead"))
 }
 
@@ -94,12 +100,13 @@ const mediaConnLayer = (
   args: Args
 ): Effect.Effect<Layer.Layer<MediaConn.MediaConn, never, HttpClient.HttpClient | FileSystem.FileSystem>, UsageError> =>
   Effect.gen(function*() {
-    const given = [args.mediaConnUrl, args.mediaConnFile].filter(Option.isSome).length + (args.hosts.length > 0 ? 1 : 0)
-    if (given > 1) {
-      return yield* new UsageError({ message: "give at most one of --media-conn-url, --media-conn and --host" })
+    const fromSource = yield* mediaConnSource(args.mediaConnUrl, args.mediaConnFile)
+    if (Option.isSome(fromSource)) {
+      if (args.hosts.length > 0) {
+        return yield* new UsageError({ message: "give at most one of --media-conn-url, --media-conn and --host" })
+      }
+      return fromSource.value
     }
-    if (Option.isSome(args.mediaConnUrl)) return MediaConn.layerUrl(args.mediaConnUrl.value)
-    if (Option.isSome(args.mediaConnFile)) return MediaConn.layerFile(args.mediaConnFile.value)
     // Hosts given directly (or the default host): a fixed media connection without credentials.
     const hosts = args.hosts.length > 0 ? args.hosts : [DEFAULT_HOST]
     return MediaConn.layerTest({ auth: "", ttl: 3600, hosts: hosts.map((hostname) => ({ hostname })) })

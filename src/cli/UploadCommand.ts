@@ -6,18 +6,18 @@ import * as Args from "@effect/cli/Args"
 import * as Command from "@effect/cli/Command"
 import * as Options from "@effect/cli/Options"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
-import type * as FileSystem from "@effect/platform/FileSystem"
-import type * as HttpClient from "@effect/platform/HttpClient"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
-import * as MediaConn from "../MediaConn.js"
 import * as MediaType from "../MediaType.js"
 import * as MediaUpload from "../MediaUpload.js"
 import {
   base64Bytes,
+  cdnProtocol,
   encodeBase64,
+  mediaConnOptions,
+  mediaConnSource,
   mediaType,
   parseMediaKey,
   parseMediaType,
@@ -29,33 +29,14 @@ import * as ProgressBar from "./ProgressBar.js"
 const input = Args.text({ name: "in" }).pipe(Args.withDescription("the file to upload"))
 
 /** `--media-conn-url URL` or `--media-conn FILE`, exactly one of them. */
-export const mediaConnOptions = {
-  mediaConnUrl: Options.text("media-conn-url").pipe(
-    Options.withDescription("GET this URL for the media connection JSON (asked again on refresh)"),
-    Options.optional
-  ),
-  mediaConnFile: Options.text("media-conn").pipe(
-    Options.withDescription("read the media connection JSON from this file (read again on refresh)"),
-    Options.optional
+const mediaConnLayer = (url: Option.Option<string>, file: Option.Option<string>) =>
+  Effect.flatMap(
+    mediaConnSource(url, file),
+    Option.match({
+      onNone: () => new UsageError({ message: "give one of --media-conn-url and --media-conn" }),
+      onSome: Effect.succeed
+    })
   )
-}
-
-export const mediaConnLayer = (
-  url: Option.Option<string>,
-  file: Option.Option<string>
-): Effect.Effect<
-  Layer.Layer<MediaConn.MediaConn, never, HttpClient.HttpClient | FileSystem.FileSystem>,
-  UsageError
-> => {
-  if (Option.isSome(url) && Option.isNone(file)) return Effect.succeed(MediaConn.layerUrl(url.value))
-  if (Option.isSome(file) && Option.isNone(url)) return Effect.succeed(MediaConn.layerFile(file.value))
-  return Effect.fail(new UsageError({ message: "give exactly one of --media-conn-url and --media-conn" }))
-}
-
-const cdnProtocol = Options.choice("cdn-protocol", ["https", "http"]).pipe(
-  Options.withDescription("the scheme of CDN URLs; http is for loopback emulators only"),
-  Options.withDefault("https" as const)
-)
 
 export const upload = Command.make(
   "upload",

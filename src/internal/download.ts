@@ -16,7 +16,6 @@ import * as Data from "effect/Data"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
-import * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
 import * as MediaConn from "../MediaConn.js"
 import * as MediaDecryptor from "../MediaDecryptor.js"
@@ -33,8 +32,14 @@ import * as MediaType from "../MediaType.js"
 import { makeBlocker } from "./blocks.js"
 import * as Failover from "./failover.js"
 
-/** The blocks the decryptor is fed: large enough that node:crypto's per-call cost vanishes. */
-const BLOCK = 128 * 1024
+/** Small body pieces are gathered into blocks of this size before they reach the decryptor. */
+const BLOCK = 64 * 1024
+
+/**
+ * Pieces at least this large reach the decryptor as they are: node:crypto's per-call cost is
+ * already small next to them, and copying every byte into blocks would cost more.
+ */
+const DIRECT = 16 * 1024
 
 /** Progress of one download, reported through `Options.onProgress`. */
 export interface Progress {
@@ -185,6 +190,8 @@ export const run = <E>(
     let decryptor = yield* MediaDecryptor.make(decryptOptions)
     const protocol = options.protocol ?? "https"
     const stall = Duration.decode(options.stallTimeout ?? Duration.seconds(30))
+    const stallMillis = Duration.toMillis(stall)
+    const clock = yield* Effect.clock
     const interval = Duration.toMillis(options.progressInterval ?? Duration.millis(100))
     const onProgress = options.onProgress
     const client = HttpClient.withScope(env.client)
@@ -318,15 +325,25 @@ export const run = <E>(
         }
         const startedAt = decryptor.bytesIn
         const blocker = makeBlocker(BLOCK)
+        const decrypt = (block: Uint8Array, out: Array<Uint8Array>) => {
+          const plaintext = decryptor.update(block)
+          if (plaintext.length > 0) out.push(plaintext)
+        }
         const feed = (input: Chunk.Chunk<Uint8Array>) => {
+          lastByteAt = clock.unsafeCurrentTimeMillis()
           const out: Array<Uint8Array> = []
           for (const piece of input) {
-            for (const block of blocker.push(piece)) {
-              const plaintext = decryptor.update(block)
-              if (plaintext.length > 0) out.push(plaintext)
+            if (piece.length >= DIRECT) {
+              // Large pieces go to the decryptor as they are (no copy), after what the blocker held.
+              const held = blocker.flush()
+              if (held !== undefined) decrypt(held, out)
+              decrypt(piece, out)
+            } else {
+              for (const block of blocker.push(piece)) decrypt(block, out)
             }
           }
-          return out.length === 0 ? Effect.void : output.write(out)
+          const written = out.length === 0 ? Effect.void : output.write(out)
+          return onProgress === undefined ? written : Effect.zipRight(written, report(candidate.host, false))
         }
         // Bytes the blocker still holds go to the decryptor, so that `bytesIn` is the resume offset.
         const flush = Effect.suspend(() => {
@@ -335,23 +352,20 @@ export const run = <E>(
           const plaintext = decryptor.update(rest)
           return plaintext.length === 0 ? Effect.void : output.write([plaintext])
         })
-        const pull = yield* Stream.toPull(response.stream)
-        const next = pull.pipe(
-          Effect.timeoutFail({
-            duration: stall,
-            onTimeout: (): Option.Option<HttpClientError.ResponseError | "stall"> => Option.some("stall")
-          }),
-          Effect.matchEffect({
-            onFailure: (error) =>
-              Option.isNone(error) ? Effect.succeed(undefined) : Effect.fail(new BodyBreak({ cause: error.value })),
-            onSuccess: (chunk) => Effect.succeed<Chunk.Chunk<Uint8Array> | undefined>(chunk)
-          })
+        // One timer for the whole body rather than one per chunk: it sleeps until `stall` after
+        // the latest chunk and gives up only if no chunk came in the meantime.
+        let lastByteAt = clock.unsafeCurrentTimeMillis()
+        const watchdog: Effect.Effect<never, BodyBreak> = Effect.suspend(() => {
+          const wait = lastByteAt + stallMillis - clock.unsafeCurrentTimeMillis()
+          return wait <= 0
+            ? Effect.fail(new BodyBreak({ cause: "stall" }))
+            : Effect.zipRight(Effect.sleep(Duration.millis(wait)), watchdog)
+        })
+        const body = Stream.runForEachChunk(
+          Stream.mapError(response.stream, (cause) => new BodyBreak({ cause })),
+          feed
         )
-        const loop: Effect.Effect<void, BodyBreak | E> = Effect.flatMap(next, (chunk) =>
-          chunk === undefined
-            ? Effect.void
-            : Effect.zipRight(feed(chunk), Effect.zipRight(report(candidate.host, false), loop)))
-        const broke = yield* loop.pipe(
+        const broke = yield* Effect.raceFirst(body, watchdog).pipe(
           Effect.as(undefined),
           Effect.catchIf((error): error is BodyBreak => error instanceof BodyBreak, Effect.succeed)
         )

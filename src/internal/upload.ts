@@ -10,17 +10,16 @@ import type * as HttpClient from "@effect/platform/HttpClient"
 import type * as HttpClientError from "@effect/platform/HttpClientError"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
-import * as Channel from "effect/Channel"
 import * as Chunk from "effect/Chunk"
 import type * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import * as Either from "effect/Either"
+import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import type * as Scope from "effect/Scope"
 import * as Sink from "effect/Sink"
 import * as Stream from "effect/Stream"
-import { createCipheriv, createHash, createHmac } from "node:crypto"
+import { createCipheriv, createHash } from "node:crypto"
 import type * as MediaConn from "../MediaConn.js"
 import { hostOrder } from "../MediaConn.js"
 import * as MediaEncryptor from "../MediaEncryptor.js"
@@ -29,31 +28,115 @@ import { MediaUploadError } from "../MediaError.js"
 import type { MediaFileError } from "../MediaError.js"
 import type * as MediaKeys from "../MediaKeys.js"
 import * as MediaType from "../MediaType.js"
+import * as Sidecar from "../Sidecar.js"
 import * as AtomicFile from "./atomicFile.js"
-import { asBytes, makeBlocker, transformChannel } from "./blocks.js"
+import * as BlockHasher from "./blockHasher.js"
+import { asBytes, makeBlocker } from "./blocks.js"
 import * as Failover from "./failover.js"
 
 /** Blobs of at least this many bytes are uploaded resumably (a probe first). */
 export const RESUME_THRESHOLD = 5 * 1024 * 1024
 
-/** The read size of byte and file sources. */
-export const READ_SIZE = AtomicFile.READ_CHUNK_SIZE
+/** The read size of every source: large, since node:crypto and the transport pay per call. */
+export const READ_SIZE = 1024 * 1024
+
+/** Sources at least this large (or of unknown size) are hashed on a worker in the first pass. */
+export const WORKER_THRESHOLD = 16 * 1024 * 1024
+
+/** How many read buffers the first pass keeps in flight to the worker. */
+const WORKER_POOL = 4
 
 const ORIGIN = "https://web.whatsapp.com"
 
-/** What the engine needs of a source: a way to read the plaintext from the start, as often as asked. */
-export type Plaintext<E> = () => Stream.Stream<Uint8Array, E>
+// -----------------------------------------------------------------------------
+// sources
+// -----------------------------------------------------------------------------
 
-/** Byte slices of at most `READ_SIZE`, without copying. */
-export const bytesStream = (bytes: Uint8Array): Stream.Stream<Uint8Array> =>
-  Stream.fromChunk(Chunk.unsafeFromArray(Array.from(
-    { length: Math.ceil(bytes.length / READ_SIZE) },
-    (_, i) => bytes.subarray(i * READ_SIZE, Math.min((i + 1) * READ_SIZE, bytes.length))
-  ))).pipe(Stream.rechunk(1))
+/**
+ * Reads the plaintext into a caller's buffer: `read` writes up to `buffer.length` bytes at its start
+ * and returns how many, 0 at the end. The caller may reuse the buffer as soon as `read` returns.
+ */
+export interface Reader<E> {
+  readonly read: (buffer: Uint8Array) => Effect.Effect<number, E>
+}
 
-/** A file read in `READ_SIZE` pieces; read errors are `MediaFileError`s naming the path. */
-export const fileStream = (fs: FileSystem.FileSystem, path: string): Stream.Stream<Uint8Array, MediaFileError> =>
-  fs.stream(path, { chunkSize: READ_SIZE }).pipe(Stream.mapError(AtomicFile.fileError("Read", path)))
+/** What the engine needs of a source: a fresh reader from the start, as often as asked. */
+export interface Source<E> {
+  /** The plaintext length when known beforehand. */
+  readonly size: number | undefined
+  readonly open: Effect.Effect<Reader<E>, E, Scope.Scope>
+}
+
+/** Bytes held in memory, copied out block by block. */
+export const bytesSource = (bytes: Uint8Array): Source<never> => ({
+  size: bytes.length,
+  open: Effect.sync(() => {
+    let position = 0
+    return {
+      read: (buffer) =>
+        Effect.sync(() => {
+          const n = Math.min(buffer.length, bytes.length - position)
+          buffer.set(bytes.subarray(position, position + n))
+          position += n
+          return n
+        })
+    }
+  })
+})
+
+/** A file, read straight into the caller's buffers; errors are `MediaFileError`s naming the path. */
+export const fileSource = (
+  fs: FileSystem.FileSystem,
+  path: string
+): Effect.Effect<Source<MediaFileError>, MediaFileError> =>
+  Effect.map(
+    Effect.mapError(fs.stat(path), AtomicFile.fileError("Read", path)),
+    (info): Source<MediaFileError> => ({
+      size: Number(info.size),
+      open: Effect.map(
+        Effect.mapError(fs.open(path), AtomicFile.fileError("Read", path)),
+        (file): Reader<MediaFileError> => ({
+          read: (buffer) => Effect.map(Effect.mapError(file.read(buffer), AtomicFile.fileError("Read", path)), Number)
+        })
+      )
+    })
+  )
+
+/** A re-readable stream: each reader pulls a fresh run of it and copies its pieces out. */
+export const streamSource = <E>(make: () => Stream.Stream<Uint8Array, E>): Source<E> => ({
+  size: undefined,
+  open: Effect.map(Stream.toPull(Stream.suspend(make)), (pull): Reader<E> => {
+    let pending: Array<Uint8Array> = []
+    let ended = false
+    const fill = (buffer: Uint8Array, filled: number): Effect.Effect<number, E> => {
+      while (filled < buffer.length && pending.length > 0) {
+        const piece = pending[0]!
+        const n = Math.min(buffer.length - filled, piece.length)
+        buffer.set(piece.subarray(0, n), filled)
+        filled += n
+        if (n === piece.length) pending.shift()
+        else pending[0] = piece.subarray(n)
+      }
+      if (filled === buffer.length || ended) return Effect.succeed(filled)
+      return Effect.flatMap(
+        Effect.catchAll(pull, (error) =>
+          Option.match(error, {
+            onNone: () => Effect.sync(() => (ended = true, Chunk.empty<Uint8Array>())),
+            onSome: Effect.fail
+          })),
+        (chunk) => {
+          pending = Chunk.toArray(chunk)
+          return fill(buffer, filled)
+        }
+      )
+    }
+    return { read: (buffer) => Effect.suspend(() => fill(buffer, 0)) }
+  })
+})
+
+// -----------------------------------------------------------------------------
+// the two passes
+// -----------------------------------------------------------------------------
 
 /** The first pass: the result, and the last blob bytes (last cipher block and MAC) pass 2 must match. */
 export interface FirstPass {
@@ -62,39 +145,88 @@ export interface FirstPass {
   readonly blobLength: number
 }
 
-const finishFirstPass = (encryptor: MediaEncryptor.MediaEncryptor): FirstPass => {
-  const { result, tail } = encryptor.final()
-  return { result, tail, blobLength: encryptor.bytesOut }
+/** How the blob is made: the keys of encrypted media, `undefined` for media sent as plaintext. */
+export interface Encryption {
+  readonly mediaType: MediaType.MediaType
+  readonly mediaKey: MediaKeys.MediaKey
+  readonly keys: MediaKeys.MediaKeys | undefined
+  readonly sidecar: boolean
 }
 
-/** Feeds plaintext pieces, re-blocked, to an encryptor; the blob bytes are dropped. */
-const feeder = (encryptor: MediaEncryptor.MediaEncryptor) => {
-  const blocker = makeBlocker()
-  return {
-    push: (chunk: Chunk.Chunk<Uint8Array>) => {
-      for (const piece of chunk) for (const block of blocker.push(piece)) encryptor.update(block)
-    },
-    end: () => {
-      const rest = blocker.flush()
-      if (rest !== undefined) encryptor.update(rest)
-    }
-  }
-}
-
-/** Pass 1 over a re-readable source. */
-export const firstPass = <E>(
-  plaintext: Plaintext<E>,
-  options: MediaEncryptor.EncryptOptions
-): Effect.Effect<FirstPass, E | InvalidMediaKey> =>
-  Effect.flatMap(MediaEncryptor.make(options), (encryptor) => {
-    const feed = feeder(encryptor)
-    return Stream.runForEachChunk(plaintext(), (chunk) => Effect.sync(() => feed.push(chunk))).pipe(
-      Effect.map(() => {
-        feed.end()
-        return finishFirstPass(encryptor)
+/** Reads `source` to its end, handing each block to `block`. */
+const readAll = <E>(
+  reader: Reader<E>,
+  buffer: Effect.Effect<Uint8Array>,
+  block: (buffer: Uint8Array, length: number) => void
+): Effect.Effect<void, E> => {
+  const loop: Effect.Effect<void, E> = Effect.flatMap(
+    buffer,
+    (buffer) =>
+      Effect.flatMap(reader.read(buffer), (n) => {
+        if (n === 0) return Effect.void
+        block(buffer, n)
+        return loop
       })
-    )
-  })
+  )
+  return loop
+}
+
+/**
+ * Pass 1 over a re-readable source: the hashes for the URL token and the result. The calling
+ * thread reads and encrypts (and computes the sidecar); the other hashes go to a worker for a
+ * large source (see `BlockHasher`).
+ */
+export const firstPass = <E>(source: Source<E>, encryption: Encryption): Effect.Effect<FirstPass, E> =>
+  Effect.scoped(Effect.gen(function*() {
+    const reader = yield* source.open
+    const { keys, mediaType } = encryption
+    if (keys === undefined) {
+      const hash = createHash("sha256")
+      let length = 0
+      const buffer = new Uint8Array(READ_SIZE)
+      yield* readAll(reader, Effect.succeed(buffer), (block, n) => {
+        hash.update(block.subarray(0, n))
+        length += n
+      })
+      const digest = new Uint8Array(hash.digest())
+      const result: MediaEncryptor.EncryptResult = {
+        mediaType,
+        mediaKey: undefined,
+        fileSha256: digest,
+        fileEncSha256: digest,
+        fileLength: length
+      }
+      return { result, tail: new Uint8Array(0), blobLength: length }
+    }
+    const hasher = source.size !== undefined && source.size < WORKER_THRESHOLD
+      ? BlockHasher.makeInline(keys, READ_SIZE)
+      : yield* BlockHasher.makeWorker(keys, READ_SIZE, WORKER_POOL)
+    const cipher = createCipheriv("aes-256-cbc", Redacted.value(keys.cipherKey), keys.iv)
+    const sidecar = encryption.sidecar ? Sidecar.unsafeMake(keys.macKey) : undefined
+    sidecar?.update(keys.iv)
+    let length = 0
+    yield* readAll(reader, hasher.buffer, (block, n) => {
+      const out = asBytes(cipher.update(block.subarray(0, n)))
+      length += n
+      sidecar?.update(out)
+      hasher.update(block, n, out)
+    })
+    const last = cipher.final()
+    const digests = yield* hasher.final(last)
+    const tail = new Uint8Array(last.length + digests.mac.length)
+    tail.set(last, 0)
+    tail.set(digests.mac, last.length)
+    sidecar?.update(tail)
+    const result: MediaEncryptor.EncryptResult = {
+      mediaType,
+      mediaKey: encryption.mediaKey,
+      fileSha256: digests.fileSha256,
+      fileEncSha256: digests.fileEncSha256,
+      fileLength: length,
+      ...(sidecar === undefined ? {} : { streamingSidecar: sidecar.digest() })
+    }
+    return { result, tail, blobLength: MediaEncryptor.blobLength(mediaType, length) }
+  }))
 
 /**
  * Pass 1 over a one-shot stream: the plaintext goes to a scoped temp file (removed when the scope
@@ -114,16 +246,18 @@ export const spill = <E>(
     const path = yield* fs.makeTempFileScoped({ prefix: "wa-media-upload-" }).pipe(
       Effect.mapError(AtomicFile.fileError("Write", "a temp file"))
     )
-    const feed = feeder(encryptor)
+    const blocker = makeBlocker()
     yield* stream.pipe(
       Stream.mapChunks((chunk) => {
-        feed.push(chunk)
+        for (const piece of chunk) for (const block of blocker.push(piece)) encryptor.update(block)
         return chunk
       }),
       Stream.run(Sink.mapError(fs.sink(path), AtomicFile.fileError("Write", path)))
     )
-    feed.end()
-    return { path, first: finishFirstPass(encryptor) }
+    const rest = blocker.flush()
+    if (rest !== undefined) encryptor.update(rest)
+    const { result, tail } = encryptor.final()
+    return { path, first: { result, tail, blobLength: encryptor.bytesOut } }
   })
 
 const sourceChanged = () => new MediaUploadError({ reason: "SourceChanged", attempts: [] })
@@ -131,52 +265,62 @@ const sourceChanged = () => new MediaUploadError({ reason: "SourceChanged", atte
 const sameBytes = (a: Uint8Array, b: Uint8Array) => a.length === b.length && Buffer.from(a).equals(b)
 
 /**
- * Pass 2's blob: only what the body needs (AES-CBC and the MAC; or, for unencrypted media, the
- * plaintext and its SHA-256), checked at the end against pass 1 before the last bytes go out, so a
- * source that changed in between never completes an upload. Built afresh for every run.
+ * Pass 2's blob, built afresh for every run. Encrypted media costs only AES-CBC here: the blob ends
+ * with pass 1's tail (last cipher block and MAC) once this pass's last cipher block and length
+ * match it. In CBC the last block depends on every plaintext byte before it, so a source that
+ * changed in between fails with `SourceChanged` before the body is complete, and the CDN never
+ * takes it. Media sent as plaintext is checked by its SHA-256.
  */
 export const blobStream = <E>(
-  plaintext: Plaintext<E>,
+  source: Source<E>,
   keys: MediaKeys.MediaKeys | undefined,
   first: FirstPass
-): Stream.Stream<Uint8Array, E | MediaUploadError> => {
-  if (keys === undefined) {
-    return Stream.fromChannel(Channel.suspend(() => {
+): Stream.Stream<Uint8Array, E | MediaUploadError> =>
+  Stream.unwrapScoped(Effect.map(source.open, (reader) => {
+    const expected = first.result.fileLength
+    let length = 0
+    const blocks = (
+      next: (n: number) => Uint8Array,
+      buffer: () => Uint8Array
+    ): Stream.Stream<Uint8Array, E | MediaUploadError> =>
+      Stream.repeatEffectOption(Effect.suspend(() => {
+        const into = buffer()
+        return Effect.flatMap(Effect.mapError(reader.read(into), Option.some), (n) => {
+          length += n
+          if (n === 0) return Effect.fail(Option.none())
+          if (length > expected) return Effect.fail(Option.some(sourceChanged()))
+          return Effect.succeed(next(n))
+        })
+      }))
+    if (keys === undefined) {
       const hash = createHash("sha256")
-      let length = 0
-      return Stream.toChannel(plaintext()).pipe(Channel.pipeTo(transformChannel<void, MediaUploadError, E>(
-        (block) => {
-          hash.update(block)
-          length += block.length
-          return block
-        },
-        () =>
-          length === first.result.fileLength && sameBytes(hash.digest(), first.result.fileSha256)
-            ? Either.right([new Uint8Array(0), undefined] as const)
-            : Either.left(sourceChanged())
-      )))
-    }))
-  }
-  return Stream.fromChannel(Channel.suspend(() => {
+      let current = new Uint8Array(0)
+      return Stream.concat(
+        // A fresh buffer per read: the transport keeps the bytes it is given.
+        blocks((n) => {
+          const bytes = current.subarray(0, n)
+          hash.update(bytes)
+          return bytes
+        }, () => (current = new Uint8Array(READ_SIZE))),
+        Stream.suspend(() =>
+          length === expected && sameBytes(hash.digest(), first.result.fileSha256)
+            ? Stream.empty
+            : Stream.fail(sourceChanged())
+        )
+      )
+    }
     const cipher = createCipheriv("aes-256-cbc", Redacted.value(keys.cipherKey), keys.iv)
-    const hmac = createHmac("sha256", Redacted.value(keys.macKey)).update(keys.iv)
-    return Stream.toChannel(plaintext()).pipe(Channel.pipeTo(transformChannel<void, MediaUploadError, E>(
-      (block) => {
-        const out = asBytes(cipher.update(block))
-        hmac.update(out)
-        return out
-      },
-      () => {
+    const buffer = new Uint8Array(READ_SIZE)
+    return Stream.concat(
+      blocks((n) => asBytes(cipher.update(buffer.subarray(0, n))), () => buffer),
+      Stream.suspend(() => {
         const last = cipher.final()
-        hmac.update(last)
-        const tail = new Uint8Array(last.length + MediaEncryptor.MAC_LENGTH)
-        tail.set(last, 0)
-        tail.set(hmac.digest().subarray(0, MediaEncryptor.MAC_LENGTH), last.length)
-        return sameBytes(tail, first.tail) ? Either.right([tail, undefined] as const) : Either.left(sourceChanged())
-      }
-    )))
+        return length === expected && sameBytes(last, first.tail.subarray(0, last.length))
+          ? Stream.succeed(first.tail)
+          : Stream.fail(sourceChanged())
+      })
+    )
   }))
-}
 
 /** Drops the first `offset` bytes of a byte stream, slicing the chunk that straddles it. */
 export const dropBytes = <E>(self: Stream.Stream<Uint8Array, E>, offset: number): Stream.Stream<Uint8Array, E> =>
