@@ -567,7 +567,7 @@ describe("MediaDownload", () => {
             Effect.zipRight(Effect.sync(() => seen.push(value)), SubscriptionRef.set(progress, Option.some(value)))
         })
         const last = Option.getOrThrow(yield* SubscriptionRef.get(progress))
-        assert.deepStrictEqual(last, { received: p.blob.length, total: p.blob.length, host: primary })
+        assert.deepStrictEqual(last, { bytes: p.blob.length, total: p.blob.length, host: primary })
         // Throttled by the (test) clock, which does not move: the first report and the last.
         assert.strictEqual(seen.length, 2)
         const failing = new PassThrough()

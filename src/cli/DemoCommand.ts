@@ -129,7 +129,7 @@ export const demo = Command.make("demo", { file }, (args) =>
       downloads.toFile(message, output, {
         protocol: "http",
         ...(tty
-          ? { onProgress: (p: MediaDownload.Progress) => ProgressBar.draw("download ", p.received, p.total, p.host) }
+          ? { onProgress: (p: MediaDownload.Progress) => ProgressBar.draw("download ", p.bytes, p.total, p.host) }
           : {})
       })).pipe(Effect.ensuring(ProgressBar.finish(tty)), Effect.provide(services))
     const downloadMillis = (yield* Clock.currentTimeMillis) - downloadStart

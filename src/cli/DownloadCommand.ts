@@ -124,7 +124,7 @@ export const download = Command.make("download", options, (args) =>
     const summary = yield* Effect.flatMap(MediaDownload.MediaDownload, (service) =>
       service.toFile(media, args.output, {
         protocol: args.cdnProtocol,
-        ...(tty ? { onProgress: (p: MediaDownload.Progress) => ProgressBar.draw("", p.received, p.total, p.host) } : {})
+        ...(tty ? { onProgress: (p: MediaDownload.Progress) => ProgressBar.draw("", p.bytes, p.total, p.host) } : {})
       })).pipe(
         Effect.ensuring(ProgressBar.finish(tty)),
         Effect.provide(MediaDownload.layer.pipe(

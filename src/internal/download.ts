@@ -44,7 +44,7 @@ const DIRECT = 16 * 1024
 /** Progress of one download, reported through `Options.onProgress`. */
 export interface Progress {
   /** Blob bytes received and kept so far (a restart starts again from 0). */
-  readonly received: number
+  readonly bytes: number
   /** The blob length, when the message or the server told it. */
   readonly total: number | undefined
   /** The host the bytes are coming from (never a credential). */
@@ -243,7 +243,7 @@ export const run = <E>(
       onProgress === undefined ? Effect.void : Effect.flatMap(Clock.currentTimeMillis, (now) => {
         if (!force && now - lastReport < interval) return Effect.void
         lastReport = now
-        return onProgress({ received: decryptor.bytesIn, total, host })
+        return onProgress({ bytes: decryptor.bytesIn, total, host })
       })
 
     const freshStart = Effect.flatMap(MediaDecryptor.make(decryptOptions), (fresh) =>
