@@ -21,6 +21,7 @@ import type { Decipher, Hash, Hmac } from "node:crypto"
 import { createDecipheriv, createHash, createHmac, timingSafeEqual } from "node:crypto"
 import * as AtomicFile from "./internal/atomicFile.js"
 import { asBytes, transformChannel } from "./internal/blocks.js"
+import * as Passthrough from "./internal/passthrough.js"
 import type { InvalidMediaKey, MediaFileError } from "./MediaError.js"
 import { MediaIntegrityError } from "./MediaError.js"
 import * as MediaKeys from "./MediaKeys.js"
@@ -202,35 +203,21 @@ const makeEncrypted = (options: DecryptOptions, keys: MediaKeys.MediaKeys): Medi
 }
 
 const makeUnencrypted = (options: DecryptOptions): MediaDecryptor => {
-  const hash: Hash = createHash("sha256")
-  let bytesIn = 0
-  let done = false
-
-  const update = (chunk: Uint8Array): Uint8Array => {
-    if (done) throw usedAfterFinal()
-    bytesIn += chunk.length
-    hash.update(chunk)
-    return chunk
-  }
-
-  const final = (): Either.Either<Uint8Array, MediaIntegrityError> => {
-    if (done) throw usedAfterFinal()
-    done = true
-    // The body is the plaintext: both hashes, when given, are its SHA-256.
-    const digest = new Uint8Array(hash.digest())
-    const checked = checkHashes(options, digest, digest, bytesIn)
-    return Either.isLeft(checked) ? Either.left(checked.left) : Either.right(empty)
-  }
-
+  const passthrough = Passthrough.make("MediaDecryptor")
   return {
     mediaType: options.mediaType,
-    update,
-    final,
+    update: passthrough.update,
+    final: () => {
+      // The body is the plaintext: both hashes, when given, are its SHA-256.
+      const digest = passthrough.finish()
+      const checked = checkHashes(options, digest, digest, passthrough.length())
+      return Either.isLeft(checked) ? Either.left(checked.left) : Either.right(empty)
+    },
     get bytesIn() {
-      return bytesIn
+      return passthrough.length()
     },
     get bytesOut() {
-      return bytesIn
+      return passthrough.length()
     }
   }
 }

@@ -21,6 +21,7 @@ import type { Cipher, Hash, Hmac } from "node:crypto"
 import { createCipheriv, createHash, createHmac } from "node:crypto"
 import * as AtomicFile from "./internal/atomicFile.js"
 import { asBytes, transformChannel } from "./internal/blocks.js"
+import * as Passthrough from "./internal/passthrough.js"
 import type { MediaFileError } from "./MediaError.js"
 import { InvalidMediaKey } from "./MediaError.js"
 import * as MediaKeys from "./MediaKeys.js"
@@ -167,40 +168,26 @@ const makeEncrypted = (
 }
 
 const makeUnencrypted = (mediaType: MediaType.MediaType): MediaEncryptor => {
-  const hash: Hash = createHash("sha256")
-  let bytesIn = 0
-  let done = false
-
-  const update = (chunk: Uint8Array): Uint8Array => {
-    if (done) throw usedAfterFinal()
-    bytesIn += chunk.length
-    hash.update(chunk)
-    return chunk
-  }
-
-  const final = () => {
-    if (done) throw usedAfterFinal()
-    done = true
-    const digest = new Uint8Array(hash.digest())
-    const result: EncryptResult = {
-      mediaType,
-      mediaKey: undefined,
-      fileSha256: digest,
-      fileEncSha256: digest,
-      fileLength: bytesIn
-    }
-    return { tail: new Uint8Array(0), result }
-  }
-
+  const passthrough = Passthrough.make("MediaEncryptor")
   return {
     mediaType,
-    update,
-    final,
+    update: passthrough.update,
+    final: () => {
+      const digest = passthrough.finish()
+      const result: EncryptResult = {
+        mediaType,
+        mediaKey: undefined,
+        fileSha256: digest,
+        fileEncSha256: digest,
+        fileLength: passthrough.length()
+      }
+      return { tail: new Uint8Array(0), result }
+    },
     get bytesIn() {
-      return bytesIn
+      return passthrough.length()
     },
     get bytesOut() {
-      return bytesIn
+      return passthrough.length()
     }
   }
 }
