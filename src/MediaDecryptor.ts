@@ -9,7 +9,6 @@
  *
  * @since 0.1.0
  */
-import type * as FileSystem from "@effect/platform/FileSystem"
 import * as Channel from "effect/Channel"
 import type * as Chunk from "effect/Chunk"
 import * as Effect from "effect/Effect"
@@ -19,8 +18,8 @@ import * as Redacted from "effect/Redacted"
 import * as Stream from "effect/Stream"
 import type { Decipher, Hash, Hmac } from "node:crypto"
 import { createDecipheriv, createHash, createHmac, timingSafeEqual } from "node:crypto"
-import * as AtomicFile from "./internal/atomicFile.js"
 import { asBytes, transformChannel } from "./internal/blocks.js"
+import * as FileTransform from "./internal/fileTransform.js"
 import * as Passthrough from "./internal/passthrough.js"
 import type { InvalidMediaKey, MediaFileError } from "./MediaError.js"
 import { MediaIntegrityError } from "./MediaError.js"
@@ -330,18 +329,15 @@ export const decryptBytes: (
 /**
  * Decrypts a file into another, streaming in constant memory. The output appears only after every
  * check passed (a temp file beside it is renamed at the end, and removed on failure or
- * interruption), so a tampered blob leaves no file behind.
+ * interruption), so a tampered blob leaves no file behind. Node only: the files are read and
+ * written with `node:fs`, so no `FileSystem` service is needed.
  *
  * @example
  * ```ts
- * import { NodeFileSystem } from "@effect/platform-node"
- * import { Effect } from "effect"
  * import { MediaDecryptor } from "effect-wa-media"
  *
  * const program = (mediaKey: Uint8Array, fileSha256: Uint8Array) =>
- *   MediaDecryptor.decryptFile("clip.enc", "clip.mp4", { mediaType: "video", mediaKey, fileSha256 }).pipe(
- *     Effect.provide(NodeFileSystem.layer)
- *   )
+ *   MediaDecryptor.decryptFile("clip.enc", "clip.mp4", { mediaType: "video", mediaKey, fileSha256 })
  * ```
  *
  * @since 0.1.0
@@ -351,12 +347,12 @@ export const decryptFile: (
   input: string,
   output: string,
   options: DecryptOptions
-) => Effect.Effect<void, InvalidMediaKey | MediaIntegrityError | MediaFileError, FileSystem.FileSystem> = Effect.fn(
+) => Effect.Effect<void, InvalidMediaKey | MediaIntegrityError | MediaFileError> = Effect.fn(
   "MediaDecryptor.decryptFile"
 )(function*(input: string, output: string, options: DecryptOptions) {
   // A bad key fails here, before any file is touched.
   const decryptor = yield* make(options)
-  yield* AtomicFile.transformFile(input, output, {
+  yield* FileTransform.transformFile(input, output, {
     update: decryptor.update,
     end: () => Either.map(decryptor.final(), (rest) => [rest, undefined] as const)
   })

@@ -8,7 +8,6 @@
  *
  * @since 0.1.0
  */
-import type * as FileSystem from "@effect/platform/FileSystem"
 import * as Channel from "effect/Channel"
 import type * as Chunk from "effect/Chunk"
 import * as Deferred from "effect/Deferred"
@@ -19,8 +18,8 @@ import * as Redacted from "effect/Redacted"
 import * as Stream from "effect/Stream"
 import type { Cipher, Hash, Hmac } from "node:crypto"
 import { createCipheriv, createHash, createHmac } from "node:crypto"
-import * as AtomicFile from "./internal/atomicFile.js"
 import { asBytes, transformChannel } from "./internal/blocks.js"
+import * as FileTransform from "./internal/fileTransform.js"
 import * as Passthrough from "./internal/passthrough.js"
 import type { MediaFileError } from "./MediaError.js"
 import { InvalidMediaKey } from "./MediaError.js"
@@ -389,18 +388,15 @@ export const encryptBytes: (
 
 /**
  * Encrypts a file into another, streaming in constant memory. The output appears only when complete
- * (a temp file beside it is renamed at the end, and removed on failure or interruption).
+ * (a temp file beside it is renamed at the end, and removed on failure or interruption). Node
+ * only: the files are read and written with `node:fs`, so no `FileSystem` service is needed.
  *
  * @example
  * ```ts
- * import { NodeFileSystem } from "@effect/platform-node"
- * import { Effect } from "effect"
  * import { MediaEncryptor } from "effect-wa-media"
  *
  * const program = (mediaKey: Uint8Array) =>
- *   MediaEncryptor.encryptFile("clip.mp4", "clip.enc", { mediaType: "video", mediaKey }).pipe(
- *     Effect.provide(NodeFileSystem.layer)
- *   )
+ *   MediaEncryptor.encryptFile("clip.mp4", "clip.enc", { mediaType: "video", mediaKey })
  * ```
  *
  * @since 0.1.0
@@ -410,12 +406,12 @@ export const encryptFile: (
   input: string,
   output: string,
   options: EncryptOptions
-) => Effect.Effect<EncryptResult, InvalidMediaKey | MediaFileError, FileSystem.FileSystem> = Effect.fn(
+) => Effect.Effect<EncryptResult, InvalidMediaKey | MediaFileError> = Effect.fn(
   "MediaEncryptor.encryptFile"
 )(function*(input: string, output: string, options: EncryptOptions) {
   // A bad key fails here, before any file is touched.
   const encryptor = (yield* prepare(options))()
-  return yield* AtomicFile.transformFile(input, output, {
+  return yield* FileTransform.transformFile(input, output, {
     update: encryptor.update,
     end: () => {
       const { result, tail } = encryptor.final()

@@ -5,6 +5,7 @@ import { Cause, Chunk, Deferred, Effect, Either, Exit, FastCheck as fc, Fiber, R
 import { MediaDecryptor, MediaEncryptor, MediaError, MediaKeys, MediaType } from "effect-wa-media"
 import { createCipheriv, createHash, createHmac } from "node:crypto"
 import * as AtomicFile from "../src/internal/atomicFile.js"
+import * as FileTransform from "../src/internal/fileTransform.js"
 import { arbBytes, arbCuts, concat, cut, pseudoRandomBytes } from "./bytes.js"
 import { hex, libraryName, toHex, vectors } from "./vectors.js"
 
@@ -304,16 +305,16 @@ describe("MediaDecryptor", () => {
         const dir = yield* fs.makeTempDirectoryScoped()
         // The blob is 3 read chunks and 10 bytes: the last read is part of the MAC, while the
         // decryptor still holds the previous chunk, which sits in one of the read buffers reused.
-        const plaintext = pseudoRandomBytes(28, 3 * AtomicFile.TRANSFORM_CHUNK_SIZE - 12)
+        const plaintext = pseudoRandomBytes(28, 3 * FileTransform.TRANSFORM_CHUNK_SIZE - 12)
         const { blob, result } = yield* MediaEncryptor.encryptBytes(plaintext, { mediaType: "document", mediaKey })
-        assert.strictEqual(blob.length, 3 * AtomicFile.TRANSFORM_CHUNK_SIZE + 10)
+        assert.strictEqual(blob.length, 3 * FileTransform.TRANSFORM_CHUNK_SIZE + 10)
         const { fileEncSha256, fileLength, fileSha256 } = result
         const options = { mediaType: "document" as const, mediaKey, fileSha256, fileEncSha256, fileLength }
         yield* fs.writeFile(`${dir}/in.enc`, blob)
         yield* MediaDecryptor.decryptFile(`${dir}/in.enc`, `${dir}/out.bin`, options)
         assert.strictEqual(toHex(yield* fs.readFile(`${dir}/out.bin`)), toHex(plaintext))
         // A flipped bit in the second chunk is caught too.
-        yield* fs.writeFile(`${dir}/in.enc`, flipBit(blob, (AtomicFile.TRANSFORM_CHUNK_SIZE + 1000) * 8))
+        yield* fs.writeFile(`${dir}/in.enc`, flipBit(blob, (FileTransform.TRANSFORM_CHUNK_SIZE + 1000) * 8))
         const error = yield* Effect.flip(MediaDecryptor.decryptFile(`${dir}/in.enc`, `${dir}/bad.bin`, options))
         assert.strictEqual(error._tag, "MediaIntegrityError")
         if (error._tag === "MediaIntegrityError") assert.strictEqual(error.reason, "Mac")
@@ -378,11 +379,11 @@ describe("MediaDecryptor", () => {
         const fs = yield* FileSystem.FileSystem
         const dir = yield* fs.makeTempDirectoryScoped()
         const started = yield* Deferred.make<void>()
-        const endless = Stream.make(new Uint8Array(100)).pipe(
-          Stream.concat(Stream.fromEffect(Deferred.succeed(started, undefined)).pipe(Stream.drain)),
-          Stream.concat(Stream.never)
-        )
-        const fiber = yield* Effect.fork(AtomicFile.writeStream(`${dir}/out.bin`, endless))
+        const fiber = yield* Effect.fork(AtomicFile.withTempFile(`${dir}/out.bin`, (tempPath) =>
+          fs.writeFile(tempPath, new Uint8Array(100)).pipe(
+            Effect.zipRight(Deferred.succeed(started, undefined)),
+            Effect.zipRight(Effect.never)
+          )))
         yield* Deferred.await(started)
         const during = yield* fs.readDirectory(dir)
         assert.strictEqual(during.length, 1)
@@ -391,24 +392,41 @@ describe("MediaDecryptor", () => {
         assert.deepStrictEqual(yield* fs.readDirectory(dir), [])
       }).pipe(Effect.provide(layer)))
 
-    it.scoped("an interrupted file transform removes its temp file", () =>
+    it.scoped("an interrupted file transform stops, closes and removes its temp file", () =>
       Effect.gen(function*() {
         const fs = yield* FileSystem.FileSystem
         const dir = yield* fs.makeTempDirectoryScoped()
-        yield* fs.writeFile(`${dir}/in.bin`, new Uint8Array(8 * AtomicFile.TRANSFORM_CHUNK_SIZE))
+        const chunks = 32
+        yield* fs.writeFile(`${dir}/in.bin`, new Uint8Array(chunks * FileTransform.TRANSFORM_CHUNK_SIZE))
         const firstChunk = yield* Deferred.make<void>()
-        const fiber = yield* Effect.fork(AtomicFile.transformFile(`${dir}/in.bin`, `${dir}/out.bin`, {
+        let updates = 0
+        const fiber = yield* Effect.fork(FileTransform.transformFile(`${dir}/in.bin`, `${dir}/out.bin`, {
           update: (chunk) => {
+            updates++
             Deferred.unsafeDone(firstChunk, Exit.void)
             return chunk
           },
           end: () => Either.right([new Uint8Array(0), undefined] as const)
         }))
         yield* Deferred.await(firstChunk)
-        const during = yield* fs.readDirectory(dir)
-        assert.strictEqual(during.length, 2)
         const exit = yield* Fiber.interrupt(fiber)
         assert.isTrue(Exit.isInterrupted(exit))
+        assert.isBelow(updates, chunks)
+        assert.deepStrictEqual(yield* fs.readDirectory(dir), ["in.bin"])
+      }).pipe(Effect.provide(layer)))
+
+    it.scoped("a transformer that throws is a defect and leaves no file", () =>
+      Effect.gen(function*() {
+        const fs = yield* FileSystem.FileSystem
+        const dir = yield* fs.makeTempDirectoryScoped()
+        yield* fs.writeFile(`${dir}/in.bin`, new Uint8Array(3 * FileTransform.TRANSFORM_CHUNK_SIZE))
+        const exit = yield* Effect.exit(FileTransform.transformFile(`${dir}/in.bin`, `${dir}/out.bin`, {
+          update: () => {
+            throw new Error("broken transformer")
+          },
+          end: () => Either.right([new Uint8Array(0), undefined] as const)
+        }))
+        assert.isTrue(Exit.isFailure(exit) && Cause.isDie(exit.cause))
         assert.deepStrictEqual(yield* fs.readDirectory(dir), ["in.bin"])
       }).pipe(Effect.provide(layer)))
   })
