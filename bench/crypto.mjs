@@ -19,10 +19,10 @@ const memoryLibrary = async () => {
   return { Effect, Stream, MediaEncryptor, MediaDecryptor }
 }
 
-/** The library modules of the file cases: `encryptFile` and `decryptFile` need no `FileSystem` layer. */
-const fileLibrary = async (module) => {
-  const [Effect, Module] = await Promise.all([import("effect/Effect"), import(`../dist/${module}.js`)])
-  return { Effect, Module }
+/** The library modules of the file cases: `MediaFile` (no `FileSystem` layer needed, no `Stream` loaded). */
+const fileLibrary = async () => {
+  const [Effect, MediaFile] = await Promise.all([import("effect/Effect"), import("../dist/MediaFile.js")])
+  return { Effect, MediaFile }
 }
 
 /** No sidecar for documents: the baseline does not compute one either. */
@@ -147,10 +147,10 @@ export const cases = [
     file: true,
     sides: {
       library: async ({ dir, meta }) => {
-        const { Effect, Module: MediaEncryptor } = await fileLibrary("MediaEncryptor")
+        const { Effect, MediaFile } = await fileLibrary()
         const { out, plain } = paths(dir)
         return () =>
-          Effect.runPromise(MediaEncryptor.encryptFile(plain, out, encryptOptions(meta))).then((result) => ({
+          Effect.runPromise(MediaFile.encryptFile(plain, out, encryptOptions(meta))).then((result) => ({
             bytes: result.fileLength,
             check: `${hex(result.fileSha256)}/${hex(result.fileEncSha256)}/${fileSize(out)}`
           }))
@@ -192,10 +192,10 @@ export const cases = [
     file: true,
     sides: {
       library: async ({ dir, meta }) => {
-        const { Effect, Module: MediaDecryptor } = await fileLibrary("MediaDecryptor")
+        const { Effect, MediaFile } = await fileLibrary()
         const { blob, out } = paths(dir)
         return () =>
-          Effect.runPromise(MediaDecryptor.decryptFile(blob, out, decryptOptions(meta))).then(() => ({
+          Effect.runPromise(MediaFile.decryptFile(blob, out, decryptOptions(meta))).then(() => ({
             bytes: meta.fileLength,
             check: fileSize(out)
           }))

@@ -14,18 +14,13 @@ import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import { dual } from "effect/Function"
-import * as Redacted from "effect/Redacted"
 import * as Stream from "effect/Stream"
-import type { Cipher, Hash, Hmac } from "node:crypto"
-import { createCipheriv, createHash, createHmac } from "node:crypto"
-import { asBytes, transformChannel } from "./internal/blocks.js"
-import * as FileTransform from "./internal/fileTransform.js"
-import * as Passthrough from "./internal/passthrough.js"
-import type { MediaFileError } from "./MediaError.js"
-import { InvalidMediaKey } from "./MediaError.js"
-import * as MediaKeys from "./MediaKeys.js"
-import * as MediaType from "./MediaType.js"
-import * as Sidecar from "./Sidecar.js"
+import { transformChannel } from "./internal/blocks.js"
+import * as internal from "./internal/encryptor.js"
+import type { InvalidMediaKey, MediaFileError } from "./MediaError.js"
+import * as MediaFile from "./MediaFile.js"
+import type * as MediaKeys from "./MediaKeys.js"
+import type * as MediaType from "./MediaType.js"
 
 /**
  * The length of the truncated HMAC at the end of every encrypted blob.
@@ -33,7 +28,7 @@ import * as Sidecar from "./Sidecar.js"
  * @since 0.1.0
  * @category constants
  */
-export const MAC_LENGTH = 10
+export const MAC_LENGTH: number = internal.MAC_LENGTH
 
 /**
  * What an encryption yields besides the blob: exactly the fields a media message carries.
@@ -101,114 +96,6 @@ export interface MediaEncryptor {
   readonly bytesOut: number
 }
 
-const usedAfterFinal = () => new Error("MediaEncryptor used after final")
-
-const makeEncrypted = (
-  mediaType: MediaType.MediaType,
-  mediaKey: MediaKeys.MediaKey,
-  keys: MediaKeys.MediaKeys,
-  withSidecar: boolean
-): MediaEncryptor => {
-  const cipher: Cipher = createCipheriv("aes-256-cbc", Redacted.value(keys.cipherKey), keys.iv)
-  const hmac: Hmac = createHmac("sha256", Redacted.value(keys.macKey)).update(keys.iv)
-  const plainHash: Hash = createHash("sha256")
-  const blobHash: Hash = createHash("sha256")
-  const sidecar = withSidecar ? Sidecar.unsafeMake(keys.macKey) : undefined
-  sidecar?.update(keys.iv)
-  let bytesIn = 0
-  let bytesOut = 0
-  let done = false
-
-  const update = (chunk: Uint8Array): Uint8Array => {
-    if (done) throw usedAfterFinal()
-    bytesIn += chunk.length
-    plainHash.update(chunk)
-    const out = asBytes(cipher.update(chunk))
-    hmac.update(out)
-    blobHash.update(out)
-    sidecar?.update(out)
-    bytesOut += out.length
-    return out
-  }
-
-  const final = () => {
-    if (done) throw usedAfterFinal()
-    done = true
-    const last = cipher.final()
-    hmac.update(last)
-    const tail = new Uint8Array(last.length + MAC_LENGTH)
-    tail.set(last, 0)
-    tail.set(hmac.digest().subarray(0, MAC_LENGTH), last.length)
-    blobHash.update(tail)
-    sidecar?.update(tail)
-    bytesOut += tail.length
-    const result: EncryptResult = {
-      mediaType,
-      mediaKey,
-      fileSha256: new Uint8Array(plainHash.digest()),
-      fileEncSha256: new Uint8Array(blobHash.digest()),
-      fileLength: bytesIn,
-      ...(sidecar === undefined ? {} : { streamingSidecar: sidecar.digest() })
-    }
-    return { tail, result }
-  }
-
-  return {
-    mediaType,
-    update,
-    final,
-    get bytesIn() {
-      return bytesIn
-    },
-    get bytesOut() {
-      return bytesOut
-    }
-  }
-}
-
-const makeUnencrypted = (mediaType: MediaType.MediaType): MediaEncryptor => {
-  const passthrough = Passthrough.make("MediaEncryptor")
-  return {
-    mediaType,
-    update: passthrough.update,
-    final: () => {
-      const digest = passthrough.finish()
-      const result: EncryptResult = {
-        mediaType,
-        mediaKey: undefined,
-        fileSha256: digest,
-        fileEncSha256: digest,
-        fileLength: passthrough.length()
-      }
-      return { tail: new Uint8Array(0), result }
-    },
-    get bytesIn() {
-      return passthrough.length()
-    },
-    get bytesOut() {
-      return passthrough.length()
-    }
-  }
-}
-
-/**
- * Validates the options once (deriving the keys) and returns a factory of fresh encryptors, so that
- * every run of a stream starts clean without deriving again.
- */
-const prepare = (options: EncryptOptions): Effect.Effect<() => MediaEncryptor, InvalidMediaKey> =>
-  Effect.suspend(() => {
-    const { mediaType } = options
-    if (!MediaType.isEncrypted(mediaType)) return Effect.succeed(() => makeUnencrypted(mediaType))
-    const mediaKey = options.mediaKey
-    if (mediaKey === undefined) return Effect.fail(new InvalidMediaKey({ length: 0 }))
-    const redacted = Redacted.isRedacted(mediaKey) ? mediaKey : Redacted.make(mediaKey)
-    const withSidecar = options.sidecar ?? MediaType.hasStreamingSidecar(mediaType)
-    return Effect.map(
-      MediaKeys.derive(redacted, mediaType),
-      (keys) => () => makeEncrypted(mediaType, redacted, keys, withSidecar)
-    )
-  })
-
 /**
  * Creates an encryptor for one file. A media key that is not 32 bytes (or missing, for an
  * encrypted type) fails with `InvalidMediaKey`.
@@ -229,8 +116,7 @@ const prepare = (options: EncryptOptions): Effect.Effect<() => MediaEncryptor, I
  * @since 0.1.0
  * @category constructors
  */
-export const make = (options: EncryptOptions): Effect.Effect<MediaEncryptor, InvalidMediaKey> =>
-  Effect.map(prepare(options), (fresh) => fresh())
+export const make: (options: EncryptOptions) => Effect.Effect<MediaEncryptor, InvalidMediaKey> = internal.make
 
 /** The channel of one run around a fresh encryptor. */
 const runChannel = <E>(
@@ -268,7 +154,7 @@ const runChannel = <E>(
 export const encryptChannel = <E = never>(
   options: EncryptOptions
 ): Channel.Channel<Chunk.Chunk<Uint8Array>, Chunk.Chunk<Uint8Array>, E | InvalidMediaKey, E, EncryptResult, unknown> =>
-  Channel.unwrap(Effect.map(prepare(options), (fresh) => runChannel<E>(fresh)))
+  Channel.unwrap(Effect.map(internal.prepare(options), (fresh) => runChannel<E>(fresh)))
 
 /**
  * The blob stream and its result, as {@link encrypt} returns them.
@@ -321,7 +207,7 @@ export const encrypt: {
   >
 } = dual(2, <E, R>(stream: Stream.Stream<Uint8Array, E, R>, options: EncryptOptions) =>
   Effect.gen(function*() {
-    const fresh = yield* prepare(options)
+    const fresh = yield* internal.prepare(options)
     const deferred = yield* Deferred.make<EncryptResult>()
     const blob = Stream.fromChannel(
       Channel.pipeTo(
@@ -361,8 +247,7 @@ export const computeResult: {
  * @since 0.1.0
  * @category getters
  */
-export const blobLength = (mediaType: MediaType.MediaType, fileLength: number): number =>
-  MediaType.isEncrypted(mediaType) ? 16 * (Math.floor(fileLength / 16) + 1) + MAC_LENGTH : fileLength
+export const blobLength: (mediaType: MediaType.MediaType, fileLength: number) => number = internal.blobLength
 
 /**
  * Encrypts bytes held in memory in one go.
@@ -387,17 +272,8 @@ export const encryptBytes: (
 })
 
 /**
- * Encrypts a file into another, streaming in constant memory. The output appears only when complete
- * (a temp file beside it is renamed at the end, and removed on failure or interruption). Node
- * only: the files are read and written with `node:fs`, so no `FileSystem` service is needed.
- *
- * @example
- * ```ts
- * import { MediaEncryptor } from "effect-wa-media"
- *
- * const program = (mediaKey: Uint8Array) =>
- *   MediaEncryptor.encryptFile("clip.mp4", "clip.enc", { mediaType: "video", mediaKey })
- * ```
+ * Encrypts a file into another, streaming in constant memory; the same function as
+ * `MediaFile.encryptFile` (see there), which loads less when it is all you need.
  *
  * @since 0.1.0
  * @category encryption
@@ -406,16 +282,4 @@ export const encryptFile: (
   input: string,
   output: string,
   options: EncryptOptions
-) => Effect.Effect<EncryptResult, InvalidMediaKey | MediaFileError> = Effect.fn(
-  "MediaEncryptor.encryptFile"
-)(function*(input: string, output: string, options: EncryptOptions) {
-  // A bad key fails here, before any file is touched.
-  const encryptor = (yield* prepare(options))()
-  return yield* FileTransform.transformFile(input, output, {
-    update: encryptor.update,
-    end: () => {
-      const { result, tail } = encryptor.final()
-      return Either.right([tail, result] as const)
-    }
-  })
-})
+) => Effect.Effect<EncryptResult, InvalidMediaKey | MediaFileError> = MediaFile.encryptFile

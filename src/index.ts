@@ -44,6 +44,11 @@ export * as MediaError from "./MediaError.js"
 /**
  * @since 0.1.0
  */
+export * as MediaFile from "./MediaFile.js"
+
+/**
+ * @since 0.1.0
+ */
 export * as MediaKeys from "./MediaKeys.js"
 
 /**

@@ -31,7 +31,8 @@ import * as MediaType from "../MediaType.js"
 import * as Sidecar from "../Sidecar.js"
 import * as AtomicFile from "./atomicFile.js"
 import * as BlockHasher from "./blockHasher.js"
-import { asBytes, makeBlocker } from "./blocks.js"
+import { makeBlocker } from "./blocks.js"
+import { asBytes } from "./bytes.js"
 import * as Failover from "./failover.js"
 
 /** Blobs of at least this many bytes are uploaded resumably (a probe first). */

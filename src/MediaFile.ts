@@ -1,0 +1,82 @@
+/**
+ * File to file encryption and decryption (PROTOCOL.md section 3), in constant memory, written
+ * atomically: the output appears, complete, only when every check passed; a temp file beside it is
+ * renamed at the end, and removed on failure or interruption.
+ *
+ * Node only: the files are read and written with `node:fs`, so no `FileSystem` layer is needed.
+ * This module loads the encryptor and decryptor state machines and nothing of Effect's `Stream`,
+ * which keeps the start-up time and the memory of a program that only converts files small;
+ * `MediaEncryptor.encryptFile` and `MediaDecryptor.decryptFile` are the same functions.
+ *
+ * @since 0.1.0
+ */
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Decryptor from "./internal/decryptor.js"
+import * as Encryptor from "./internal/encryptor.js"
+import * as FileTransform from "./internal/fileTransform.js"
+import type { DecryptOptions } from "./MediaDecryptor.js"
+import type { EncryptOptions, EncryptResult } from "./MediaEncryptor.js"
+import type { InvalidMediaKey, MediaFileError, MediaIntegrityError } from "./MediaError.js"
+
+/**
+ * Encrypts a file into another and returns the values a media message carries.
+ *
+ * @example
+ * ```ts
+ * import { MediaFile } from "effect-wa-media"
+ *
+ * const program = (mediaKey: Uint8Array) =>
+ *   MediaFile.encryptFile("clip.mp4", "clip.enc", { mediaType: "video", mediaKey })
+ * ```
+ *
+ * @since 0.1.0
+ * @category encryption
+ */
+export const encryptFile: (
+  input: string,
+  output: string,
+  options: EncryptOptions
+) => Effect.Effect<EncryptResult, InvalidMediaKey | MediaFileError> = Effect.fn("MediaFile.encryptFile")(
+  function*(input: string, output: string, options: EncryptOptions) {
+    // A bad key fails here, before any file is touched.
+    const encryptor = yield* Encryptor.make(options)
+    return yield* FileTransform.transformFile(input, output, {
+      update: encryptor.update,
+      end: () => {
+        const { result, tail } = encryptor.final()
+        return Either.right([tail, result] as const)
+      }
+    })
+  }
+)
+
+/**
+ * Decrypts a file into another after checking it: a tampered or truncated blob fails with the
+ * `MediaIntegrityError` of the first failed check and leaves no file behind.
+ *
+ * @example
+ * ```ts
+ * import { MediaFile } from "effect-wa-media"
+ *
+ * const program = (mediaKey: Uint8Array, fileSha256: Uint8Array) =>
+ *   MediaFile.decryptFile("clip.enc", "clip.mp4", { mediaType: "video", mediaKey, fileSha256 })
+ * ```
+ *
+ * @since 0.1.0
+ * @category decryption
+ */
+export const decryptFile: (
+  input: string,
+  output: string,
+  options: DecryptOptions
+) => Effect.Effect<void, InvalidMediaKey | MediaIntegrityError | MediaFileError> = Effect.fn(
+  "MediaFile.decryptFile"
+)(function*(input: string, output: string, options: DecryptOptions) {
+  // A bad key fails here, before any file is touched.
+  const decryptor = yield* Decryptor.make(options)
+  yield* FileTransform.transformFile(input, output, {
+    update: decryptor.update,
+    end: () => Either.map(decryptor.final(), (rest) => [rest, undefined] as const)
+  })
+})

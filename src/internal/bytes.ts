@@ -1,0 +1,14 @@
+/**
+ * Byte helpers shared by the crypto state machines.
+ *
+ * @internal
+ */
+
+/**
+ * A plain `Uint8Array` view of node:crypto's output (a `Buffer`), without copying: users get the
+ * `Uint8Array` semantics they expect (`slice` copies, `deepStrictEqual` compares as bytes).
+ *
+ * @internal
+ */
+export const asBytes = (bytes: Uint8Array): Uint8Array =>
+  bytes.constructor === Uint8Array ? bytes : new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength)

@@ -1,0 +1,53 @@
+import { FileSystem } from "@effect/platform"
+import { NodeFileSystem } from "@effect/platform-node"
+import { assert, describe, it } from "@effect/vitest"
+import { Effect } from "effect"
+import { MediaDecryptor, MediaEncryptor, MediaFile, MediaType } from "effect-wa-media"
+import { hex, libraryName, toHex, vectors } from "./vectors.js"
+
+const mediaKey = hex(vectors.media_key)
+
+describe("MediaFile", () => {
+  it.scoped("encrypts every vector's plaintext to its blob, and decrypts it back", () =>
+    Effect.gen(function*() {
+      const fs = yield* FileSystem.FileSystem
+      const dir = yield* fs.makeTempDirectoryScoped()
+      for (const vector of vectors.vectors) {
+        const mediaType = yield* MediaType.parse(libraryName(vector.type))
+        yield* fs.writeFile(`${dir}/plain`, hex(vector.plaintext_hex))
+        const result = yield* MediaFile.encryptFile(`${dir}/plain`, `${dir}/blob`, { mediaType, mediaKey })
+        assert.strictEqual(toHex(yield* fs.readFile(`${dir}/blob`)), vector.enc_file, vector.type)
+        assert.strictEqual(toHex(result.fileEncSha256), vector.file_enc_sha256)
+        assert.strictEqual(toHex(result.fileSha256), vector.file_sha256)
+        yield* MediaFile.decryptFile(`${dir}/blob`, `${dir}/back`, {
+          mediaType,
+          mediaKey,
+          fileSha256: result.fileSha256,
+          fileEncSha256: result.fileEncSha256,
+          fileLength: result.fileLength
+        })
+        assert.strictEqual(toHex(yield* fs.readFile(`${dir}/back`)), vector.plaintext_hex, vector.type)
+      }
+    }).pipe(Effect.provide(NodeFileSystem.layer)))
+
+  it.scoped("a bad key fails before any file is opened, leaving nothing behind", () =>
+    Effect.gen(function*() {
+      const fs = yield* FileSystem.FileSystem
+      const dir = yield* fs.makeTempDirectoryScoped()
+      yield* fs.writeFile(`${dir}/plain`, new Uint8Array(100))
+      const encrypting = yield* Effect.flip(
+        MediaFile.encryptFile(`${dir}/plain`, `${dir}/blob`, { mediaType: "image", mediaKey: new Uint8Array(31) })
+      )
+      assert.strictEqual(encrypting._tag, "InvalidMediaKey")
+      const decrypting = yield* Effect.flip(
+        MediaFile.decryptFile(`${dir}/plain`, `${dir}/out`, { mediaType: "image", mediaKey: new Uint8Array(33) })
+      )
+      assert.strictEqual(decrypting._tag, "InvalidMediaKey")
+      assert.deepStrictEqual(yield* fs.readDirectory(dir), ["plain"])
+    }).pipe(Effect.provide(NodeFileSystem.layer)))
+
+  it("is what MediaEncryptor.encryptFile and MediaDecryptor.decryptFile are", () => {
+    assert.strictEqual(MediaEncryptor.encryptFile, MediaFile.encryptFile)
+    assert.strictEqual(MediaDecryptor.decryptFile, MediaFile.decryptFile)
+  })
+})
