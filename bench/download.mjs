@@ -2,7 +2,6 @@
 // to a file with full verification (MAC, both SHA-256, length), by the library's
 // `MediaDownload.toFile` over `NodeHttpClient.layerUndici`, next to a plain `fetch` + node:crypto
 // baseline that verifies the same and writes to a temp file renamed at the end.
-import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
@@ -47,8 +46,7 @@ export const cases = [
           Layer.provide(
             MediaConn.layerTest({ auth: "", ttl: 3600, hosts: [{ hostname: `127.0.0.1:${server.port}` }] })
           ),
-          Layer.provide(Layer.mergeAll(NodeHttpClient.layerUndici, MediaCrypto.layer)),
-          Layer.merge(NodeFileSystem.layer)
+          Layer.provide(Layer.mergeAll(NodeHttpClient.layerUndici, MediaCrypto.layer))
         )
         return async () => {
           try {

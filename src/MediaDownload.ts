@@ -11,7 +11,6 @@
  *
  * @since 0.1.0
  */
-import * as FileSystem from "@effect/platform/FileSystem"
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as Cause from "effect/Cause"
 import * as Chunk from "effect/Chunk"
@@ -26,9 +25,8 @@ import type * as Sink from "effect/Sink"
 import * as Stream from "effect/Stream"
 import * as Take from "effect/Take"
 import type { Writable } from "node:stream"
-import * as AtomicFile from "./internal/atomicFile.js"
 import * as internal from "./internal/download.js"
-import * as WriteBehind from "./internal/writeBehind.js"
+import * as FileOutput from "./internal/fileOutput.js"
 import { MediaConn } from "./MediaConn.js"
 import { MediaCrypto } from "./MediaCrypto.js"
 import type {
@@ -161,7 +159,7 @@ export class MediaDownload extends Context.Tag("effect-wa-media/MediaDownload")<
     source: Source,
     path: string,
     options?: Options
-  ) => Effect.Effect<Summary, DownloadError | MediaFileError, FileSystem.FileSystem>
+  ) => Effect.Effect<Summary, DownloadError | MediaFileError>
   readonly toSink: <A, L, E, R>(
     source: Source,
     sink: Sink.Sink<A, Uint8Array, L, E, R>,
@@ -333,20 +331,10 @@ export const make: Effect.Effect<
 
   const toFile = Effect.fn("MediaDownload.toFile")(function*(source: Source, path: string, options: Options = {}) {
     const media = yield* resolve(source, options)
-    const fs = yield* FileSystem.FileSystem
-    const fileError = AtomicFile.fileError("Write", path)
-    return yield* AtomicFile.withTempFile(path, (tempPath) =>
-      Effect.scoped(Effect.gen(function*() {
-        const file = yield* Effect.mapError(fs.open(tempPath, { flag: "wx" }), fileError)
-        // Disk writes run behind the download, with a bounded amount of bytes in flight.
-        const writer = yield* WriteBehind.make(file)
-        const summary = yield* internal.run(env, media, {
-          write: (out) => Effect.mapError(writer.write(out), fileError),
-          reset: Effect.mapError(Effect.as(writer.reset, true), fileError)
-        }, options)
-        yield* Effect.mapError(writer.flush, fileError)
-        return summary
-      })))
+    return yield* FileOutput.withFileOutput(
+      path,
+      (file) => internal.run(env, media, { write: file.write, reset: Effect.as(file.reset, true) }, options)
+    )
   })
 
   const toSink = <A, L, E, R>(

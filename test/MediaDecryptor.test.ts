@@ -4,7 +4,6 @@ import { assert, describe, it } from "@effect/vitest"
 import { Cause, Chunk, Deferred, Effect, Either, Exit, FastCheck as fc, Fiber, Redacted, Stream } from "effect"
 import { MediaDecryptor, MediaEncryptor, MediaError, MediaKeys, MediaType } from "effect-wa-media"
 import { createCipheriv, createHash, createHmac } from "node:crypto"
-import * as AtomicFile from "../src/internal/atomicFile.js"
 import * as FileTransform from "../src/internal/fileTransform.js"
 import { arbBytes, arbCuts, concat, cut, pseudoRandomBytes } from "./bytes.js"
 import { hex, libraryName, toHex, vectors } from "./vectors.js"
@@ -372,24 +371,6 @@ describe("MediaDecryptor", () => {
         yield* Effect.flip(MediaDecryptor.decryptFile(`${dir}/in.enc`, `${dir}/out.bin`, options))
         assert.strictEqual(yield* fs.readFileString(`${dir}/out.bin`), "previous")
         assert.deepStrictEqual((yield* fs.readDirectory(dir)).sort(), ["in.enc", "out.bin"])
-      }).pipe(Effect.provide(layer)))
-
-    it.scoped("an interrupted atomic write removes its temp file", () =>
-      Effect.gen(function*() {
-        const fs = yield* FileSystem.FileSystem
-        const dir = yield* fs.makeTempDirectoryScoped()
-        const started = yield* Deferred.make<void>()
-        const fiber = yield* Effect.fork(AtomicFile.withTempFile(`${dir}/out.bin`, (tempPath) =>
-          fs.writeFile(tempPath, new Uint8Array(100)).pipe(
-            Effect.zipRight(Deferred.succeed(started, undefined)),
-            Effect.zipRight(Effect.never)
-          )))
-        yield* Deferred.await(started)
-        const during = yield* fs.readDirectory(dir)
-        assert.strictEqual(during.length, 1)
-        assert.match(during[0]!, /^\.out\.bin\.[0-9a-f]+\.tmp$/)
-        yield* Fiber.interrupt(fiber)
-        assert.deepStrictEqual(yield* fs.readDirectory(dir), [])
       }).pipe(Effect.provide(layer)))
 
     it.scoped("an interrupted file transform stops, closes and removes its temp file", () =>

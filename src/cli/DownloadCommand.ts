@@ -11,7 +11,7 @@ import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
-import * as AtomicFile from "../internal/atomicFile.js"
+import { fileError } from "../internal/fileError.js"
 import * as MediaConn from "../MediaConn.js"
 import * as MediaDownload from "../MediaDownload.js"
 import type { MediaFileError } from "../MediaError.js"
@@ -59,7 +59,7 @@ type Args = Command.Command.ParseConfig<typeof options>
 const readMessage = (path: string) =>
   Effect.gen(function*() {
     const fs = yield* FileSystem.FileSystem
-    const content = yield* Effect.mapError(fs.readFileString(path), AtomicFile.fileError("Read", path))
+    const content = yield* Effect.mapError(fs.readFileString(path), fileError("Read", path))
     try {
       return JSON.parse(content) as unknown
     } catch {

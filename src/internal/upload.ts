@@ -29,11 +29,11 @@ import type { MediaFileError } from "../MediaError.js"
 import type * as MediaKeys from "../MediaKeys.js"
 import * as MediaType from "../MediaType.js"
 import * as Sidecar from "../Sidecar.js"
-import * as AtomicFile from "./atomicFile.js"
 import * as BlockHasher from "./blockHasher.js"
 import { makeBlocker } from "./blocks.js"
 import { asBytes } from "./bytes.js"
 import * as Failover from "./failover.js"
+import { fileError } from "./fileError.js"
 
 /** Blobs of at least this many bytes are uploaded resumably (a probe first). */
 export const RESUME_THRESHOLD = 5 * 1024 * 1024
@@ -91,13 +91,13 @@ export const fileSource = (
   path: string
 ): Effect.Effect<Source<MediaFileError>, MediaFileError> =>
   Effect.map(
-    Effect.mapError(fs.stat(path), AtomicFile.fileError("Read", path)),
+    Effect.mapError(fs.stat(path), fileError("Read", path)),
     (info): Source<MediaFileError> => ({
       size: Number(info.size),
       open: Effect.map(
-        Effect.mapError(fs.open(path), AtomicFile.fileError("Read", path)),
+        Effect.mapError(fs.open(path), fileError("Read", path)),
         (file): Reader<MediaFileError> => ({
-          read: (buffer) => Effect.map(Effect.mapError(file.read(buffer), AtomicFile.fileError("Read", path)), Number)
+          read: (buffer) => Effect.map(Effect.mapError(file.read(buffer), fileError("Read", path)), Number)
         })
       )
     })
@@ -245,7 +245,7 @@ export const spill = <E>(
   Effect.gen(function*() {
     const encryptor = yield* MediaEncryptor.make(options)
     const path = yield* fs.makeTempFileScoped({ prefix: "wa-media-upload-" }).pipe(
-      Effect.mapError(AtomicFile.fileError("Write", "a temp file"))
+      Effect.mapError(fileError("Write", "a temp file"))
     )
     const blocker = makeBlocker()
     yield* stream.pipe(
@@ -253,7 +253,7 @@ export const spill = <E>(
         for (const piece of chunk) for (const block of blocker.push(piece)) encryptor.update(block)
         return chunk
       }),
-      Stream.run(Sink.mapError(fs.sink(path), AtomicFile.fileError("Write", path)))
+      Stream.run(Sink.mapError(fs.sink(path), fileError("Write", path)))
     )
     const rest = blocker.flush()
     if (rest !== undefined) encryptor.update(rest)
