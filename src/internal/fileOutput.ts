@@ -141,14 +141,15 @@ export const withFileOutput = <A, E, R>(
         () =>
           Effect.zipRight(
             file.writer.flush,
-            Effect.tryPromise({
+            // Once closing began, the rename is not cut short: the outcome then matches the disk.
+            Effect.uninterruptible(Effect.tryPromise({
               try: async () => {
                 file.closed = true
                 await file.handle.close()
                 await rename(file.tempPath, target)
               },
               catch: toError
-            })
+            }))
           )
       ),
     (file, exit) =>
