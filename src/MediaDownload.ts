@@ -15,7 +15,6 @@ import * as HttpClient from "@effect/platform/HttpClient"
 import * as Cause from "effect/Cause"
 import * as Chunk from "effect/Chunk"
 import * as Context from "effect/Context"
-import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
@@ -82,26 +81,11 @@ export interface Summary extends internal.Summary {}
  * @since 0.1.0
  * @category models
  */
-export interface Options {
+export interface Options extends internal.Options {
   /** Fetch the server-hosted thumbnail of an image, video, document or link preview message instead. */
   readonly thumbnail?: boolean | undefined
   /** The media type of an inner message given without its wrapper (a library name or an alias). */
   readonly type?: MediaType.MediaType | (string & {}) | undefined
-  /** A host that sends no byte for this long is given up (next host, resuming). Default 30 seconds. */
-  readonly stallTimeout?: Duration.DurationInput | undefined
-  /** The whole download fails with `MediaDownloadError` `DeadlineExceeded` after this long. */
-  readonly deadline?: Duration.DurationInput | undefined
-  /** `http` is for loopback emulators only. Default `https`. */
-  readonly protocol?: "https" | "http" | undefined
-  /** Extra request headers (`Origin` is always `https://web.whatsapp.com`). */
-  readonly headers?: Readonly<Record<string, string>> | undefined
-  /**
-   * Called with the progress at most once per `progressInterval` (measured with Effect's `Clock`),
-   * and once more at the end. To observe progress as a value, set a `SubscriptionRef` here.
-   */
-  readonly onProgress?: ((progress: Progress) => Effect.Effect<void>) | undefined
-  /** Default 100 milliseconds. */
-  readonly progressInterval?: Duration.DurationInput | undefined
 }
 
 /**

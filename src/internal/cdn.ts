@@ -118,22 +118,15 @@ export interface CdnOptions {
   readonly mediaConnTtlSeconds?: number | undefined
 }
 
-/** @internal */
-export interface Cdn {
-  readonly hosts: ReadonlyArray<string>
+/**
+ * The CDN core: what tests and tools control (`CdnControl`, see {@link control} for the fault
+ * options), plus the request handler both transports call.
+ *
+ * @internal
+ */
+export interface Cdn extends Omit<CdnControl, "injectFault" | "injectFaults"> {
   readonly handle: (request: CdnRequest) => Effect.Effect<CdnReply>
-  readonly mediaConn: Effect.Effect<MediaConnJson>
   readonly injectFaults: (faults: ReadonlyArray<Fault>, host?: string) => Effect.Effect<void>
-  readonly clearFaults: (host?: string) => Effect.Effect<void>
-  readonly requests: Effect.Effect<ReadonlyArray<RecordedRequest>>
-  readonly clearRequests: Effect.Effect<void>
-  readonly put: <E>(
-    blob: Uint8Array | Stream.Stream<Uint8Array, E>,
-    options?: { readonly uploadPath?: string | undefined; readonly host?: string | undefined }
-  ) => Effect.Effect<StoredBlob, E>
-  readonly remove: (directPath: string) => Effect.Effect<boolean>
-  readonly expireLinks: Effect.Effect<void>
-  readonly revokeAuth: Effect.Effect<void>
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -51,13 +51,22 @@ export interface Progress {
   readonly host: string
 }
 
-/** How a download runs. */
+/** How a download runs (the public `MediaDownload.Options` adds what picks the media). */
 export interface Options {
+  /** A host that sends no byte for this long is given up (next host, resuming). Default 30 seconds. */
   readonly stallTimeout?: Duration.DurationInput | undefined
+  /** The whole download fails with `MediaDownloadError` `DeadlineExceeded` after this long. */
   readonly deadline?: Duration.DurationInput | undefined
+  /** `http` is for loopback emulators only. Default `https`. */
   readonly protocol?: "https" | "http" | undefined
+  /** Extra request headers (`Origin` is always `https://web.whatsapp.com`). */
   readonly headers?: Readonly<Record<string, string>> | undefined
+  /**
+   * Called with the progress at most once per `progressInterval` (measured with Effect's `Clock`),
+   * and once more at the end. To observe progress as a value, set a `SubscriptionRef` here.
+   */
   readonly onProgress?: ((progress: Progress) => Effect.Effect<void>) | undefined
+  /** Default 100 milliseconds. */
   readonly progressInterval?: Duration.DurationInput | undefined
 }
 
