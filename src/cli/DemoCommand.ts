@@ -10,8 +10,8 @@ import * as Command from "@effect/cli/Command"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import * as FileSystem from "@effect/platform/FileSystem"
 import * as Path from "@effect/platform/Path"
-import * as Clock from "effect/Clock"
 import * as Console from "effect/Console"
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
@@ -102,18 +102,16 @@ export const demo = Command.make("demo", { file }, (args) =>
     // drops the download's connection part-way (the download resumes where it broke).
     yield* emulator.injectFault({ _tag: "Status", status: 503, times: 2, on: "upload" }, { host: primary })
 
-    const tty = ProgressBar.isTerminal()
-    const uploadStart = yield* Clock.currentTimeMillis
-    const uploaded = yield* Effect.flatMap(MediaUpload.MediaUpload, (uploads) =>
-      uploads.upload(MediaUpload.file(input), {
-        mediaType: "document",
-        protocol: "http",
-        ...(tty
-          ? { onProgress: (p: MediaUpload.Progress) => ProgressBar.draw("upload   ", p.bytes, p.total, p.host) }
-          : {})
-      })).pipe(Effect.ensuring(ProgressBar.finish(tty)), Effect.provide(services))
-    const uploadMillis = (yield* Clock.currentTimeMillis) - uploadStart
-    const uploadRequests = (yield* emulator.requests).filter((r) => r.kind === "upload")
+    const [uploadTime, uploaded] = yield* ProgressBar.track("upload   ", (progress) =>
+      Effect.flatMap(MediaUpload.MediaUpload, (uploads) =>
+        uploads.upload(MediaUpload.file(input), { mediaType: "document", protocol: "http", ...progress }))).pipe(
+        Effect.provide(services),
+        Effect.timed
+      )
+    const uploadMillis = Duration.toMillis(uploadTime)
+    const uploadRequests = (yield* emulator.requests).filter((r) =>
+      r.kind === "upload"
+    )
     const blobLength = uploadRequests.reduce((n, r) => r.status === 200 ? Math.max(n, r.bytes) : n, 0)
 
     const message = yield* MediaMessage.document(uploaded, { fileName: path.basename(input) })
@@ -124,15 +122,12 @@ export const demo = Command.make("demo", { file }, (args) =>
     )
 
     const output = path.join(work, "downloaded")
-    const downloadStart = yield* Clock.currentTimeMillis
-    const summary = yield* Effect.flatMap(MediaDownload.MediaDownload, (downloads) =>
-      downloads.toFile(message, output, {
-        protocol: "http",
-        ...(tty
-          ? { onProgress: (p: MediaDownload.Progress) => ProgressBar.draw("download ", p.bytes, p.total, p.host) }
-          : {})
-      })).pipe(Effect.ensuring(ProgressBar.finish(tty)), Effect.provide(services))
-    const downloadMillis = (yield* Clock.currentTimeMillis) - downloadStart
+    const [downloadTime, summary] = yield* ProgressBar.track("download ", (progress) =>
+      Effect.flatMap(
+        MediaDownload.MediaDownload,
+        (downloads) => downloads.toFile(message, output, { protocol: "http", ...progress })
+      )).pipe(Effect.provide(services), Effect.timed)
+    const downloadMillis = Duration.toMillis(downloadTime)
     const downloadRequests = (yield* emulator.requests).filter((r) => r.kind === "download")
 
     const outputSha256 = yield* sha256File(output)

@@ -120,13 +120,11 @@ export const download = Command.make("download", options, (args) =>
       thumbnail: args.thumbnail,
       ...(Option.isSome(args.message) && Option.isSome(args.type) ? { type: args.type.value } : {})
     })
-    const tty = ProgressBar.isTerminal()
-    const summary = yield* Effect.flatMap(MediaDownload.MediaDownload, (service) =>
-      service.toFile(media, args.output, {
-        protocol: args.cdnProtocol,
-        ...(tty ? { onProgress: (p: MediaDownload.Progress) => ProgressBar.draw("", p.bytes, p.total, p.host) } : {})
-      })).pipe(
-        Effect.ensuring(ProgressBar.finish(tty)),
+    const summary = yield* ProgressBar.track("", (progress) =>
+      Effect.flatMap(
+        MediaDownload.MediaDownload,
+        (service) => service.toFile(media, args.output, { protocol: args.cdnProtocol, ...progress })
+      )).pipe(
         Effect.provide(MediaDownload.layer.pipe(
           Layer.provide(connLayer),
           Layer.provide(NodeHttpClient.layerUndici)

@@ -3,7 +3,7 @@
  */
 import * as Effect from "effect/Effect"
 
-export const isTerminal = (): boolean => process.stderr.isTTY === true
+const isTerminal = (): boolean => process.stderr.isTTY === true
 
 const megabytes = (n: number) => (n / 1e6).toFixed(1)
 
@@ -20,4 +20,25 @@ export const draw = (label: string, done: number, total: number | undefined, hos
   })
 
 /** Ends the bar's line once the transfer is over, whatever its outcome. */
-export const finish = (drawn: boolean) => drawn ? Effect.sync(() => process.stderr.write("\n")) : Effect.void
+const finish = (drawn: boolean) => drawn ? Effect.sync(() => process.stderr.write("\n")) : Effect.void
+
+/** The progress that uploads and downloads report. */
+interface Progress {
+  readonly bytes: number
+  readonly total: number | undefined
+  readonly host: string
+}
+
+/**
+ * Runs `transfer` with the `onProgress` option that draws the bar labelled `label` (no option when
+ * stderr is not a terminal), and ends the bar's line after, whatever the outcome.
+ */
+export const track = <A, E, R>(
+  label: string,
+  transfer: (progress: { readonly onProgress?: (progress: Progress) => Effect.Effect<void> }) => Effect.Effect<A, E, R>
+): Effect.Effect<A, E, R> =>
+  Effect.suspend(() => {
+    const tty = isTerminal()
+    const option = tty ? { onProgress: (p: Progress) => draw(label, p.bytes, p.total, p.host) } : {}
+    return Effect.ensuring(transfer(option), finish(tty))
+  })

@@ -52,20 +52,14 @@ export const upload = Command.make(
       const type = yield* parseMediaType(args.type)
       const connLayer = yield* mediaConnLayer(args.mediaConnUrl, args.mediaConnFile)
       const mediaKey = Option.isSome(args.mediaKey) ? yield* parseMediaKey(args.mediaKey.value) : undefined
-      const tty = ProgressBar.isTerminal()
-      const result = yield* Effect.flatMap(MediaUpload.MediaUpload, (uploads) =>
-        uploads.upload(MediaUpload.file(args.input), {
-          mediaType: type,
-          mediaKey,
-          protocol: args.cdnProtocol,
-          ...(tty
-            ? {
-              onProgress: (p: MediaUpload.Progress) =>
-                ProgressBar.draw("", p.bytes, p.total, p.host)
-            }
-            : {})
-        })).pipe(
-          Effect.ensuring(ProgressBar.finish(tty)),
+      const result = yield* ProgressBar.track("", (progress) =>
+        Effect.flatMap(MediaUpload.MediaUpload, (uploads) =>
+          uploads.upload(MediaUpload.file(args.input), {
+            mediaType: type,
+            mediaKey,
+            protocol: args.cdnProtocol,
+            ...progress
+          }))).pipe(
           Effect.provide(
             MediaUpload.layer.pipe(Layer.provide(connLayer), Layer.provideMerge(NodeHttpClient.layerUndici))
           )
