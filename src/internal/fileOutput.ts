@@ -15,8 +15,8 @@ import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import type { FileHandle } from "node:fs/promises"
 import { open, rename, rm } from "node:fs/promises"
-import { MediaFileError } from "../MediaError.js"
-import { tempPathFor } from "./tempPath.js"
+import type { MediaFileError } from "../MediaError.js"
+import { nodeFileError, tempPathFor, writeAll } from "./nodeFile.js"
 
 /** The size of each of the two buffers. */
 export const BUFFER_SIZE = 1024 * 1024
@@ -27,18 +27,6 @@ export interface FileOutput {
   readonly write: (chunks: ReadonlyArray<Uint8Array>) => Effect.Effect<void, MediaFileError>
   /** Drops what is buffered, waits for the write in flight, and empties the file. */
   readonly reset: Effect.Effect<void, MediaFileError>
-}
-
-const writeError = (path: string) => (error: unknown) =>
-  new MediaFileError({ reason: "Write", path, detail: error instanceof Error ? error.message : String(error) })
-
-/** Writes all of `bytes` at `position`. */
-const writeAllAt = async (handle: FileHandle, bytes: Uint8Array, position: number): Promise<void> => {
-  let offset = 0
-  while (offset < bytes.length) {
-    const { bytesWritten } = await handle.write(bytes, offset, bytes.length - offset, position + offset)
-    offset += bytesWritten
-  }
 }
 
 /** The write-behind over an open temp file; `toError` names the target in errors. */
@@ -71,7 +59,7 @@ const makeWriter = (handle: FileHandle, toError: (error: unknown) => MediaFileEr
       filling = spare
       spare = full
       filled = 0
-      inFlight = writeAllAt(handle, full.subarray(0, length), position).then(() => undefined, toError)
+      inFlight = writeAll(handle, full.subarray(0, length), position).then(() => undefined, toError)
       position += length
     })
   )
@@ -123,7 +111,7 @@ export const withFileOutput = <A, E, R>(
   use: (output: FileOutput) => Effect.Effect<A, E, R>,
   bufferSize: number = BUFFER_SIZE
 ): Effect.Effect<A, E | MediaFileError, R> => {
-  const toError = writeError(target)
+  const toError = nodeFileError("Write", target)
   return Effect.acquireUseRelease(
     Effect.suspend(() => {
       const tempPath = tempPathFor(target)

@@ -14,7 +14,7 @@ import * as Either from "effect/Either"
 import type { FileHandle } from "node:fs/promises"
 import { open, rename, rm } from "node:fs/promises"
 import { MediaFileError } from "../MediaError.js"
-import { tempPathFor } from "./tempPath.js"
+import { nodeFileError, tempPathFor, writeAll } from "./nodeFile.js"
 
 /**
  * A chunk-based state machine run over a whole file by {@link transformFile}: the encryptor or the
@@ -34,24 +34,11 @@ export interface Transformer<A, E> {
  */
 export const TRANSFORM_CHUNK_SIZE = 512 * 1024
 
-/** A Node file system error as a `MediaFileError` naming the path. */
-const nodeFileError = (reason: "Read" | "Write", path: string) => (error: unknown) =>
-  new MediaFileError({ reason, path, detail: error instanceof Error ? error.message : String(error) })
-
 /** `promise` with its failure mapped by `onError`, never reported as unhandled while nobody awaits it. */
 const inFlight = <A>(promise: Promise<A>, onError: (error: unknown) => MediaFileError): Promise<A> => {
   const mapped = promise.catch((error: unknown) => Promise.reject(onError(error)))
   mapped.catch(() => undefined)
   return mapped
-}
-
-/** Writes all of `bytes` at the handle's current position. */
-const writeAll = async (handle: FileHandle, bytes: Uint8Array): Promise<void> => {
-  let offset = 0
-  while (offset < bytes.length) {
-    const { bytesWritten } = await handle.write(bytes, offset, bytes.length - offset)
-    offset += bytesWritten
-  }
 }
 
 /** Thrown inside {@link pump} when the fiber running it was interrupted. */
@@ -81,7 +68,7 @@ const pump = async <A, E>(
       source.read(buffer, 0, buffer.length, null).then(({ bytesRead }) => buffer.subarray(0, bytesRead)),
       errors.read
     )
-  const write = (bytes: Uint8Array) => inFlight(writeAll(sink, bytes), errors.write)
+  const write = (bytes: Uint8Array) => inFlight(writeAll(sink, bytes, null), errors.write)
   let nextRead = read(buffers[0]!)
   let pendingWrite: Promise<void> = Promise.resolve()
   try {
