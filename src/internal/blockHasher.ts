@@ -16,9 +16,9 @@ import type * as Scope from "effect/Scope"
 import { createHash, createHmac } from "node:crypto"
 import { Worker } from "node:worker_threads"
 import type * as MediaKeys from "../MediaKeys.js"
+import { MAC_LENGTH } from "./encryptor.js"
 
 /** The MAC is the first 10 bytes of the HMAC. */
-const MAC_LENGTH = 10
 
 /** What the pass learns besides the cipher: the two hashes, and the MAC that ends the blob. */
 export interface Digests {

@@ -15,9 +15,9 @@ import { MediaIntegrityError } from "../MediaError.js"
 import * as MediaKeys from "../MediaKeys.js"
 import * as MediaType from "../MediaType.js"
 import { asBytes } from "./bytes.js"
+import { MAC_LENGTH } from "./encryptor.js"
 import * as Passthrough from "./passthrough.js"
 
-const MAC_LENGTH = 10
 const BLOCK = 16
 /** The bytes never fed to the cipher before the end: the last cipher block and the MAC. */
 const HOLD_BACK = BLOCK + MAC_LENGTH
