@@ -18,6 +18,7 @@ import { createHash } from "node:crypto"
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
+import { concat } from "./bytes.js"
 
 const RESUME = 5 * 1024 * 1024
 
@@ -28,16 +29,6 @@ interface Seen {
   readonly query: URLSearchParams
   readonly headers: Readonly<Record<string, string>>
   readonly body: Array<Uint8Array>
-}
-
-const concat = (parts: ReadonlyArray<Uint8Array>): Uint8Array => {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0))
-  let offset = 0
-  for (const part of parts) {
-    out.set(part, offset)
-    offset += part.length
-  }
-  return out
 }
 
 const sha256 = (bytes: Uint8Array) => new Uint8Array(createHash("sha256").update(bytes).digest())

@@ -7,6 +7,7 @@ import { Chunk, Context, Duration, Effect, Either, Layer, Ref, Stream, TestClock
 import type { Scope } from "effect"
 import type { CdnControl } from "effect-wa-media"
 import { createHash } from "node:crypto"
+import { concat } from "./bytes.js"
 
 export interface World {
   readonly cdn: CdnControl.CdnControl
@@ -28,19 +29,8 @@ export const bytesOf = (length: number, seed = 7): Uint8Array => {
   return out
 }
 
-const concat = (chunks: Chunk.Chunk<Uint8Array>): Uint8Array => {
-  const all = Chunk.toReadonlyArray(chunks)
-  const out = new Uint8Array(all.reduce((n, c) => n + c.length, 0))
-  let offset = 0
-  for (const c of all) {
-    out.set(c, offset)
-    offset += c.length
-  }
-  return out
-}
-
 export const bodyBytes = (response: HttpClientResponse.HttpClientResponse) =>
-  Effect.map(Stream.runCollect(response.stream), concat)
+  Effect.map(Stream.runCollect(response.stream), (chunks) => concat(Chunk.toReadonlyArray(chunks)))
 
 export const fetchMediaConn = Effect.gen(function*() {
   const world = yield* TestWorld
