@@ -300,7 +300,8 @@ export const make: Effect.Effect<
       const output: internal.Output<never> = {
         write: (out) => {
           emitted = true
-          return Queue.offer(queue, Take.chunk(Chunk.unsafeFromArray(out)))
+          // A copy: the engine reuses `out` for the next body chunk.
+          return Queue.offer(queue, Take.chunk(Chunk.unsafeFromArray(out.slice())))
         },
         // Bytes that left cannot be taken back.
         reset: Effect.sync(() => !emitted)

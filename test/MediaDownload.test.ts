@@ -475,6 +475,37 @@ describe("MediaDownload", () => {
         const error = yield* Effect.flip(Stream.runDrain(download.stream({ imageMessage: content(p) })))
         assert.strictEqual(error._tag === "MediaIntegrityError" && error.reason, "Mac")
       }))
+
+    it.scoped("a stream read slowly gets every byte once, in order, from a body that arrives in batches", () =>
+      Effect.gen(function*() {
+        const { cdn, client } = yield* FakeCdn.make()
+        // Three body pieces per chunk, as from a socket that ran ahead of its reader.
+        const batching = HttpClient.transformResponse(
+          client,
+          Effect.map((response) => Object.create(response, { stream: { value: Stream.rechunk(response.stream, 3) } }))
+        )
+        const context = yield* Layer.build(
+          MediaDownload.layer.pipe(
+            Layer.provide(Layer.mergeAll(
+              MediaConn.layer(Effect.flatMap(cdn.mediaConn, MediaConn.fromValue)),
+              Layer.succeed(HttpClient.HttpClient, batching),
+              MediaCrypto.layer
+            ))
+          )
+        )
+        const download = Context.get(context, MediaDownload.MediaDownload)
+        const p = yield* prepare(cdn, 1_000_000)
+        const pull = yield* Stream.toPull(download.stream({ imageMessage: content(p) }))
+        const received: Array<Uint8Array> = []
+        // The consumer lets the download run ahead into the stream's queue after each chunk.
+        const pullAll: Effect.Effect<void, MediaDownload.DownloadError> = Effect.matchEffect(pull, {
+          onFailure: Option.match({ onNone: () => Effect.void, onSome: Effect.fail }),
+          onSuccess: (chunk) =>
+            Effect.sync(() => received.push(...chunk)).pipe(Effect.zipRight(settle), Effect.zipRight(pullAll))
+        })
+        yield* pullAll
+        assert.deepStrictEqual(Buffer.concat(received), Buffer.from(p.plaintext))
+      }))
   })
 
   describe("stalls and deadlines", () => {

@@ -88,7 +88,8 @@ export interface Summary {
 
 /**
  * Where plaintext goes. `write` may hand over unverified bytes; `reset` rewinds the output to empty
- * and says whether it could (an output whose bytes already left cannot).
+ * and says whether it could (an output whose bytes already left cannot). The engine reuses the
+ * array it gives `write` once the write has completed: an output that keeps it must copy it.
  */
 export interface Output<E> {
   readonly write: (chunks: ReadonlyArray<Uint8Array>) => Effect.Effect<void, E>
@@ -338,9 +339,14 @@ export const run = <E>(
           const plaintext = decryptor.update(block)
           if (plaintext.length > 0) out.push(plaintext)
         }
+        // One array for the plaintext of every body chunk, not a fresh one per chunk. Measured on the
+        // download bench: with a fresh array per chunk, V8 regularly ended up allocating them in the
+        // old generation ("pretenuring") and ran a full collection about every 60 ms for the rest of
+        // the download, for a third more CPU.
+        const out: Array<Uint8Array> = []
         const feed = (input: Chunk.Chunk<Uint8Array>) => {
           lastByteAt = clock.unsafeCurrentTimeMillis()
-          const out: Array<Uint8Array> = []
+          out.length = 0
           for (const piece of input) {
             if (piece.length >= DIRECT) {
               // Large pieces go to the decryptor as they are (no copy), after what the blocker held.
