@@ -212,6 +212,9 @@ export const resolve = (
 // outputs
 // -----------------------------------------------------------------------------
 
+/** The least plaintext `stream` hands to its reader at once (all of it at the end). */
+const STREAM_BATCH = 256 * 1024
+
 const concat = (chunks: ReadonlyArray<Uint8Array>): Uint8Array => {
   if (chunks.length === 1) return chunks[0]!
   let length = 0
@@ -296,19 +299,43 @@ export const make: Effect.Effect<
         Queue.bounded<Take.Take<Uint8Array, DownloadError>>(4),
         Queue.shutdown
       )
+      // Plaintext goes to the queue in batches of STREAM_BATCH bytes: every hand-over between the
+      // download's fiber and the reader's costs far more than the bytes it carries.
+      let batch: Array<Uint8Array> = []
+      let batched = 0
       let emitted = false
+      const handOver = Effect.suspend(() => {
+        if (batch.length === 0) return Effect.void
+        const chunk = Chunk.unsafeFromArray(batch)
+        batch = []
+        batched = 0
+        emitted = true
+        return Queue.offer(queue, Take.chunk(chunk))
+      })
       const output: internal.Output<never> = {
-        write: (out) => {
-          emitted = true
-          // A copy: the engine reuses `out` for the next body chunk.
-          return Queue.offer(queue, Take.chunk(Chunk.unsafeFromArray(out.slice())))
-        },
-        // Bytes that left cannot be taken back.
-        reset: Effect.sync(() => !emitted)
+        write: (out) =>
+          Effect.suspend(() => {
+            for (const piece of out) {
+              batch.push(piece)
+              batched += piece.length
+            }
+            return batched >= STREAM_BATCH ? handOver : Effect.void
+          }),
+        // Bytes that left cannot be taken back; the batch not handed over yet can.
+        reset: Effect.sync(() => {
+          if (emitted) return false
+          batch = []
+          batched = 0
+          return true
+        })
       }
       yield* internal.run(env, media, output, options).pipe(
         Effect.exit,
-        Effect.flatMap((exit) => Queue.offer(queue, Exit.isSuccess(exit) ? Take.end : Take.failCause(exit.cause))),
+        Effect.flatMap((exit) =>
+          Exit.isSuccess(exit)
+            ? Effect.zipRight(handOver, Queue.offer(queue, Take.end))
+            : Queue.offer(queue, Take.failCause(exit.cause))
+        ),
         Effect.forkScoped
       )
       return Stream.flattenTake(Stream.fromQueue(queue))
