@@ -104,6 +104,11 @@ parentPort.on("message", (message) => {
 })
 `
 
+/** What the queues carry once the worker failed. */
+class WorkerFailure {
+  constructor(readonly error: unknown) {}
+}
+
 type FromWorker =
   | { readonly slot: ArrayBuffer; readonly digests?: undefined }
   | { readonly digests: ReturnType<ReturnType<typeof makeHashes>["final"]> }
@@ -120,9 +125,10 @@ export const makeWorker = (
   poolSize: number
 ): Effect.Effect<BlockHasher, never, Scope.Scope> =>
   Effect.gen(function*() {
-    const free = yield* Queue.unbounded<Uint8Array>()
-    const done = yield* Queue.bounded<Digests>(1)
-    const failed = yield* Queue.bounded<unknown>(1)
+    // A worker failure is offered to both queues, so that whoever waits on either dies with it
+    // (no race per block, which would fork two fibers for every block).
+    const free = yield* Queue.unbounded<Uint8Array | WorkerFailure>()
+    const done = yield* Queue.bounded<Digests | WorkerFailure>(1)
     const worker = yield* Effect.acquireRelease(
       Effect.sync(() =>
         new Worker(workerSource, {
@@ -137,10 +143,14 @@ export const makeWorker = (
       if (message.digests === undefined) free.unsafeOffer(new Uint8Array(message.slot, 0, blockSize))
       else done.unsafeOffer(asDigests(message.digests))
     })
-    worker.on("error", (error) => failed.unsafeOffer(error))
+    worker.on("error", (error) => {
+      const failure = new WorkerFailure(error)
+      free.unsafeOffer(failure)
+      done.unsafeOffer(failure)
+    })
     for (let i = 0; i < poolSize; i++) free.unsafeOffer(new Uint8Array(new ArrayBuffer(slotSize), 0, blockSize))
-    const orDie = <A>(taken: Effect.Effect<A>) =>
-      Effect.raceFirst(taken, Effect.flatMap(Queue.take(failed), (error) => Effect.die(error)))
+    const orDie = <A>(taken: Effect.Effect<A | WorkerFailure>) =>
+      Effect.flatMap(taken, (value) => value instanceof WorkerFailure ? Effect.die(value.error) : Effect.succeed(value))
     return {
       buffer: orDie(Queue.take(free)),
       update: (buffer, length, cipher) => {
