@@ -1,5 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Redacted } from "effect"
+import { Cause, Effect, Exit, Redacted } from "effect"
 import { MediaEncryptor, MediaKeys } from "effect-wa-media"
 import { createCipheriv } from "node:crypto"
 import * as BlockHasher from "../src/internal/blockHasher.js"
@@ -54,5 +54,19 @@ describe("BlockHasher", () => {
       const hasher = yield* BlockHasher.makeWorker(keys, BLOCK, 1)
       const exit = yield* Effect.exit(Effect.sync(() => hasher.update(new Uint8Array(BLOCK), BLOCK, new Uint8Array(0))))
       assert.isTrue(exit._tag === "Failure")
+    }))
+
+  it.scoped("a worker that fails makes both waits defects, not hangs", () =>
+    Effect.gen(function*() {
+      const keys = yield* MediaKeys.derive(yield* MediaKeys.fromBytes(pattern(32, 1)), "document")
+      const hasher = yield* BlockHasher.makeWorker(keys, BLOCK, 2)
+      // Not bytes: the worker's HMAC throws, and the worker dies with it.
+      const final = yield* Effect.exit(hasher.final(5 as unknown as Uint8Array))
+      assert.isTrue(Exit.isFailure(final) && Cause.isDie(final.cause))
+      // The two free buffers are still handed out; the next wait dies instead of waiting forever.
+      yield* hasher.buffer
+      yield* hasher.buffer
+      const buffer = yield* Effect.exit(hasher.buffer)
+      assert.isTrue(Exit.isFailure(buffer) && Cause.isDie(buffer.cause))
     }))
 })
