@@ -18,8 +18,6 @@ import { Worker } from "node:worker_threads"
 import type * as MediaKeys from "../MediaKeys.js"
 import { MAC_LENGTH } from "./encryptor.js"
 
-/** The MAC is the first 10 bytes of the HMAC. */
-
 /** What the pass learns besides the cipher: the two hashes, and the MAC that ends the blob. */
 export interface Digests {
   readonly fileSha256: Uint8Array

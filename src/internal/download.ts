@@ -335,15 +335,15 @@ export const run = <E>(
         }
         const startedAt = decryptor.bytesIn
         const blocker = makeBlocker(BLOCK)
-        const decrypt = (block: Uint8Array, out: Array<Uint8Array>) => {
-          const plaintext = decryptor.update(block)
-          if (plaintext.length > 0) out.push(plaintext)
-        }
         // One array for the plaintext of every body chunk, not a fresh one per chunk. Measured on the
         // download bench: with a fresh array per chunk, most runs soon switched to a full collection
         // about every 60 ms for the rest of the download, for a third more CPU. It is V8's
         // allocation-site pretenuring (`--no-allocation-site-pretenuring` makes it go away too).
         const out: Array<Uint8Array> = []
+        const decrypt = (block: Uint8Array) => {
+          const plaintext = decryptor.update(block)
+          if (plaintext.length > 0) out.push(plaintext)
+        }
         const feed = (input: Chunk.Chunk<Uint8Array>) => {
           lastByteAt = clock.unsafeCurrentTimeMillis()
           out.length = 0
@@ -351,10 +351,10 @@ export const run = <E>(
             if (piece.length >= DIRECT) {
               // Large pieces go to the decryptor as they are (no copy), after what the blocker held.
               const held = blocker.flush()
-              if (held !== undefined) decrypt(held, out)
-              decrypt(piece, out)
+              if (held !== undefined) decrypt(held)
+              decrypt(piece)
             } else {
-              for (const block of blocker.push(piece)) decrypt(block, out)
+              for (const block of blocker.push(piece)) decrypt(block)
             }
           }
           const written = out.length === 0 ? Effect.void : output.write(out)
