@@ -1,16 +1,21 @@
 import { FileSystem } from "@effect/platform"
 import { NodeFileSystem } from "@effect/platform-node"
-import { assert, describe, it } from "@effect/vitest"
+import { assert, layer } from "@effect/vitest"
 import { Deferred, Effect, Exit, Fiber } from "effect"
 import * as FileOutput from "../src/internal/fileOutput.js"
 
 const bytes = (...values: ReadonlyArray<number>) => new Uint8Array(values)
 
-describe("fileOutput", () => {
+/** A fresh folder, removed with the test's scope, and the file system to look into it. */
+const tempDir = Effect.flatMap(
+  FileSystem.FileSystem,
+  (fs) => Effect.map(fs.makeTempDirectoryScoped(), (dir) => ({ fs, dir }))
+)
+
+layer(NodeFileSystem.layer)("fileOutput", (it) => {
   it.scoped("writes pieces across both buffers in order, rewinds on reset, and renames at the end", () =>
     Effect.gen(function*() {
-      const fs = yield* FileSystem.FileSystem
-      const dir = yield* fs.makeTempDirectoryScoped()
+      const { dir, fs } = yield* tempDir
       yield* FileOutput.withFileOutput(`${dir}/out.bin`, (file) =>
         Effect.gen(function*() {
           yield* file.write([bytes(9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9)])
@@ -25,24 +30,22 @@ describe("fileOutput", () => {
         bytes(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20)
       )
       assert.deepStrictEqual(yield* fs.readDirectory(dir), ["out.bin"])
-    }).pipe(Effect.provide(NodeFileSystem.layer)))
+    }))
 
   it.scoped("a failure leaves a previous file as it was and no temp file", () =>
     Effect.gen(function*() {
-      const fs = yield* FileSystem.FileSystem
-      const dir = yield* fs.makeTempDirectoryScoped()
+      const { dir, fs } = yield* tempDir
       yield* fs.writeFileString(`${dir}/out.bin`, "previous")
       const error = yield* Effect.flip(FileOutput.withFileOutput(`${dir}/out.bin`, (file) =>
         Effect.zipRight(file.write([new Uint8Array(10)]), Effect.fail("broken" as const)), 4))
       assert.strictEqual(error, "broken")
       assert.strictEqual(yield* fs.readFileString(`${dir}/out.bin`), "previous")
       assert.deepStrictEqual(yield* fs.readDirectory(dir), ["out.bin"])
-    }).pipe(Effect.provide(NodeFileSystem.layer)))
+    }))
 
   it.scoped("an interruption removes the temp file", () =>
     Effect.gen(function*() {
-      const fs = yield* FileSystem.FileSystem
-      const dir = yield* fs.makeTempDirectoryScoped()
+      const { dir, fs } = yield* tempDir
       const written = yield* Deferred.make<void>()
       const fiber = yield* Effect.fork(FileOutput.withFileOutput(`${dir}/out.bin`, (file) =>
         file.write([new Uint8Array(100)]).pipe(
@@ -55,15 +58,14 @@ describe("fileOutput", () => {
       assert.match(during[0]!, /^\.out\.bin\.[0-9a-f]+\.tmp$/)
       assert.isTrue(Exit.isInterrupted(yield* Fiber.interrupt(fiber)))
       assert.deepStrictEqual(yield* fs.readDirectory(dir), [])
-    }).pipe(Effect.provide(NodeFileSystem.layer)))
+    }))
 
   it.scoped("a folder that does not exist is a write error naming the target", () =>
     Effect.gen(function*() {
-      const fs = yield* FileSystem.FileSystem
-      const dir = yield* fs.makeTempDirectoryScoped()
+      const { dir } = yield* tempDir
       const error = yield* Effect.flip(FileOutput.withFileOutput(`${dir}/no/out.bin`, () => Effect.void))
       assert.strictEqual(error._tag, "MediaFileError")
       assert.strictEqual(error.reason, "Write")
       assert.strictEqual(error.path, `${dir}/no/out.bin`)
-    }).pipe(Effect.provide(NodeFileSystem.layer)))
+    }))
 })
