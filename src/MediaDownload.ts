@@ -24,6 +24,7 @@ import type * as Sink from "effect/Sink"
 import * as Stream from "effect/Stream"
 import * as Take from "effect/Take"
 import type { Writable } from "node:stream"
+import * as CdnClient from "./internal/cdnClient.js"
 import * as internal from "./internal/download.js"
 import * as FileOutput from "./internal/fileOutput.js"
 import { MediaConn } from "./MediaConn.js"
@@ -272,7 +273,7 @@ export const make: Effect.Effect<
   never,
   HttpClient.HttpClient | MediaConn | MediaCrypto
 > = Effect.gen(function*() {
-  const env: internal.Env = { client: yield* HttpClient.HttpClient, conn: yield* MediaConn }
+  const env: internal.Env = { client: CdnClient.make(yield* HttpClient.HttpClient), conn: yield* MediaConn }
   // Taken so the service carries the library's crypto backend in its context.
   yield* MediaCrypto
 

@@ -18,6 +18,7 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 import type * as Stream from "effect/Stream"
+import * as CdnClient from "./internal/cdnClient.js"
 import * as internal from "./internal/upload.js"
 import { MediaConn } from "./MediaConn.js"
 import { MediaCrypto } from "./MediaCrypto.js"
@@ -194,7 +195,7 @@ export const make: Effect.Effect<
   never,
   HttpClient.HttpClient | MediaConn | MediaCrypto | FileSystem.FileSystem
 > = Effect.gen(function*() {
-  const client = yield* HttpClient.HttpClient
+  const client = CdnClient.make(yield* HttpClient.HttpClient)
   const mediaConn = yield* MediaConn
   const crypto = yield* MediaCrypto
   const fs = yield* FileSystem.FileSystem

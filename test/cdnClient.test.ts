@@ -1,0 +1,62 @@
+// The CDN client: the auth token stays out of spans and errors wherever the request carries it.
+import { HttpClient, HttpClientError, HttpClientRequest, HttpClientResponse } from "@effect/platform"
+import { assert, describe, it } from "@effect/vitest"
+import { Effect, Exit } from "effect"
+import * as CdnClient from "../src/internal/cdnClient.js"
+import * as Telemetry from "./telemetry.js"
+
+const token = "s3cr3t+t0ken/with=signs"
+
+/** A transport that answers 200, or fails at the transport for the host `down.example`. */
+const transport = HttpClient.make((request, url) =>
+  url.hostname === "down.example"
+    ? Effect.fail(
+      new HttpClientError.RequestError({
+        request,
+        reason: "Transport",
+        cause: Object.assign(new Error("connect ECONNREFUSED 10.0.0.1:443"), { code: "ECONNREFUSED" })
+      })
+    )
+    : Effect.succeed(HttpClientResponse.fromWeb(request, new Response("{}", { status: 200 })))
+)
+
+const requests = (host: string) => [
+  HttpClientRequest.post(`https://${host}/mms/image/T?auth=${encodeURIComponent(token)}&token=T`),
+  HttpClientRequest.post(`https://${host}/mms/image/T`).pipe(
+    HttpClientRequest.setUrlParams({ auth: token, token: "T" })
+  )
+]
+
+describe("CdnClient", () => {
+  for (const host of ["up.example", "down.example"]) {
+    it.effect(`${host}: the auth token is in no span attribute, exit or error`, () =>
+      Effect.gen(function*() {
+        const telemetry = Telemetry.make()
+        const client = CdnClient.make(transport)
+        for (const request of requests(host)) {
+          const exit = yield* Effect.exit(client.execute(request)).pipe(Effect.provide(telemetry.layer))
+          const texts = [...Telemetry.texts(telemetry), ...Telemetry.exitTexts(exit)]
+          Telemetry.assertNoSecret(texts, [token, encodeURIComponent(token)])
+          if (Exit.isFailure(exit)) {
+            const error = yield* Effect.flip(exit)
+            assert.strictEqual(error._tag, "RequestError")
+            assert.deepStrictEqual(
+              error.request.urlParams.filter(([name]) => name === "auth"),
+              [["auth", CdnClient.REDACTED]]
+            )
+          }
+        }
+        const spans = Telemetry.spansNamed(telemetry, "http.client POST")
+        assert.strictEqual(spans.length, 2)
+        for (const span of spans) {
+          assert.strictEqual(span.kind, "client")
+          assert.strictEqual(span.attributes.get("server.address"), host)
+          assert.strictEqual(span.attributes.get("url.path"), "/mms/image/T")
+          assert.strictEqual(span.attributes.get("url.full"), `https://${host}/mms/image/T?auth=REDACTED&token=T`)
+          assert.strictEqual(span.attributes.get("url.query"), "auth=REDACTED&token=T")
+        }
+        // The platform's own span is off: it would be a second span per request.
+        assert.strictEqual(telemetry.spans.length, 2)
+      }))
+  }
+})

@@ -1,0 +1,250 @@
+// No secret in any span, log or error: every path of an upload and a download (first try, resume
+// probe, file_offset continuation, 401/403 refresh, failover, all hosts failing, interruption), over
+// the fake CDN and over the emulator on loopback, with a recording tracer and a capturing logger.
+import { HttpClient } from "@effect/platform"
+import { NodeFileSystem, NodeHttpClient } from "@effect/platform-node"
+import { assert, describe, it } from "@effect/vitest"
+import { Context, Effect, Exit, Fiber, Layer } from "effect"
+import type { Scope } from "effect"
+import type { CdnControl, MediaType } from "effect-wa-media"
+import { MediaConn, MediaCrypto, MediaDownload, MediaMessage, MediaUpload } from "effect-wa-media"
+import * as CdnEmulator from "effect-wa-media/CdnEmulator"
+import * as FakeCdn from "effect-wa-media/testing/FakeCdn"
+import { bytesOf } from "./cdnScenarios.js"
+import * as Telemetry from "./telemetry.js"
+
+const RESUMABLE = 5 * 1024 * 1024 + 4321
+
+interface World {
+  readonly cdn: CdnControl.CdnControl
+  readonly protocol: "http" | "https"
+  readonly uploads: MediaUpload.MediaUpload["Type"]
+  readonly downloads: MediaDownload.MediaDownload["Type"]
+}
+
+/** The services over `base` (a transport and a media connection), with the telemetry's spies in between. */
+const services = (
+  telemetry: Telemetry.Telemetry,
+  base: Layer.Layer<MediaConn.MediaConn | HttpClient.HttpClient>
+) =>
+  Effect.map(
+    Layer.build(
+      Layer.mergeAll(MediaUpload.layer, MediaDownload.layer).pipe(
+        Layer.provide(Layer.merge(telemetry.wire, telemetry.mediaConn)),
+        Layer.provide(base),
+        Layer.provide([MediaCrypto.layerTest(), NodeFileSystem.layer])
+      )
+    ),
+    (context) => ({
+      uploads: Context.get(context, MediaUpload.MediaUpload),
+      downloads: Context.get(context, MediaDownload.MediaDownload)
+    })
+  )
+
+const fakeWorld = (telemetry: Telemetry.Telemetry) =>
+  Effect.gen(function*() {
+    const { cdn, client } = yield* FakeCdn.make()
+    const base = FakeCdn.layerMediaConn.pipe(
+      Layer.provide(Layer.succeed(FakeCdn.FakeCdn, cdn)),
+      Layer.merge(Layer.succeed(HttpClient.HttpClient, client))
+    )
+    return { cdn, protocol: "https" as const, ...(yield* services(telemetry, base)) } satisfies World
+  })
+
+const emulatorWorld = (telemetry: Telemetry.Telemetry) =>
+  Effect.gen(function*() {
+    const cdn = yield* CdnEmulator.make()
+    const base = MediaConn.layerUrl(cdn.mediaConnUrl).pipe(Layer.provideMerge(NodeHttpClient.layerUndici))
+    return { cdn, protocol: "http" as const, ...(yield* services(telemetry, base)) } satisfies World
+  })
+
+interface Case {
+  readonly name: string
+  readonly mediaType: MediaType.MediaType
+  readonly run: (world: World) => Effect.Effect<Exit.Exit<unknown, unknown>, never, Scope.Scope>
+  readonly check?: (telemetry: Telemetry.Telemetry, world: World, exit: Exit.Exit<unknown, unknown>) => void
+}
+
+const mediaKey = bytesOf(32, 99)
+
+const upload = (world: World, size: number, mediaType: MediaType.MediaType = "document") =>
+  world.uploads.upload(MediaUpload.bytes(bytesOf(size)), { mediaType, mediaKey, protocol: world.protocol })
+
+/** Uploads a blob (outside what is checked) and returns its message. */
+const uploaded = (world: World, size: number) =>
+  Effect.flatMap(Effect.orDie(upload(world, size)), (result) => Effect.orDie(MediaMessage.document(result, {})))
+
+/** Runs `program` to its exit, logging a failure as an application would. */
+const outcome = <A, E, R>(program: Effect.Effect<A, E, R>) =>
+  program.pipe(Effect.tapErrorCause((cause) => Effect.logError("transfer failed", cause)), Effect.exit)
+
+/** Waits, without a clock, until the CDN has seen `n` requests of `kind`. */
+const awaitRequests = (cdn: CdnControl.CdnControl, kind: "upload" | "download", n: number) =>
+  Effect.repeat(Effect.zipRight(Effect.yieldNow(), cdn.requests), {
+    until: (requests) => requests.filter((r) => r.kind === kind).length >= n
+  })
+
+const interrupted = <A, E>(world: World, kind: "upload" | "download", program: Effect.Effect<A, E>) =>
+  Effect.gen(function*() {
+    yield* world.cdn.injectFault({ _tag: "Stall", on: kind })
+    const fiber = yield* Effect.fork(outcome(program))
+    yield* awaitRequests(world.cdn, kind, 1)
+    yield* Fiber.interrupt(fiber)
+    return yield* Fiber.await(fiber)
+  })
+
+const cases: ReadonlyArray<Case> = [
+  {
+    name: "upload, first try",
+    mediaType: "document",
+    run: (world) => outcome(upload(world, 70_000)),
+    check: (telemetry) => {
+      const posts = Telemetry.spansNamed(telemetry, "http.client POST")
+      assert.strictEqual(posts.length, 1)
+      assert.include(String(posts[0]!.attributes.get("url.full")), "auth=REDACTED")
+      assert.include(String(posts[0]!.attributes.get("url.query")), "auth=REDACTED")
+      assert.strictEqual(posts[0]!.attributes.get("http.response.status_code"), 200)
+    }
+  },
+  {
+    name: "upload, resume probe and file_offset continuation",
+    mediaType: "document",
+    run: (world) =>
+      Effect.zipRight(
+        world.cdn.injectFault({ _tag: "Drop", afterBytes: 1_000_000, times: 2, on: "upload" }),
+        outcome(upload(world, RESUMABLE))
+      ),
+    check: (telemetry) => {
+      const queries = Telemetry.spansNamed(telemetry, "http.client POST").map((span) =>
+        String(span.attributes.get("url.query"))
+      )
+      assert.strictEqual(queries.length, 4)
+      assert.include(queries[0], "resume=1")
+      assert.include(queries[3], "file_offset=1000000")
+    }
+  },
+  {
+    name: "upload, 401 then refresh",
+    mediaType: "image",
+    run: (world) =>
+      Effect.gen(function*() {
+        yield* Effect.orDie(upload(world, 1000, "image"))
+        yield* world.cdn.revokeAuth
+        return yield* outcome(upload(world, 2000, "image"))
+      }),
+    check: (telemetry, _world, exit) => {
+      assert.isTrue(Exit.isSuccess(exit))
+      assert.include(
+        Telemetry.spansNamed(telemetry, "http.client POST").map((span) =>
+          span.attributes.get("http.response.status_code")
+        ),
+        401
+      )
+      assert.isAtLeast(telemetry.auth.size, 2)
+    }
+  },
+  {
+    name: "upload, failover to the next host",
+    mediaType: "document",
+    run: (world) =>
+      Effect.zipRight(world.cdn.injectFault({ _tag: "Status", status: 503 }), outcome(upload(world, 30_000)))
+  },
+  {
+    name: "upload, every host fails",
+    mediaType: "document",
+    run: (world) =>
+      Effect.zipRight(
+        Effect.forEach(world.cdn.hosts, (host) => world.cdn.injectFault({ _tag: "Status", status: 503 }, { host })),
+        outcome(upload(world, 30_000))
+      ),
+    check: (_telemetry, _world, exit) => assert.isTrue(Exit.isFailure(exit))
+  },
+  {
+    name: "upload, interrupted",
+    mediaType: "document",
+    run: (world) => interrupted(world, "upload", upload(world, 30_000)),
+    check: (_telemetry, _world, exit) => assert.isTrue(Exit.isInterrupted(exit))
+  },
+  {
+    name: "download, first try, resumed, 403 refresh, failover",
+    mediaType: "document",
+    run: (world) =>
+      Effect.gen(function*() {
+        const message = yield* uploaded(world, 400_000)
+        const options = { protocol: world.protocol }
+        yield* Effect.orDie(world.downloads.bytes(message, options))
+        yield* world.cdn.injectFault({ _tag: "Drop", afterBytes: 100_000, on: "download" })
+        yield* Effect.orDie(world.downloads.bytes(message, options))
+        yield* world.cdn.injectFault({ _tag: "Status", status: 403, on: "download" })
+        yield* Effect.orDie(world.downloads.bytes(message, options))
+        yield* world.cdn.injectFault({ _tag: "Status", status: 503, on: "download" })
+        return yield* outcome(world.downloads.bytes(message, options))
+      }),
+    check: (telemetry) => {
+      const gets = Telemetry.spansNamed(telemetry, "http.client GET").filter((span) =>
+        String(span.attributes.get("url.path")).startsWith("/v/")
+      )
+      assert.deepStrictEqual(gets.map((span) => span.attributes.get("http.response.status_code")), [
+        200,
+        200,
+        206,
+        403,
+        200,
+        503,
+        200
+      ])
+    }
+  },
+  {
+    name: "download, every host fails",
+    mediaType: "document",
+    run: (world) =>
+      Effect.gen(function*() {
+        const message = yield* uploaded(world, 50_000)
+        for (const host of world.cdn.hosts) yield* world.cdn.injectFault({ _tag: "Status", status: 502 }, { host })
+        return yield* outcome(world.downloads.bytes(message, { protocol: world.protocol }))
+      }),
+    check: (_telemetry, _world, exit) => assert.isTrue(Exit.isFailure(exit))
+  },
+  {
+    name: "download, interrupted",
+    mediaType: "document",
+    run: (world) =>
+      Effect.flatMap(
+        uploaded(world, 50_000),
+        (message) => interrupted(world, "download", world.downloads.bytes(message, { protocol: world.protocol }))
+      ),
+    check: (_telemetry, _world, exit) => assert.isTrue(Exit.isInterrupted(exit))
+  }
+]
+
+const check = (
+  telemetry: Telemetry.Telemetry,
+  world: World,
+  test: Case,
+  exit: Exit.Exit<unknown, unknown>
+) =>
+  Effect.gen(function*() {
+    assert.isAbove(telemetry.auth.size, 0)
+    const secrets = [...Telemetry.authSecrets(telemetry), ...(yield* Telemetry.keySecrets(mediaKey, test.mediaType))]
+    Telemetry.assertNoSecret([...Telemetry.texts(telemetry), ...Telemetry.exitTexts(exit)], secrets)
+    // The platform's own request span (with the URL in clear) is gone.
+    assert.isTrue(telemetry.spans.every((span) => !span.attributes.has("http.request.header.origin")))
+    test.check?.(telemetry, world, exit)
+  })
+
+const worlds = [["the fake CDN", fakeWorld], ["the emulator", emulatorWorld]] as const
+
+for (const [label, makeWorld] of worlds) {
+  describe(`secrets over ${label}`, () => {
+    for (const test of cases) {
+      it.scoped(test.name, () =>
+        Effect.gen(function*() {
+          const telemetry = Telemetry.make()
+          const world: World = yield* makeWorld(telemetry)
+          const exit = yield* test.run(world).pipe(Effect.provide(telemetry.layer))
+          yield* check(telemetry, world, test, exit)
+        }))
+    }
+  })
+}
