@@ -27,8 +27,9 @@ import type { Writable } from "node:stream"
 import * as CdnClient from "./internal/cdnClient.js"
 import * as internal from "./internal/download.js"
 import * as FileOutput from "./internal/fileOutput.js"
+import * as Hashing from "./internal/hashing.js"
 import { MediaConn } from "./MediaConn.js"
-import { MediaCrypto } from "./MediaCrypto.js"
+import type { MediaCrypto } from "./MediaCrypto.js"
 import type {
   InvalidMediaKey,
   MediaConnError,
@@ -273,9 +274,11 @@ export const make: Effect.Effect<
   never,
   HttpClient.HttpClient | MediaConn | MediaCrypto
 > = Effect.gen(function*() {
-  const env: internal.Env = { client: CdnClient.make(yield* HttpClient.HttpClient), conn: yield* MediaConn }
-  // Taken so the service carries the library's crypto backend in its context.
-  yield* MediaCrypto
+  const env: internal.Env = {
+    client: CdnClient.make(yield* HttpClient.HttpClient),
+    conn: yield* MediaConn,
+    hashing: Hashing.openInline
+  }
 
   const bytes = Effect.fn("MediaDownload.bytes")(function*(source: Source, options: Options = {}) {
     const media = yield* resolve(source, options)

@@ -120,10 +120,10 @@ export const make: (options: EncryptOptions) => Effect.Effect<MediaEncryptor, In
 
 /** The channel of one run around a fresh encryptor. */
 const runChannel = <E>(
-  fresh: () => MediaEncryptor
+  prepared: internal.Prepared
 ): Channel.Channel<Chunk.Chunk<Uint8Array>, Chunk.Chunk<Uint8Array>, E, E, EncryptResult, unknown> =>
   Channel.suspend(() => {
-    const encryptor = fresh()
+    const encryptor = internal.fresh(prepared)
     return transformChannel<EncryptResult, never, E>(encryptor.update, () => {
       const { result, tail } = encryptor.final()
       return Either.right([tail, result] as const)
@@ -154,7 +154,7 @@ const runChannel = <E>(
 export const encryptChannel = <E = never>(
   options: EncryptOptions
 ): Channel.Channel<Chunk.Chunk<Uint8Array>, Chunk.Chunk<Uint8Array>, E | InvalidMediaKey, E, EncryptResult, unknown> =>
-  Channel.unwrap(Effect.map(internal.prepare(options), (fresh) => runChannel<E>(fresh)))
+  Channel.unwrap(Effect.map(internal.prepare(options), (prepared) => runChannel<E>(prepared)))
 
 /**
  * The blob stream and its result, as {@link encrypt} returns them.
@@ -207,12 +207,12 @@ export const encrypt: {
   >
 } = dual(2, <E, R>(stream: Stream.Stream<Uint8Array, E, R>, options: EncryptOptions) =>
   Effect.gen(function*() {
-    const fresh = yield* internal.prepare(options)
+    const prepared = yield* internal.prepare(options)
     const deferred = yield* Deferred.make<EncryptResult>()
     const blob = Stream.fromChannel(
       Channel.pipeTo(
         Stream.toChannel(stream),
-        Channel.mapEffect(runChannel<E>(fresh), (result) => Deferred.succeed(deferred, result))
+        Channel.mapEffect(runChannel<E>(prepared), (result) => Deferred.succeed(deferred, result))
       )
     )
     return { blob, result: Deferred.await(deferred) }

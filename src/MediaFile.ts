@@ -15,6 +15,7 @@ import * as Either from "effect/Either"
 import * as Decryptor from "./internal/decryptor.js"
 import * as Encryptor from "./internal/encryptor.js"
 import * as FileTransform from "./internal/fileTransform.js"
+import * as Hashing from "./internal/hashing.js"
 import type { DecryptOptions } from "./MediaDecryptor.js"
 import type { EncryptOptions, EncryptResult } from "./MediaEncryptor.js"
 import type { InvalidMediaKey, MediaFileError, MediaIntegrityError } from "./MediaError.js"
@@ -40,13 +41,11 @@ export const encryptFile: (
 ) => Effect.Effect<EncryptResult, InvalidMediaKey | MediaFileError> = Effect.fn("MediaFile.encryptFile")(
   function*(input: string, output: string, options: EncryptOptions) {
     // A bad key fails here, before any file is touched.
-    const encryptor = yield* Encryptor.make(options)
+    const encryptor = Encryptor.inlineCore(yield* Encryptor.prepare(options))
     return yield* FileTransform.transformFile(input, output, {
       update: encryptor.update,
-      end: () => {
-        const { result, tail } = encryptor.final()
-        return Either.right([tail, result] as const)
-      }
+      ready: encryptor.ready,
+      end: () => Hashing.andThen(encryptor.final(), ({ result, tail }) => Either.right([tail, result] as const))
     })
   }
 )
@@ -74,9 +73,10 @@ export const decryptFile: (
   "MediaFile.decryptFile"
 )(function*(input: string, output: string, options: DecryptOptions) {
   // A bad key fails here, before any file is touched.
-  const decryptor = yield* Decryptor.make(options)
+  const decryptor = yield* Decryptor.openCore(options, Hashing.openInline, undefined)
   yield* FileTransform.transformFile(input, output, {
     update: decryptor.update,
-    end: () => Either.map(decryptor.final(), (rest) => [rest, undefined] as const)
+    ready: decryptor.ready,
+    end: () => Hashing.andThen(decryptor.final(), Either.map((rest) => [rest, undefined] as const))
   })
-})
+}, Effect.scoped)

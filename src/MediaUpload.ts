@@ -248,7 +248,7 @@ export const make: Effect.Effect<
       clock,
       mediaType,
       first,
-      blob: () => internal.blobStream(plaintext, keys, first),
+      blob: () => internal.blobStream(plaintext, encryption, first),
       protocol: options.protocol ?? "https",
       stallTimeout: Duration.decode(options.stallTimeout ?? Duration.seconds(30)),
       onProgress: options.onProgress,

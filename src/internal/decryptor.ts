@@ -7,15 +7,17 @@
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Redacted from "effect/Redacted"
-import type { Decipher, Hash, Hmac } from "node:crypto"
-import { createDecipheriv, createHash, createHmac, timingSafeEqual } from "node:crypto"
+import type * as Scope from "effect/Scope"
+import type { Decipher } from "node:crypto"
+import { createDecipheriv, timingSafeEqual } from "node:crypto"
 import type { DecryptOptions, MediaDecryptor } from "../MediaDecryptor.js"
 import type { InvalidMediaKey } from "../MediaError.js"
 import { MediaIntegrityError } from "../MediaError.js"
 import * as MediaKeys from "../MediaKeys.js"
 import * as MediaType from "../MediaType.js"
 import { asBytes } from "./bytes.js"
-import { MAC_LENGTH } from "./encryptor.js"
+import * as Hashing from "./hashing.js"
+import { MAC_LENGTH } from "./mediaHashes.js"
 import * as Passthrough from "./passthrough.js"
 
 const BLOCK = 16
@@ -48,13 +50,40 @@ const checkHashes = (
   return Either.void
 }
 
-const makeEncrypted = (options: DecryptOptions, keys: MediaKeys.MediaKeys): MediaDecryptor => {
+/**
+ * The one decryptor state machine of the library, run by every path that decrypts (downloads, file
+ * to file, the stream transformers). Its hashes go to `session`, so `final` is a promise when they
+ * run elsewhere (a worker); the checks themselves all happen here, in `final`.
+ */
+export interface Core {
+  readonly mediaType: MediaType.MediaType
+  readonly update: (chunk: Uint8Array) => Uint8Array
+  /** See `HashSession.ready`: whether `update` may be called again at once. */
+  readonly ready: () => Promise<void> | undefined
+  readonly final: () => Hashing.Later<Either.Either<Uint8Array, MediaIntegrityError>>
+  readonly bytesIn: number
+  readonly bytesOut: number
+}
+
+/** Whether `plaintext` ends with valid PKCS7 padding; its length when it does. */
+const paddingOf = (plaintext: Uint8Array): number | undefined => {
+  const pad = plaintext.length === 0 ? 0 : plaintext[plaintext.length - 1]!
+  if (pad < 1 || pad > BLOCK || pad > plaintext.length) return undefined
+  for (let i = plaintext.length - pad; i < plaintext.length; i++) {
+    if (plaintext[i] !== pad) return undefined
+  }
+  return pad
+}
+
+/** A decryptor of encrypted media whose hashes go to `session`. */
+export const makeCore = (
+  options: DecryptOptions,
+  keys: MediaKeys.MediaKeys,
+  session: Hashing.HashSession
+): Core => {
   const decipher: Decipher = createDecipheriv("aes-256-cbc", Redacted.value(keys.cipherKey), keys.iv)
   // Padding is checked here, after the MAC, so that each failure is reported as what it is.
   decipher.setAutoPadding(false)
-  const hmac: Hmac = createHmac("sha256", Redacted.value(keys.macKey)).update(keys.iv)
-  const plainHash: Hash = createHash("sha256")
-  const blobHash: Hash = createHash("sha256")
   // Blob bytes received but not yet fed to the cipher: at least the last HOLD_BACK bytes seen.
   let pending: Uint8Array = empty
   let bytesIn = 0
@@ -63,9 +92,8 @@ const makeEncrypted = (options: DecryptOptions, keys: MediaKeys.MediaKeys): Medi
 
   const feed = (ciphertext: Uint8Array): Uint8Array => {
     if (ciphertext.length === 0) return empty
-    hmac.update(ciphertext)
     const plaintext = asBytes(decipher.update(ciphertext))
-    plainHash.update(plaintext)
+    session.update(plaintext, ciphertext)
     bytesOut += plaintext.length
     return plaintext
   }
@@ -74,7 +102,6 @@ const makeEncrypted = (options: DecryptOptions, keys: MediaKeys.MediaKeys): Medi
     if (done) throw usedAfterFinal()
     if (chunk.length === 0) return empty
     bytesIn += chunk.length
-    blobHash.update(chunk)
     if (chunk.length >= HOLD_BACK) {
       const ready = pending
       pending = chunk
@@ -98,7 +125,7 @@ const makeEncrypted = (options: DecryptOptions, keys: MediaKeys.MediaKeys): Medi
     return feed(ready)
   }
 
-  const final = (): Either.Either<Uint8Array, MediaIntegrityError> => {
+  const final = (): Hashing.Later<Either.Either<Uint8Array, MediaIntegrityError>> => {
     if (done) throw usedAfterFinal()
     done = true
     if (bytesIn < HOLD_BACK || (bytesIn - MAC_LENGTH) % BLOCK !== 0) {
@@ -106,32 +133,26 @@ const makeEncrypted = (options: DecryptOptions, keys: MediaKeys.MediaKeys): Medi
     }
     const mac = pending.subarray(pending.length - MAC_LENGTH)
     const ciphertext = pending.subarray(0, pending.length - MAC_LENGTH)
-    hmac.update(ciphertext)
-    if (!timingSafeEqual(hmac.digest().subarray(0, MAC_LENGTH), mac)) return integrity("Mac")
-    // Whole blocks only (checked above), so neither call can throw.
+    // Whole blocks only (checked above), so neither call can throw. The plaintext is only handed
+    // over below, once the MAC and the padding are checked.
     const head = decipher.update(ciphertext)
     const last = decipher.final()
     const plaintext = asBytes(last.length === 0 ? head : Buffer.concat([head, last]))
-    const pad = plaintext.length === 0 ? 0 : plaintext[plaintext.length - 1]!
-    if (pad < 1 || pad > BLOCK || pad > plaintext.length) return integrity("Padding")
-    for (let i = plaintext.length - pad; i < plaintext.length; i++) {
-      if (plaintext[i] !== pad) return integrity("Padding")
-    }
-    const rest = plaintext.subarray(0, plaintext.length - pad)
-    plainHash.update(rest)
-    bytesOut += rest.length
-    const checked = checkHashes(
-      options,
-      new Uint8Array(plainHash.digest()),
-      new Uint8Array(blobHash.digest()),
-      bytesOut
-    )
-    return Either.isLeft(checked) ? Either.left(checked.left) : Either.right(rest)
+    const pad = paddingOf(plaintext)
+    const rest = plaintext.subarray(0, plaintext.length - (pad ?? 0))
+    return Hashing.andThen(session.final(rest, ciphertext, mac), (digests) => {
+      if (!timingSafeEqual(digests.mac, mac)) return integrity("Mac")
+      if (pad === undefined) return integrity("Padding")
+      bytesOut += rest.length
+      const checked = checkHashes(options, digests.fileSha256, digests.fileEncSha256, bytesOut)
+      return Either.isLeft(checked) ? Either.left(checked.left) : Either.right(rest)
+    })
   }
 
   return {
     mediaType: options.mediaType,
     update,
+    ready: session.ready,
     final,
     get bytesIn() {
       return bytesIn
@@ -142,11 +163,13 @@ const makeEncrypted = (options: DecryptOptions, keys: MediaKeys.MediaKeys): Medi
   }
 }
 
-const makeUnencrypted = (options: DecryptOptions): MediaDecryptor => {
+/** The "decryptor" of media sent as plaintext: its hashes and length are checked. */
+const makeUnencrypted = (options: DecryptOptions): Core => {
   const passthrough = Passthrough.make("MediaDecryptor")
   return {
     mediaType: options.mediaType,
     update: passthrough.update,
+    ready: () => undefined,
     final: () => {
       // The body is the plaintext: both hashes, when given, are its SHA-256.
       const digest = passthrough.finish()
@@ -162,10 +185,33 @@ const makeUnencrypted = (options: DecryptOptions): MediaDecryptor => {
   }
 }
 
+/** Whether the options decrypt (a key of encrypted media) rather than only check the hashes. */
+const isEncrypted = (options: DecryptOptions): boolean =>
+  options.mediaKey !== undefined && MediaType.isEncrypted(options.mediaType)
+
+/**
+ * A fresh decryptor whose hashes go to a session of `open` (for a blob of `size` bytes, if known).
+ * A bad key fails with `InvalidMediaKey`.
+ */
+export const openCore = (
+  options: DecryptOptions,
+  open: Hashing.OpenSession,
+  size: number | undefined
+): Effect.Effect<Core, InvalidMediaKey, Scope.Scope> =>
+  Effect.suspend(() =>
+    !isEncrypted(options) ? Effect.sync(() => makeUnencrypted(options)) : Effect.flatMap(
+      MediaKeys.derive(options.mediaKey!, options.mediaType),
+      (keys) => Effect.map(open(keys, size), (session) => makeCore(options, keys, session))
+    )
+  )
+
 /** A fresh decryptor; see `MediaDecryptor.make`. */
 export const make = (options: DecryptOptions): Effect.Effect<MediaDecryptor, InvalidMediaKey> =>
   Effect.suspend(() =>
-    options.mediaKey === undefined || !MediaType.isEncrypted(options.mediaType)
-      ? Effect.succeed(makeUnencrypted(options))
-      : Effect.map(MediaKeys.derive(options.mediaKey, options.mediaType), (keys) => makeEncrypted(options, keys))
+    !isEncrypted(options)
+      ? Effect.succeed(Hashing.synchronous("MediaDecryptor", makeUnencrypted(options)))
+      : Effect.map(
+        MediaKeys.derive(options.mediaKey!, options.mediaType),
+        (keys) => Hashing.synchronous("MediaDecryptor", makeCore(options, keys, Hashing.inline(keys)))
+      )
   )

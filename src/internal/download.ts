@@ -16,9 +16,10 @@ import * as Data from "effect/Data"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
+import * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import * as MediaConn from "../MediaConn.js"
-import * as MediaDecryptor from "../MediaDecryptor.js"
+import type * as MediaDecryptor from "../MediaDecryptor.js"
 import * as MediaEncryptor from "../MediaEncryptor.js"
 import {
   type Attempt,
@@ -30,7 +31,9 @@ import {
 import type { Downloadable } from "../MediaMessage.js"
 import * as MediaType from "../MediaType.js"
 import { makeBlocker } from "./blocks.js"
+import * as Decryptor from "./decryptor.js"
 import * as Failover from "./failover.js"
+import * as Hashing from "./hashing.js"
 
 /** Small body pieces are gathered into blocks of this size before they reach the decryptor. */
 const BLOCK = 64 * 1024
@@ -100,6 +103,8 @@ export interface Output<E> {
 export interface Env {
   readonly client: HttpClient.HttpClient
   readonly conn: MediaConn.MediaConn["Type"]
+  /** Where the hashes of a blob run (`MediaCrypto`). */
+  readonly hashing: Hashing.OpenSession
 }
 
 /** The errors of a download, the output's own aside. */
@@ -188,7 +193,7 @@ export const run = <E>(
   output: Output<E>,
   options: Options = {}
 ): Effect.Effect<Summary, DownloadErrors | E> =>
-  Effect.gen(function*() {
+  Effect.scoped(Effect.gen(function*() {
     const decryptOptions: MediaDecryptor.DecryptOptions = {
       mediaType: media.mediaType,
       mediaKey: media.mediaKey,
@@ -196,8 +201,10 @@ export const run = <E>(
       fileEncSha256: media.fileEncSha256,
       fileLength: media.fileLength
     }
+    const blobSize = expectedBlobLength(media)
+    const open = Decryptor.openCore(decryptOptions, env.hashing, blobSize)
     // A bad key fails here, before any request.
-    let decryptor = yield* MediaDecryptor.make(decryptOptions)
+    let decryptor = yield* open
     const protocol = options.protocol ?? "https"
     const stall = Duration.decode(options.stallTimeout ?? Duration.seconds(30))
     const stallMillis = Duration.toMillis(stall)
@@ -207,7 +214,7 @@ export const run = <E>(
     const client = HttpClient.withScope(env.client)
     const log: Array<Attempt> = []
     const integrityFailures: Array<MediaIntegrityError> = []
-    let total = expectedBlobLength(media)
+    let total = blobSize
     let tries = 0
     let resumes = 0
     let restarts = 0
@@ -256,7 +263,9 @@ export const run = <E>(
         return onProgress({ bytes: decryptor.bytesIn, total, host })
       })
 
-    const freshStart = Effect.flatMap(MediaDecryptor.make(decryptOptions), (fresh) =>
+    // A fresh decryptor lives as long as the download, not as the attempt that started it.
+    const runScope = yield* Effect.scope
+    const freshStart = Effect.flatMap(Scope.extend(open, runScope), (fresh) =>
       Effect.sync(() => {
         decryptor = fresh
       }))
@@ -357,8 +366,11 @@ export const run = <E>(
               for (const block of blocker.push(piece)) decrypt(block)
             }
           }
+          // The hashes may run behind on a worker: wait while all of this blob's buffers are there.
+          const hashed = decryptor.ready()
           const written = out.length === 0 ? Effect.void : output.write(out)
-          return onProgress === undefined ? written : Effect.zipRight(written, report(candidate.host, false))
+          const step = hashed === undefined ? written : Effect.zipLeft(written, Effect.promise(() => hashed))
+          return onProgress === undefined ? step : Effect.zipRight(step, report(candidate.host, false))
         }
         // Bytes the blocker still holds go to the decryptor, so that `bytesIn` is the resume offset.
         const flush = Effect.suspend(() => {
@@ -403,7 +415,7 @@ export const run = <E>(
     const finish = (candidate: Candidate): Effect.Effect<Summary, Failover.HostFailure | E | InvalidMediaKey> =>
       Effect.gen(function*() {
         const blobLength = decryptor.bytesIn
-        const checked = decryptor.final()
+        const checked = yield* Hashing.toEffect(decryptor.final())
         if (Either.isLeft(checked)) {
           const error = checked.left
           integrityFailures.push(error)
@@ -475,4 +487,4 @@ export const run = <E>(
       duration: deadline,
       onTimeout: () => new MediaDownloadError({ reason: "DeadlineExceeded", attempts: log.slice() })
     })
-  })
+  }))

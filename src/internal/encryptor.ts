@@ -6,32 +6,57 @@
  */
 import * as Effect from "effect/Effect"
 import * as Redacted from "effect/Redacted"
-import type { Cipher, Hash, Hmac } from "node:crypto"
-import { createCipheriv, createHash, createHmac } from "node:crypto"
+import type * as Scope from "effect/Scope"
+import type { Cipher } from "node:crypto"
+import { createCipheriv } from "node:crypto"
 import type { EncryptOptions, EncryptResult, MediaEncryptor } from "../MediaEncryptor.js"
 import { InvalidMediaKey } from "../MediaError.js"
 import * as MediaKeys from "../MediaKeys.js"
 import * as MediaType from "../MediaType.js"
 import * as Sidecar from "../Sidecar.js"
 import { asBytes } from "./bytes.js"
+import * as Hashing from "./hashing.js"
+import { MAC_LENGTH } from "./mediaHashes.js"
 import * as Passthrough from "./passthrough.js"
 
-/** The length of the truncated HMAC at the end of every encrypted blob. */
-export const MAC_LENGTH = 10
+export { MAC_LENGTH }
 
 const usedAfterFinal = () => new Error("MediaEncryptor used after final")
 
-const makeEncrypted = (
-  mediaType: MediaType.MediaType,
-  mediaKey: MediaKeys.MediaKey,
-  keys: MediaKeys.MediaKeys,
-  withSidecar: boolean
-): MediaEncryptor => {
+/** The end of an encryption: the last blob bytes (last cipher block and MAC) and the result. */
+export interface Final {
+  readonly tail: Uint8Array
+  readonly result: EncryptResult
+}
+
+/**
+ * The one encryptor state machine of the library, run by every path that encrypts (the stream
+ * transformers, file to file, both passes of an upload). Its hashes go to `session`, so `final`
+ * is a promise when they run elsewhere (a worker); everything else happens here.
+ */
+export interface Core {
+  readonly mediaType: MediaType.MediaType
+  readonly update: (chunk: Uint8Array) => Uint8Array
+  /** See `HashSession.ready`: whether `update` may be called again at once. */
+  readonly ready: () => Promise<void> | undefined
+  readonly final: () => Hashing.Later<Final>
+  readonly bytesIn: number
+  readonly bytesOut: number
+}
+
+/** What an encryption of encrypted media needs once its options were validated. */
+export interface Plan {
+  readonly mediaType: MediaType.MediaType
+  readonly mediaKey: MediaKeys.MediaKey
+  readonly keys: MediaKeys.MediaKeys
+  readonly sidecar: boolean
+}
+
+/** An encryptor of encrypted media whose hashes go to `session`. */
+export const makeCore = (plan: Plan, session: Hashing.HashSession): Core => {
+  const { keys, mediaKey, mediaType } = plan
   const cipher: Cipher = createCipheriv("aes-256-cbc", Redacted.value(keys.cipherKey), keys.iv)
-  const hmac: Hmac = createHmac("sha256", Redacted.value(keys.macKey)).update(keys.iv)
-  const plainHash: Hash = createHash("sha256")
-  const blobHash: Hash = createHash("sha256")
-  const sidecar = withSidecar ? Sidecar.unsafeMake(keys.macKey) : undefined
+  const sidecar = plan.sidecar ? Sidecar.unsafeMake(keys.macKey) : undefined
   sidecar?.update(keys.iv)
   let bytesIn = 0
   let bytesOut = 0
@@ -40,40 +65,39 @@ const makeEncrypted = (
   const update = (chunk: Uint8Array): Uint8Array => {
     if (done) throw usedAfterFinal()
     bytesIn += chunk.length
-    plainHash.update(chunk)
     const out = asBytes(cipher.update(chunk))
-    hmac.update(out)
-    blobHash.update(out)
+    session.update(chunk, out)
     sidecar?.update(out)
     bytesOut += out.length
     return out
   }
 
-  const final = () => {
+  const final = (): Hashing.Later<Final> => {
     if (done) throw usedAfterFinal()
     done = true
-    const last = cipher.final()
-    hmac.update(last)
-    const tail = new Uint8Array(last.length + MAC_LENGTH)
-    tail.set(last, 0)
-    tail.set(hmac.digest().subarray(0, MAC_LENGTH), last.length)
-    blobHash.update(tail)
-    sidecar?.update(tail)
-    bytesOut += tail.length
-    const result: EncryptResult = {
-      mediaType,
-      mediaKey,
-      fileSha256: new Uint8Array(plainHash.digest()),
-      fileEncSha256: new Uint8Array(blobHash.digest()),
-      fileLength: bytesIn,
-      ...(sidecar === undefined ? {} : { streamingSidecar: sidecar.digest() })
-    }
-    return { tail, result }
+    const last = asBytes(cipher.final())
+    return Hashing.andThen(session.final(empty, last, undefined), (digests) => {
+      const tail = new Uint8Array(last.length + MAC_LENGTH)
+      tail.set(last, 0)
+      tail.set(digests.mac, last.length)
+      sidecar?.update(tail)
+      bytesOut += tail.length
+      const result: EncryptResult = {
+        mediaType,
+        mediaKey,
+        fileSha256: digests.fileSha256,
+        fileEncSha256: digests.fileEncSha256,
+        fileLength: bytesIn,
+        ...(sidecar === undefined ? {} : { streamingSidecar: sidecar.digest() })
+      }
+      return { tail, result }
+    })
   }
 
   return {
     mediaType,
     update,
+    ready: session.ready,
     final,
     get bytesIn() {
       return bytesIn
@@ -84,12 +108,16 @@ const makeEncrypted = (
   }
 }
 
-const makeUnencrypted = (mediaType: MediaType.MediaType): MediaEncryptor => {
+const empty = new Uint8Array(0)
+
+/** The "encryptor" of media sent as plaintext: its SHA-256 and length. */
+export const makeUnencrypted = (mediaType: MediaType.MediaType): Core => {
   const passthrough = Passthrough.make("MediaEncryptor")
   return {
     mediaType,
     update: passthrough.update,
-    final: () => {
+    ready: () => undefined,
+    final: (): Final => {
       const digest = passthrough.finish()
       const result: EncryptResult = {
         mediaType,
@@ -109,27 +137,53 @@ const makeUnencrypted = (mediaType: MediaType.MediaType): MediaEncryptor => {
   }
 }
 
+/** Validated options: the plan of encrypted media, `undefined` for media sent as plaintext. */
+export interface Prepared {
+  readonly mediaType: MediaType.MediaType
+  readonly plan: Plan | undefined
+}
+
 /**
- * Validates the options once (deriving the keys) and returns a factory of fresh encryptors, so that
- * every run of a stream starts clean without deriving again.
+ * Validates the options once (deriving the keys), so that every run of a stream or pass starts a
+ * fresh encryptor from them without deriving again.
  */
-export const prepare = (options: EncryptOptions): Effect.Effect<() => MediaEncryptor, InvalidMediaKey> =>
+export const prepare = (options: EncryptOptions): Effect.Effect<Prepared, InvalidMediaKey> =>
   Effect.suspend(() => {
     const { mediaType } = options
-    if (!MediaType.isEncrypted(mediaType)) return Effect.succeed(() => makeUnencrypted(mediaType))
+    if (!MediaType.isEncrypted(mediaType)) return Effect.succeed({ mediaType, plan: undefined })
     const mediaKey = options.mediaKey
     if (mediaKey === undefined) return Effect.fail(new InvalidMediaKey({ length: 0 }))
     const redacted = Redacted.isRedacted(mediaKey) ? mediaKey : Redacted.make(mediaKey)
-    const withSidecar = options.sidecar ?? MediaType.hasStreamingSidecar(mediaType)
+    const sidecar = options.sidecar ?? MediaType.hasStreamingSidecar(mediaType)
     return Effect.map(
       MediaKeys.derive(redacted, mediaType),
-      (keys) => () => makeEncrypted(mediaType, redacted, keys, withSidecar)
+      (keys): Prepared => ({ mediaType, plan: { mediaType, mediaKey: redacted, keys, sidecar } })
     )
   })
 
+/** A fresh encryptor that hashes on the calling thread. */
+export const inlineCore = (prepared: Prepared): Core =>
+  prepared.plan === undefined
+    ? makeUnencrypted(prepared.mediaType)
+    : makeCore(prepared.plan, Hashing.inline(prepared.plan.keys))
+
+/** A fresh encryptor whose hashes go to a session of `open` (for `size` plaintext bytes, if known). */
+export const openCore = (
+  prepared: Prepared,
+  open: Hashing.OpenSession,
+  size: number | undefined
+): Effect.Effect<Core, never, Scope.Scope> => {
+  const plan = prepared.plan
+  if (plan === undefined) return Effect.sync(() => makeUnencrypted(prepared.mediaType))
+  return Effect.map(open(plan.keys, size), (session) => makeCore(plan, session))
+}
+
+/** A fresh synchronous encryptor, as the public `MediaEncryptor` state machine. */
+export const fresh = (prepared: Prepared): MediaEncryptor => Hashing.synchronous("MediaEncryptor", inlineCore(prepared))
+
 /** A fresh encryptor; see `MediaEncryptor.make`. */
 export const make = (options: EncryptOptions): Effect.Effect<MediaEncryptor, InvalidMediaKey> =>
-  Effect.map(prepare(options), (fresh) => fresh())
+  Effect.map(prepare(options), fresh)
 
 /** The blob length of a plaintext of `fileLength` bytes; see `MediaEncryptor.blobLength`. */
 export const blobLength = (mediaType: MediaType.MediaType, fileLength: number): number =>

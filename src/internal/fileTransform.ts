@@ -14,6 +14,7 @@ import * as Either from "effect/Either"
 import type { FileHandle } from "node:fs/promises"
 import { open, rename, rm } from "node:fs/promises"
 import { MediaFileError } from "../MediaError.js"
+import type { Later } from "./hashing.js"
 import { nodeFileError, tempPathFor, writeAll } from "./nodeFile.js"
 
 /**
@@ -24,7 +25,9 @@ import { nodeFileError, tempPathFor, writeAll } from "./nodeFile.js"
  */
 export interface Transformer<A, E> {
   readonly update: (chunk: Uint8Array) => Uint8Array
-  readonly end: () => Either.Either<readonly [tail: Uint8Array, done: A], E>
+  /** `undefined` when `update` may be called again at once, else a promise of when it may. */
+  readonly ready?: () => Promise<void> | undefined
+  readonly end: () => Later<Either.Either<readonly [tail: Uint8Array, done: A], E>>
 }
 
 /**
@@ -78,6 +81,7 @@ const pump = async <A, E>(
       if (signal.aborted) throw new Interrupted()
       nextRead = read(buffers[index % buffers.length]!)
       const out = transformer.update(chunk)
+      await transformer.ready?.()
       await pendingWrite
       // `staging` is free: the previous write is done.
       if (out.length > staging.length) staging = new Uint8Array(out.length)
@@ -85,7 +89,7 @@ const pump = async <A, E>(
       pendingWrite = write(staging.subarray(0, out.length))
     }
     await pendingWrite
-    const ended = transformer.end()
+    const ended = await transformer.end()
     if (Either.isLeft(ended)) return Either.left(ended.left)
     const [tail, done] = ended.right
     await write(tail)

@@ -32,8 +32,10 @@ import * as Sidecar from "../Sidecar.js"
 import * as BlockHasher from "./blockHasher.js"
 import { makeBlocker } from "./blocks.js"
 import { asBytes } from "./bytes.js"
+import * as Encryptor from "./encryptor.js"
 import * as Failover from "./failover.js"
 import { fileError } from "./fileError.js"
+import * as Hashing from "./hashing.js"
 
 /** Blobs of at least this many bytes are uploaded resumably (a probe first). */
 export const RESUME_THRESHOLD = 5 * 1024 * 1024
@@ -274,53 +276,46 @@ const sameBytes = (a: Uint8Array, b: Uint8Array) => a.length === b.length && Buf
  */
 export const blobStream = <E>(
   source: Source<E>,
-  keys: MediaKeys.MediaKeys | undefined,
+  encryption: Encryption,
   first: FirstPass
 ): Stream.Stream<Uint8Array, E | MediaUploadError> =>
   Stream.unwrapScoped(Effect.map(source.open, (reader) => {
     const expected = first.result.fileLength
-    let length = 0
-    const blocks = (
-      next: (n: number) => Uint8Array,
-      buffer: () => Uint8Array
-    ): Stream.Stream<Uint8Array, E | MediaUploadError> =>
-      Stream.repeatEffectOption(Effect.suspend(() => {
-        const into = buffer()
-        return Effect.flatMap(Effect.mapError(reader.read(into), Option.some), (n) => {
-          length += n
-          if (n === 0) return Effect.fail(Option.none())
-          if (length > expected) return Effect.fail(Option.some(sourceChanged()))
-          return Effect.succeed(next(n))
+    const { keys, mediaType } = encryption
+    // The encryptor of pass 1, its hashes replaced by pass 1's: the last block is the check here.
+    const encryptor = keys === undefined
+      ? Encryptor.makeUnencrypted(mediaType)
+      : Encryptor.makeCore(
+        { mediaType, mediaKey: encryption.mediaKey, keys, sidecar: false },
+        Hashing.known({
+          fileSha256: first.result.fileSha256,
+          fileEncSha256: first.result.fileEncSha256,
+          mac: first.tail.subarray(first.tail.length - Encryptor.MAC_LENGTH)
         })
-      }))
-    if (keys === undefined) {
-      const hash = createHash("sha256")
-      let current = new Uint8Array(0)
-      return Stream.concat(
-        // A fresh buffer per read: the transport keeps the bytes it is given.
-        blocks((n) => {
-          const bytes = current.subarray(0, n)
-          hash.update(bytes)
-          return bytes
-        }, () => (current = new Uint8Array(READ_SIZE))),
-        Stream.suspend(() =>
-          length === expected && sameBytes(hash.digest(), first.result.fileSha256)
-            ? Stream.empty
-            : Stream.fail(sourceChanged())
-        )
       )
-    }
-    const cipher = createCipheriv("aes-256-cbc", Redacted.value(keys.cipherKey), keys.iv)
-    const buffer = new Uint8Array(READ_SIZE)
-    return Stream.concat(
-      blocks((n) => asBytes(cipher.update(buffer.subarray(0, n))), () => buffer),
-      Stream.suspend(() => {
-        const last = cipher.final()
-        return length === expected && sameBytes(last, first.tail.subarray(0, last.length))
-          ? Stream.succeed(first.tail)
-          : Stream.fail(sourceChanged())
+    // Media sent as plaintext comes out as it went in, and the transport keeps the bytes it is given:
+    // a fresh buffer per read then. A cipher's output is always fresh.
+    const reuse = keys !== undefined
+    let buffer = new Uint8Array(READ_SIZE)
+    let length = 0
+    const body: Stream.Stream<Uint8Array, E | MediaUploadError> = Stream.repeatEffectOption(Effect.suspend(() => {
+      if (!reuse) buffer = new Uint8Array(READ_SIZE)
+      const into = buffer
+      return Effect.flatMap(Effect.mapError(reader.read(into), Option.some), (n) => {
+        length += n
+        if (n === 0) return Effect.fail(Option.none())
+        if (length > expected) return Effect.fail(Option.some(sourceChanged()))
+        return Effect.succeed(encryptor.update(into.subarray(0, n)))
       })
-    )
+    }))
+    const end = Stream.unwrap(Effect.map(
+      Effect.suspend(() => Hashing.toEffect(encryptor.final())),
+      ({ result, tail }) =>
+        length === expected && sameBytes(result.fileSha256, first.result.fileSha256) && sameBytes(tail, first.tail)
+          ? tail.length === 0 ? Stream.empty : Stream.succeed(tail)
+          : Stream.fail(sourceChanged())
+    ))
+    return Stream.concat(body, end)
   }))
 
 /** Drops the first `offset` bytes of a byte stream, slicing the chunk that straddles it. */
