@@ -86,7 +86,8 @@ export class MediaIntegrityError extends Schema.TaggedError<MediaIntegrityError>
 }
 
 /**
- * A local file could not be read or written.
+ * A local file could not be read or written, or an output is the input file itself (`SameFile`:
+ * the same device and inode, through a symlink or a hard link too), refused before any work.
  *
  * @since 0.1.0
  * @category errors
@@ -94,7 +95,7 @@ export class MediaIntegrityError extends Schema.TaggedError<MediaIntegrityError>
 export class MediaFileError extends Schema.TaggedError<MediaFileError>("effect-wa-media/MediaFileError")(
   "MediaFileError",
   {
-    reason: Schema.Literal("Read", "Write"),
+    reason: Schema.Literal("Read", "Write", "SameFile"),
     path: Schema.String,
     detail: Schema.String
   }

@@ -46,6 +46,32 @@ describe("MediaFile", () => {
       assert.deepStrictEqual(yield* fs.readDirectory(dir), ["plain"])
     }).pipe(Effect.provide(NodeFileSystem.layer)))
 
+  it.scoped("an output that is the input, by name, symlink or hard link, is refused before any work", () =>
+    Effect.gen(function*() {
+      const fs = yield* FileSystem.FileSystem
+      const dir = yield* fs.makeTempDirectoryScoped()
+      const input = `${dir}/plain`
+      const bytes = new Uint8Array(70_000).fill(5)
+      yield* fs.writeFile(input, bytes)
+      yield* fs.symlink(input, `${dir}/symlink`)
+      yield* fs.link(input, `${dir}/hardlink`)
+      const options = { mediaType: "image", mediaKey } as const
+      for (const output of [input, `${dir}/./plain`, `${dir}/symlink`, `${dir}/hardlink`]) {
+        for (const run of [MediaFile.encryptFile, MediaFile.decryptFile]) {
+          const error = yield* Effect.flip(run(input, output, options))
+          assert.strictEqual(error._tag, "MediaFileError")
+          assert.strictEqual(error._tag === "MediaFileError" && error.reason, "SameFile")
+          assert.strictEqual(error.message, `cannot write ${output}: it is the same file as the input ${input}`)
+        }
+      }
+      // Untouched, and no temp file was made.
+      assert.deepStrictEqual(yield* fs.readFile(input), bytes)
+      assert.deepStrictEqual((yield* fs.readDirectory(dir)).sort(), ["hardlink", "plain", "symlink"])
+      // A different file of the same content is fine.
+      yield* fs.writeFile(`${dir}/other`, bytes)
+      yield* MediaFile.encryptFile(input, `${dir}/other`, options)
+    }).pipe(Effect.provide(NodeFileSystem.layer)))
+
   it("is what MediaEncryptor.encryptFile and MediaDecryptor.decryptFile are", () => {
     assert.strictEqual(MediaEncryptor.encryptFile, MediaFile.encryptFile)
     assert.strictEqual(MediaDecryptor.decryptFile, MediaFile.decryptFile)

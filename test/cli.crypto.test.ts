@@ -1,7 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { createHash, randomBytes } from "node:crypto"
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { lastLine, runCli } from "./cliHarness.js"
@@ -172,6 +172,33 @@ describe("wa-media encrypt / decrypt", () => {
         assert.strictEqual(run.code, 1)
         assert.match(lastLine(run.stderr), /^MediaFileError: cannot read .*missing/)
         assert.isFalse(existsSync(join(dir, "out")))
+      })
+    ))
+
+  it.effect("refuses an output that is the input (by name or through a link), exit 1, input untouched", () =>
+    withDir((dir) =>
+      Effect.gen(function*() {
+        const input = join(dir, "in")
+        const plaintext = randomBytes(50_000)
+        writeFileSync(input, plaintext)
+        symlinkSync(input, join(dir, "link"))
+        const key = b64(randomBytes(32))
+        const runs = [
+          ["encrypt", input, input, "--type", "image"],
+          ["encrypt", input, join(dir, "link"), "--type", "image", "--media-key", key],
+          ["decrypt", input, join(dir, "link"), "--type", "image", "--media-key", key]
+        ]
+        for (const args of runs) {
+          const run = yield* runCli(args)
+          assert.strictEqual(run.code, 1, args.join(" "))
+          assert.strictEqual(
+            lastLine(run.stderr),
+            `MediaFileError: cannot write ${args[2]}: it is the same file as the input ${input}`
+          )
+          assert.notInclude(run.stderr, key)
+        }
+        assert.deepStrictEqual(readFileSync(input), plaintext)
+        assert.deepStrictEqual(readdirSync(dir).sort(), ["in", "link"])
       })
     ))
 

@@ -4,7 +4,7 @@ import { Effect } from "effect"
 import { MediaEncryptor, MediaType } from "effect-wa-media"
 import * as CdnEmulator from "effect-wa-media/CdnEmulator"
 import { randomBytes } from "node:crypto"
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+import { existsSync, linkSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { pseudoRandomBytes } from "./bytes.js"
@@ -161,5 +161,21 @@ describe("wa-media download", () => {
       const both = yield* runCli([...args, "--host", cdn.hosts[0]!])
       assert.strictEqual(both.code, 2)
       assert.deepStrictEqual(readdirSync(dir), [])
+      // The output may not be a file the download reads: checked before any request.
+      yield* cdn.clearRequests
+      const messageFile = join(dir, "message.json")
+      const message = JSON.stringify({ imageMessage: { directPath: stored.directPath, mediaKey: b64(mediaKey) } })
+      writeFileSync(messageFile, message)
+      linkSync(messageFile, join(dir, "hardlink.json"))
+      for (const output of [messageFile, join(dir, "hardlink.json")]) {
+        const same = yield* runCli(["download", "-o", output, "--message", messageFile, ...conn(cdn)])
+        assert.strictEqual(same.code, 1)
+        assert.strictEqual(
+          lastLine(same.stderr),
+          `MediaFileError: cannot write ${output}: it is the same file as the input ${messageFile}`
+        )
+      }
+      assert.strictEqual(readFileSync(messageFile, "utf8"), message)
+      assert.deepStrictEqual(yield* cdn.requests, [])
     })))
 })

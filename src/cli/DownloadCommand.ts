@@ -12,6 +12,7 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import { fileError } from "../internal/fileError.js"
+import { refuseSameFile } from "../internal/sameFile.js"
 import * as MediaConn from "../MediaConn.js"
 import * as MediaDownload from "../MediaDownload.js"
 import type { MediaFileError } from "../MediaError.js"
@@ -114,6 +115,8 @@ const mediaConnLayer = (
 
 export const download = Command.make("download", options, (args) =>
   Effect.gen(function*() {
+    // The files the download reads must not be the one it writes, checked before any of them is read.
+    yield* refuseSameFile([...Option.toArray(args.message), ...Option.toArray(args.mediaConnFile)], args.output)
     const input = yield* source(args)
     const connLayer = yield* mediaConnLayer(args)
     const media = yield* MediaDownload.resolve(input, {
