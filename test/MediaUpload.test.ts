@@ -370,7 +370,10 @@ describe("MediaUpload", () => {
         assert.strictEqual(error.reason, "AllHostsFailed")
         assert.deepStrictEqual(error.attempts, [
           { host: "mmg.whatsapp.net", status: 503, reason: "server error" },
-          { host: "media-fallback.whatsapp.net", reason: "transport error" }
+          {
+            host: "media-fallback.whatsapp.net",
+            reason: "transport error: UND_ERR_SOCKET (connection closed by the server)"
+          }
         ])
         const auth = seen[0]!.query.get("auth")!
         assert.isAbove(auth.length, 8)

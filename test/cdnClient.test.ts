@@ -60,3 +60,46 @@ describe("CdnClient", () => {
       }))
   }
 })
+
+describe("CdnClient.transportReason", () => {
+  const request = HttpClientRequest.get("https://mmg.whatsapp.net/x")
+  const withCause = (cause: unknown, reason: "Transport" | "InvalidUrl" = "Transport") =>
+    CdnClient.transportReason(new HttpClientError.RequestError({ request, reason, cause }))
+  const coded = (code: string, message = code) => Object.assign(new Error(message), { code })
+
+  it("names the Node code behind the error, however deep, and what it means", () => {
+    assert.strictEqual(withCause(coded("ECONNREFUSED")), "transport error: ECONNREFUSED (connection refused)")
+    assert.strictEqual(withCause(coded("ENOTFOUND")), "transport error: ENOTFOUND (host not found)")
+    assert.strictEqual(withCause(coded("ECONNRESET")), "transport error: ECONNRESET (connection reset)")
+    assert.strictEqual(
+      withCause(new Error("fetch failed", { cause: coded("UND_ERR_CONNECT_TIMEOUT") })),
+      "transport error: UND_ERR_CONNECT_TIMEOUT (timeout while connecting)"
+    )
+    assert.strictEqual(
+      withCause(new AggregateError([coded("ETIMEDOUT"), coded("ECONNREFUSED")])),
+      "transport error: ETIMEDOUT (timeout)"
+    )
+    assert.strictEqual(withCause(coded("ESOMETHING")), "transport error: ESOMETHING")
+  })
+
+  it("says TLS, and hints at plain HTTP when the server answered the handshake in clear", () => {
+    assert.strictEqual(
+      withCause(coded("ERR_SSL_WRONG_VERSION_NUMBER")),
+      "transport error: TLS ERR_SSL_WRONG_VERSION_NUMBER (the host may speak plain HTTP: protocol \"http\", --cdn-protocol http)"
+    )
+    assert.strictEqual(withCause(coded("CERT_HAS_EXPIRED")), "transport error: TLS CERT_HAS_EXPIRED")
+    assert.strictEqual(
+      withCause(coded("ERR_TLS_CERT_ALTNAME_INVALID")),
+      "transport error: TLS ERR_TLS_CERT_ALTNAME_INVALID"
+    )
+  })
+
+  it("never repeats the cause's own message (it may hold the URL)", () => {
+    const url = "https://h/x?auth=SECRET"
+    assert.strictEqual(
+      withCause(Object.assign(new TypeError(`Invalid URL ${url}`), { input: url }), "InvalidUrl"),
+      "transport error: invalid URL"
+    )
+    assert.strictEqual(withCause(new Error(url)), "transport error (Transport)")
+  })
+})

@@ -4,7 +4,7 @@
 import { HttpClient } from "@effect/platform"
 import { NodeFileSystem, NodeHttpClient } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
-import { Context, Effect, Exit, Fiber, Layer } from "effect"
+import { Cause, Context, Effect, Exit, Fiber, Layer } from "effect"
 import type { Scope } from "effect"
 import type { CdnControl, MediaType } from "effect-wa-media"
 import { MediaConn, MediaCrypto, MediaDownload, MediaMessage, MediaUpload } from "effect-wa-media"
@@ -51,10 +51,18 @@ const fakeWorld = (telemetry: Telemetry.Telemetry) =>
     return { cdn, protocol: "https" as const, ...(yield* services(telemetry, base)) } satisfies World
   })
 
-const emulatorWorld = (telemetry: Telemetry.Telemetry) =>
+/** The emulator world; `hosts` puts other hosts first in its media connection. */
+const emulatorWorld = (telemetry: Telemetry.Telemetry, hosts: ReadonlyArray<string> = []) =>
   Effect.gen(function*() {
     const cdn = yield* CdnEmulator.make()
-    const base = MediaConn.layerUrl(cdn.mediaConnUrl).pipe(Layer.provideMerge(NodeHttpClient.layerUndici))
+    const conn = hosts.length === 0
+      ? MediaConn.layerUrl(cdn.mediaConnUrl)
+      : MediaConn.layer(Effect.flatMap(cdn.mediaConn, (json) =>
+        MediaConn.fromValue({
+          ...json,
+          hosts: [...hosts.map((hostname) => ({ hostname, type: "primary" as const })), ...json.hosts]
+        })))
+    const base = conn.pipe(Layer.provideMerge(NodeHttpClient.layerUndici))
     return { cdn, protocol: "http" as const, ...(yield* services(telemetry, base)) } satisfies World
   })
 
@@ -248,3 +256,104 @@ for (const [label, makeWorld] of worlds) {
     }
   })
 }
+
+describe("transport causes over the emulator", () => {
+  /** Runs `run` in a fresh emulator world and checks that nothing it recorded holds a secret. */
+  const observed = <A>(
+    run: (world: World) => Effect.Effect<A, never, Scope.Scope>,
+    hosts: ReadonlyArray<string> = []
+  ) =>
+    Effect.gen(function*() {
+      const telemetry = Telemetry.make()
+      const world = yield* emulatorWorld(telemetry, hosts)
+      const exit = yield* Effect.exit(run(world).pipe(Effect.provide(telemetry.layer)))
+      const secrets = [...Telemetry.authSecrets(telemetry), ...(yield* Telemetry.keySecrets(mediaKey, "document"))]
+      Telemetry.assertNoSecret([...Telemetry.texts(telemetry), ...Telemetry.exitTexts(exit)], secrets)
+      return { telemetry, value: yield* exit }
+    })
+
+  const reasons = (exit: Exit.Exit<unknown, unknown>) => {
+    const error = Exit.isFailure(exit) ? Cause.squash(exit.cause) : undefined
+    assert.instanceOf(error, Error)
+    const attempts = (error as { readonly attempts?: ReadonlyArray<{ readonly reason: string }> }).attempts ?? []
+    return { message: (error as Error).message, reasons: attempts.map((attempt) => attempt.reason) }
+  }
+
+  it.scoped("https against the plain-HTTP emulator: a TLS error that hints at --cdn-protocol http", () =>
+    Effect.gen(function*() {
+      const { telemetry, value } = yield* observed((world) =>
+        Effect.exit(world.uploads.upload(MediaUpload.bytes(bytesOf(1000)), { mediaType: "document", mediaKey }))
+      )
+      const { message, reasons: why } = reasons(value)
+      assert.strictEqual(why.length, 2)
+      for (const reason of why) {
+        assert.match(reason, /^transport error: TLS ERR_SSL_\w+ \(the host may speak plain HTTP/)
+      }
+      assert.include(message, "--cdn-protocol http")
+      const errorTypes = Telemetry.spansNamed(telemetry, "http.client POST").map((span) =>
+        span.attributes.get("error.type")
+      )
+      assert.deepStrictEqual(errorTypes, ["ERR_SSL_WRONG_VERSION_NUMBER", "ERR_SSL_WRONG_VERSION_NUMBER"])
+    }))
+
+  it.scoped("a refused connection is named in the attempts, and the next host takes the upload", () =>
+    Effect.gen(function*() {
+      const { value } = yield* observed(
+        (world) =>
+          Effect.flatMap(
+            Effect.orDie(upload(world, 2000)),
+            () =>
+              Effect.exit(
+                Effect.zipRight(
+                  Effect.forEach(
+                    world.cdn.hosts,
+                    (host) => world.cdn.injectFault({ _tag: "Status", status: 503 }, { host })
+                  ),
+                  upload(world, 3000)
+                )
+              )
+          ),
+        ["127.0.0.1:1"]
+      )
+      const { message, reasons: why } = reasons(value)
+      assert.deepStrictEqual(why, [
+        "transport error: ECONNREFUSED (connection refused)",
+        "server error",
+        "server error"
+      ])
+      assert.include(message, "127.0.0.1:1 transport error: ECONNREFUSED (connection refused)")
+    }))
+
+  it.scoped("a connection cut on every host is named in the download's attempts", () =>
+    Effect.gen(function*() {
+      const { value } = yield* observed((world) =>
+        Effect.gen(function*() {
+          const message = yield* uploaded(world, 200_000)
+          for (const host of world.cdn.hosts) {
+            yield* world.cdn.injectFault({ _tag: "Drop", afterBytes: 0, on: "download" }, { host })
+          }
+          const early = yield* Effect.exit(world.downloads.bytes(message, { protocol: world.protocol }))
+          // Cut part-way through the body, twice per host: the resumes fail too.
+          for (const host of world.cdn.hosts) {
+            yield* world.cdn.injectFault({ _tag: "Drop", afterBytes: 30_000, times: 2, on: "download" }, { host })
+          }
+          const late = yield* Effect.exit(world.downloads.bytes(message, { protocol: world.protocol }))
+          return { early, late }
+        })
+      )
+      const late = reasons(value.late).reasons
+      assert.strictEqual(late.length, 4)
+      for (const reason of late) {
+        assert.match(
+          reason,
+          /^body broke after \d+ bytes: transport error: UND_ERR_SOCKET \(connection closed by the server\)$/
+        )
+      }
+      const { reasons: why } = reasons(value.early)
+      // Cut before any byte of the body: the transport fails the request itself.
+      assert.deepStrictEqual(why, [
+        "transport error: UND_ERR_SOCKET (connection closed by the server)",
+        "transport error: UND_ERR_SOCKET (connection closed by the server)"
+      ])
+    }))
+})

@@ -87,12 +87,75 @@ const requestAttributes = (request: HttpClientRequest.HttpClientRequest): Record
   }
 }
 
+/** What the common Node and undici error codes mean. */
+const transportCodes: Readonly<Record<string, string>> = {
+  ECONNREFUSED: "connection refused",
+  ECONNRESET: "connection reset",
+  ENOTFOUND: "host not found",
+  EAI_AGAIN: "host name lookup failed",
+  EHOSTUNREACH: "host unreachable",
+  ENETUNREACH: "network unreachable",
+  EPIPE: "connection closed while sending",
+  ETIMEDOUT: "timeout",
+  UND_ERR_SOCKET: "connection closed by the server",
+  UND_ERR_CONNECT_TIMEOUT: "timeout while connecting",
+  UND_ERR_HEADERS_TIMEOUT: "timeout waiting for the response",
+  UND_ERR_BODY_TIMEOUT: "timeout waiting for the body"
+}
+
+/** TLS failures that mean the server answered the handshake in plain HTTP. */
+const plainHttpCodes: ReadonlySet<string> = new Set([
+  "ERR_SSL_WRONG_VERSION_NUMBER",
+  "ERR_SSL_PACKET_LENGTH_TOO_LONG",
+  "ERR_SSL_HTTP_REQUEST"
+])
+
+const isTlsCode = (code: string): boolean =>
+  code.startsWith("ERR_SSL_") || code.startsWith("ERR_TLS_") || code === "EPROTO" || code.includes("CERT") ||
+  code.startsWith("UNABLE_TO_") || code.startsWith("SELF_SIGNED")
+
+/** The first error code in a cause chain (`cause`, and the `errors` of an `AggregateError`). */
+const codeOf = (cause: unknown, depth = 0): string | undefined => {
+  if (typeof cause !== "object" || cause === null || depth > 5) return undefined
+  const { code, errors } = cause as { readonly code?: unknown; readonly errors?: unknown }
+  if (typeof code === "string" && code !== "") return code
+  if (Array.isArray(errors)) {
+    for (const inner of errors) {
+      const found = codeOf(inner, depth + 1)
+      if (found !== undefined) return found
+    }
+  }
+  return codeOf((cause as { readonly cause?: unknown }).cause, depth + 1)
+}
+
+/**
+ * Why a request (or a response body) failed at the transport, for an attempt's `reason`: the Node
+ * error code behind it and what it means (`transport error: ECONNREFUSED (connection refused)`), a
+ * TLS error, with a hint when an `https` request met a plain-HTTP server. Built from the code and
+ * fixed words only, never from the URL.
+ */
+export const transportReason = (error: HttpClientError.HttpClientError): string => {
+  const code = codeOf(error.cause)
+  if (code === undefined) {
+    if (error._tag === "RequestError" && error.reason === "InvalidUrl") return "transport error: invalid URL"
+    return error.description === undefined
+      ? `transport error (${error.reason})`
+      : `transport error: ${error.description}`
+  }
+  if (plainHttpCodes.has(code)) {
+    return `transport error: TLS ${code} (the host may speak plain HTTP: protocol "http", --cdn-protocol http)`
+  }
+  if (isTlsCode(code)) return `transport error: TLS ${code}`
+  const meaning = transportCodes[code]
+  return meaning === undefined ? `transport error: ${code}` : `transport error: ${code} (${meaning})`
+}
+
 /**
  * `client` with the platform's request span replaced by `http.client <METHOD>`, whose attributes are
  * `http.request.method`, `server.address`, `server.port`, `url.scheme`, `url.path`, `url.full` and
  * `url.query` (secret parameters redacted), `http.request.header.range`, and
- * `http.response.status_code`; its errors carry the request with secret parameters redacted. No
- * trace headers are sent to the CDN.
+ * `http.response.status_code` (or `error.type`, the transport's error code); its errors carry the
+ * request with secret parameters redacted. No trace headers are sent to the CDN.
  */
 export const make = (client: HttpClient.HttpClient): HttpClient.HttpClient =>
   client.pipe(
@@ -100,6 +163,7 @@ export const make = (client: HttpClient.HttpClient): HttpClient.HttpClient =>
       response.pipe(
         Effect.mapError(redactError),
         Effect.tap((response) => Effect.annotateCurrentSpan("http.response.status_code", response.status)),
+        Effect.tapError((error) => Effect.annotateCurrentSpan("error.type", codeOf(error.cause) ?? error.reason)),
         Effect.withSpan(`http.client ${request.method}`, {
           kind: "client",
           captureStackTrace: false,

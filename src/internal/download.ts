@@ -31,6 +31,7 @@ import {
 import type { Downloadable } from "../MediaMessage.js"
 import * as MediaType from "../MediaType.js"
 import { makeBlocker } from "./blocks.js"
+import { transportReason } from "./cdnClient.js"
 import * as Decryptor from "./decryptor.js"
 import * as Failover from "./failover.js"
 import * as Hashing from "./hashing.js"
@@ -172,8 +173,6 @@ const parseLength = (value: string | undefined): number | undefined =>
   value !== undefined && /^\d+$/.test(value) ? Number(value) : undefined
 
 const refreshStatuses: ReadonlySet<number> = new Set([401, 403, 404, 410])
-
-const transportReason = (error: HttpClientError.HttpClientError): string => `transport error (${error.reason})`
 
 /** A response body that failed or stalled part-way. */
 class BodyBreak extends Data.TaggedError("BodyBreak")<{

@@ -32,6 +32,7 @@ import * as Sidecar from "../Sidecar.js"
 import * as BlockHasher from "./blockHasher.js"
 import { makeBlocker } from "./blocks.js"
 import { asBytes } from "./bytes.js"
+import { transportReason } from "./cdnClient.js"
 import * as Encryptor from "./encryptor.js"
 import * as Failover from "./failover.js"
 import { fileError } from "./fileError.js"
@@ -544,9 +545,9 @@ const send = <E>(
       }),
       Effect.catchTags({
         // Bytes that got through are held by the CDN: the same host resumes from them once.
-        RequestError: () =>
-          Effect.fail(failure(host, "transport error", resumable && sent > offset ? "same-host" : "next-host")),
-        ResponseError: () => Effect.fail(failure(host, "broken reply", "next-host"))
+        RequestError: (error) =>
+          Effect.fail(failure(host, transportReason(error), resumable && sent > offset ? "same-host" : "next-host")),
+        ResponseError: (error) => Effect.fail(failure(host, `broken reply: ${transportReason(error)}`, "next-host"))
       })
     )
     return withStallTimeout(exchange, job, () => lastActivity, () => failure(host, "stalled", "next-host")).pipe(

@@ -141,6 +141,9 @@ const toReadableStream = (
   }, { highWaterMark: 0 })
 }
 
+/** An error as undici reports it, with its code. */
+const transportCause = (code: string, message: string): Error => Object.assign(new Error(message), { code })
+
 const makeClient = (cdn: internal.Cdn): HttpClient.HttpClient =>
   HttpClient.make((request, url) =>
     Effect.gen(function*() {
@@ -148,7 +151,7 @@ const makeClient = (cdn: internal.Cdn): HttpClient.HttpClient =>
         return yield* new HttpClientError.RequestError({
           request,
           reason: "Transport",
-          description: `getaddrinfo ENOTFOUND ${url.hostname}`
+          cause: transportCause("ENOTFOUND", `getaddrinfo ENOTFOUND ${url.hostname}`)
         })
       }
       const { body, length } = yield* requestBody(request)
@@ -164,12 +167,12 @@ const makeClient = (cdn: internal.Cdn): HttpClient.HttpClient =>
         return yield* new HttpClientError.RequestError({
           request,
           reason: "Transport",
-          description: "other side closed"
+          cause: transportCause("UND_ERR_SOCKET", "other side closed")
         })
       }
       const runtime = yield* Effect.runtime<never>()
       const ending: Stream.Stream<Uint8Array, Error> = reply.ending === "Drop"
-        ? Stream.fail(new Error("other side closed"))
+        ? Stream.fail(transportCause("UND_ERR_SOCKET", "other side closed"))
         : reply.ending === "Stall"
         ? Stream.never
         : Stream.empty
