@@ -1,6 +1,9 @@
 /**
- * The source of media keys and other randomness. The live layer draws from `node:crypto`'s CSPRNG;
- * the test layer is deterministic so that tests can assert exact blobs.
+ * The crypto backend of the library: random media keys and other randomness, and where the hashes
+ * of a transfer run. The live layer draws from `node:crypto`'s CSPRNG and hashes large media on a
+ * pool of `worker_threads` workers, so that AES-CBC and the three SHA-256 passes of a transfer take
+ * two cores; `layerInline` hashes on the calling thread; the test layer is deterministic so that
+ * tests can assert exact blobs.
  *
  * @since 0.1.0
  */
@@ -8,9 +11,47 @@ import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
+import type * as Scope from "effect/Scope"
 import { createHash, randomBytes as nodeRandomBytes } from "node:crypto"
-import type { MediaKey } from "./MediaKeys.js"
+import * as Hashing from "./internal/hashing.js"
+import * as HashPool from "./internal/hashPool.js"
+import type { MediaKey, MediaKeys } from "./MediaKeys.js"
 import { MEDIA_KEY_LENGTH } from "./MediaKeys.js"
+
+/**
+ * The hashes of one blob: SHA-256 of the plaintext, the MAC and SHA-256 of the blob, fed by the
+ * encryptor or decryptor as its cipher runs. `final` may answer later (a worker); until it did,
+ * nothing of the blob is verified.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface HashSession extends Hashing.HashSession {}
+
+/**
+ * What a {@link HashSession} ends with.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Digests extends Hashing.Digests {}
+
+/**
+ * Options of the worker pool of {@link layerWith}. Every field is optional.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface PoolOptions {
+  /** How many workers. Default: one per spare core (`os.availableParallelism() - 1`); 0 hashes inline. */
+  readonly workers?: number | undefined
+  /** Media known to be smaller than this many bytes hashes inline, where a hand-off costs more. Default 8 MiB. */
+  readonly threshold?: number | undefined
+  /** How many buffers one transfer may have at a worker before it waits. Default 4. */
+  readonly slots?: number | undefined
+  /** The size of each of those buffers, half plaintext and half ciphertext. Default 128 KiB. */
+  readonly slotSize?: number | undefined
+}
 
 /**
  * @since 0.1.0
@@ -21,34 +62,78 @@ export class MediaCrypto extends Context.Tag("effect-wa-media/MediaCrypto")<Medi
   readonly generateMediaKey: Effect.Effect<MediaKey>
   /** `n` random bytes. */
   readonly randomBytes: (n: number) => Effect.Effect<Uint8Array>
+  /**
+   * Opens the hashes of one blob of `size` bytes (`undefined` when unknown) under `keys`; the
+   * session is closed with the scope.
+   */
+  readonly openHashes: (keys: MediaKeys, size: number | undefined) => Effect.Effect<HashSession, never, Scope.Scope>
 }>() {}
 
 /**
- * Builds the service from a function that returns `n` random bytes.
+ * Builds the service from a function that returns `n` random bytes; the hashes run inline unless
+ * `openHashes` says otherwise.
  *
  * @since 0.1.0
  * @category constructors
  */
-export const fromRandomBytes = (random: (n: number) => Uint8Array): MediaCrypto["Type"] =>
+export const fromRandomBytes = (
+  random: (n: number) => Uint8Array,
+  openHashes: MediaCrypto["Type"]["openHashes"] = Hashing.openInline
+): MediaCrypto["Type"] =>
   MediaCrypto.of({
     generateMediaKey: Effect.sync(() => Redacted.make(random(MEDIA_KEY_LENGTH))),
-    randomBytes: (n) => Effect.sync(() => random(n))
+    randomBytes: (n) => Effect.sync(() => random(n)),
+    openHashes
   })
 
+const nodeRandom = (n: number) => new Uint8Array(nodeRandomBytes(n))
+
 /**
- * Randomness from `node:crypto`.
+ * The service over `node:crypto`, with the hashes of large media on a worker pool that starts with
+ * the first such transfer and stops when the scope closes.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make = (options: PoolOptions = {}): Effect.Effect<MediaCrypto["Type"], never, Scope.Scope> =>
+  Effect.map(HashPool.make(options), (open) => fromRandomBytes(nodeRandom, open))
+
+/**
+ * Randomness from `node:crypto`; the hashes of large media on a worker pool with the default
+ * {@link PoolOptions}.
  *
  * @since 0.1.0
  * @category layers
  */
-export const layer: Layer.Layer<MediaCrypto> = Layer.succeed(
-  MediaCrypto,
-  fromRandomBytes((n) => new Uint8Array(nodeRandomBytes(n)))
-)
+export const layer: Layer.Layer<MediaCrypto> = Layer.scoped(MediaCrypto, make())
+
+/**
+ * {@link layer} with its worker pool configured.
+ *
+ * @example
+ * ```ts
+ * import { MediaCrypto } from "effect-wa-media"
+ *
+ * // Two hash workers, used from 1 MiB up.
+ * const CryptoLive = MediaCrypto.layerWith({ workers: 2, threshold: 1024 * 1024 })
+ * ```
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerWith = (options: PoolOptions): Layer.Layer<MediaCrypto> => Layer.scoped(MediaCrypto, make(options))
+
+/**
+ * Randomness from `node:crypto`, every hash on the calling thread (no worker).
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerInline: Layer.Layer<MediaCrypto> = Layer.succeed(MediaCrypto, fromRandomBytes(nodeRandom))
 
 /**
  * Deterministic "randomness" for tests: SHA-256 in counter mode over a seed, so a given seed always
- * yields the same keys in the same order.
+ * yields the same keys in the same order. Hashes run inline.
  *
  * @since 0.1.0
  * @category layers

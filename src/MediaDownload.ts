@@ -27,9 +27,8 @@ import type { Writable } from "node:stream"
 import * as CdnClient from "./internal/cdnClient.js"
 import * as internal from "./internal/download.js"
 import * as FileOutput from "./internal/fileOutput.js"
-import * as Hashing from "./internal/hashing.js"
 import { MediaConn } from "./MediaConn.js"
-import type { MediaCrypto } from "./MediaCrypto.js"
+import { MediaCrypto } from "./MediaCrypto.js"
 import type {
   InvalidMediaKey,
   MediaConnError,
@@ -277,7 +276,7 @@ export const make: Effect.Effect<
   const env: internal.Env = {
     client: CdnClient.make(yield* HttpClient.HttpClient),
     conn: yield* MediaConn,
-    hashing: Hashing.openInline
+    hashing: (yield* MediaCrypto).openHashes
   }
 
   const bytes = Effect.fn("MediaDownload.bytes")(function*(source: Source, options: Options = {}) {

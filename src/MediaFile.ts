@@ -8,17 +8,37 @@
  * which keeps the start-up time and the memory of a program that only converts files small;
  * `MediaEncryptor.encryptFile` and `MediaDecryptor.decryptFile` are the same functions.
  *
+ * The hashes run where the `MediaCrypto` of the context says (with `MediaCrypto.layer`, a worker
+ * pool for large files, so the cipher and the hashes take two cores); with none, on the calling
+ * thread. Either way nothing is written to `output` before every check passed.
+ *
  * @since 0.1.0
  */
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
+import * as Option from "effect/Option"
+import { stat } from "node:fs/promises"
 import * as Decryptor from "./internal/decryptor.js"
 import * as Encryptor from "./internal/encryptor.js"
 import * as FileTransform from "./internal/fileTransform.js"
 import * as Hashing from "./internal/hashing.js"
+import * as MediaCrypto from "./MediaCrypto.js"
 import type { DecryptOptions } from "./MediaDecryptor.js"
 import type { EncryptOptions, EncryptResult } from "./MediaEncryptor.js"
 import type { InvalidMediaKey, MediaFileError, MediaIntegrityError } from "./MediaError.js"
+
+/**
+ * Where the hashes run: the `MediaCrypto` of the context when there is one (its worker pool for
+ * large files), the calling thread otherwise.
+ */
+const hashes = Effect.map(
+  Effect.serviceOption(MediaCrypto.MediaCrypto),
+  Option.match({ onNone: () => Hashing.openInline, onSome: (crypto) => crypto.openHashes })
+)
+
+/** The size of `path`, when it can be read (the transform itself reports a file that cannot). */
+const sizeOf = (path: string): Effect.Effect<number | undefined> =>
+  Effect.promise(() => stat(path).then((info) => info.size, () => undefined))
 
 /**
  * Encrypts a file into another and returns the values a media message carries.
@@ -41,13 +61,15 @@ export const encryptFile: (
 ) => Effect.Effect<EncryptResult, InvalidMediaKey | MediaFileError> = Effect.fn("MediaFile.encryptFile")(
   function*(input: string, output: string, options: EncryptOptions) {
     // A bad key fails here, before any file is touched.
-    const encryptor = Encryptor.inlineCore(yield* Encryptor.prepare(options))
+    const prepared = yield* Encryptor.prepare(options)
+    const encryptor = yield* Encryptor.openCore(prepared, yield* hashes, yield* sizeOf(input))
     return yield* FileTransform.transformFile(input, output, {
       update: encryptor.update,
       ready: encryptor.ready,
       end: () => Hashing.andThen(encryptor.final(), ({ result, tail }) => Either.right([tail, result] as const))
     })
-  }
+  },
+  Effect.scoped
 )
 
 /**
@@ -73,7 +95,7 @@ export const decryptFile: (
   "MediaFile.decryptFile"
 )(function*(input: string, output: string, options: DecryptOptions) {
   // A bad key fails here, before any file is touched.
-  const decryptor = yield* Decryptor.openCore(options, Hashing.openInline, undefined)
+  const decryptor = yield* Decryptor.openCore(options, yield* hashes, yield* sizeOf(input))
   yield* FileTransform.transformFile(input, output, {
     update: decryptor.update,
     ready: decryptor.ready,

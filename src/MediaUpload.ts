@@ -213,7 +213,8 @@ export const make: Effect.Effect<
       mediaType,
       mediaKey,
       keys,
-      sidecar: keys !== undefined && (options.sidecar ?? MediaType.hasStreamingSidecar(mediaType))
+      sidecar: keys !== undefined && (options.sidecar ?? MediaType.hasStreamingSidecar(mediaType)),
+      hashes: crypto.openHashes
     }
 
     let plaintext: internal.Source<E | MediaFileError>
@@ -235,7 +236,7 @@ export const make: Effect.Effect<
         break
       }
       case "OneShot": {
-        const spilled = yield* internal.spill(fs, source.stream, { mediaType, mediaKey, sidecar: options.sidecar })
+        const spilled = yield* internal.spill(fs, source.stream, encryption)
         plaintext = yield* internal.fileSource(fs, spilled.path)
         first = spilled.first
         break

@@ -19,19 +19,15 @@ import * as Redacted from "effect/Redacted"
 import type * as Scope from "effect/Scope"
 import * as Sink from "effect/Sink"
 import * as Stream from "effect/Stream"
-import { createCipheriv, createHash } from "node:crypto"
 import type * as MediaConn from "../MediaConn.js"
 import { hostOrder } from "../MediaConn.js"
-import * as MediaEncryptor from "../MediaEncryptor.js"
-import type { Attempt, InvalidMediaKey, MediaConnError } from "../MediaError.js"
+import type * as MediaEncryptor from "../MediaEncryptor.js"
+import type { Attempt, MediaConnError } from "../MediaError.js"
 import { MediaUploadError } from "../MediaError.js"
 import type { MediaFileError } from "../MediaError.js"
 import type * as MediaKeys from "../MediaKeys.js"
 import * as MediaType from "../MediaType.js"
-import * as Sidecar from "../Sidecar.js"
-import * as BlockHasher from "./blockHasher.js"
 import { makeBlocker } from "./blocks.js"
-import { asBytes } from "./bytes.js"
 import { transportReason } from "./cdnClient.js"
 import * as Encryptor from "./encryptor.js"
 import * as Failover from "./failover.js"
@@ -43,12 +39,6 @@ export const RESUME_THRESHOLD = 5 * 1024 * 1024
 
 /** The read size of every source: large, since node:crypto and the transport pay per call. */
 export const READ_SIZE = 1024 * 1024
-
-/** Sources at least this large (or of unknown size) are hashed on a worker in the first pass. */
-export const WORKER_THRESHOLD = 16 * 1024 * 1024
-
-/** How many read buffers the first pass keeps in flight to the worker. */
-const WORKER_POOL = 4
 
 const ORIGIN = "https://web.whatsapp.com"
 
@@ -155,81 +145,59 @@ export interface Encryption {
   readonly mediaKey: MediaKeys.MediaKey
   readonly keys: MediaKeys.MediaKeys | undefined
   readonly sidecar: boolean
+  /** Where pass 1's hashes run (`MediaCrypto`). */
+  readonly hashes: Hashing.OpenSession
 }
 
-/** Reads `source` to its end, handing each block to `block`. */
-const readAll = <E>(
-  reader: Reader<E>,
-  buffer: Effect.Effect<Uint8Array>,
-  block: (buffer: Uint8Array, length: number) => void
-): Effect.Effect<void, E> => {
-  const loop: Effect.Effect<void, E> = Effect.flatMap(
-    buffer,
-    (buffer) =>
-      Effect.flatMap(reader.read(buffer), (n) => {
-        if (n === 0) return Effect.void
-        block(buffer, n)
-        return loop
-      })
+/** Pass 1's encryptor: the encryptor core, its hashes on a session for `size` bytes. */
+const firstPassEncryptor = (
+  encryption: Encryption,
+  size: number | undefined
+): Effect.Effect<Encryptor.Core, never, Scope.Scope> =>
+  Encryptor.openCore(
+    {
+      mediaType: encryption.mediaType,
+      plan: encryption.keys === undefined ? undefined : {
+        mediaType: encryption.mediaType,
+        mediaKey: encryption.mediaKey,
+        keys: encryption.keys,
+        sidecar: encryption.sidecar
+      }
+    },
+    encryption.hashes,
+    size
   )
-  return loop
+
+/** Feeds `bytes` to `encryptor`, then waits while its hashes are behind. */
+const encryptStep = (encryptor: Encryptor.Core, bytes: Uint8Array): Effect.Effect<void> => {
+  encryptor.update(bytes)
+  const hashed = encryptor.ready()
+  return hashed === undefined ? Effect.void : Effect.promise(() => hashed)
 }
+
+/** The first pass's outcome once the encryptor saw the whole plaintext. */
+const endFirstPass = (encryptor: Encryptor.Core): Effect.Effect<FirstPass> =>
+  Effect.map(
+    Effect.suspend(() => Hashing.toEffect(encryptor.final())),
+    ({ result, tail }) => ({ result, tail, blobLength: encryptor.bytesOut })
+  )
 
 /**
  * Pass 1 over a re-readable source: the hashes for the URL token and the result. The calling
- * thread reads and encrypts (and computes the sidecar); the other hashes go to a worker for a
- * large source (see `BlockHasher`).
+ * thread reads and encrypts (and computes the sidecar); the hashes run where `MediaCrypto` says (a
+ * worker for large media).
  */
 export const firstPass = <E>(source: Source<E>, encryption: Encryption): Effect.Effect<FirstPass, E> =>
   Effect.scoped(Effect.gen(function*() {
     const reader = yield* source.open
-    const { keys, mediaType } = encryption
-    if (keys === undefined) {
-      const hash = createHash("sha256")
-      let length = 0
-      const buffer = new Uint8Array(READ_SIZE)
-      yield* readAll(reader, Effect.succeed(buffer), (block, n) => {
-        hash.update(block.subarray(0, n))
-        length += n
-      })
-      const digest = new Uint8Array(hash.digest())
-      const result: MediaEncryptor.EncryptResult = {
-        mediaType,
-        mediaKey: undefined,
-        fileSha256: digest,
-        fileEncSha256: digest,
-        fileLength: length
-      }
-      return { result, tail: new Uint8Array(0), blobLength: length }
-    }
-    const hasher = source.size !== undefined && source.size < WORKER_THRESHOLD
-      ? BlockHasher.makeInline(keys, READ_SIZE)
-      : yield* BlockHasher.makeWorker(keys, READ_SIZE, WORKER_POOL)
-    const cipher = createCipheriv("aes-256-cbc", Redacted.value(keys.cipherKey), keys.iv)
-    const sidecar = encryption.sidecar ? Sidecar.unsafeMake(keys.macKey) : undefined
-    sidecar?.update(keys.iv)
-    let length = 0
-    yield* readAll(reader, hasher.buffer, (block, n) => {
-      const out = asBytes(cipher.update(block.subarray(0, n)))
-      length += n
-      sidecar?.update(out)
-      hasher.update(block, n, out)
-    })
-    const last = cipher.final()
-    const digests = yield* hasher.final(last)
-    const tail = new Uint8Array(last.length + digests.mac.length)
-    tail.set(last, 0)
-    tail.set(digests.mac, last.length)
-    sidecar?.update(tail)
-    const result: MediaEncryptor.EncryptResult = {
-      mediaType,
-      mediaKey: encryption.mediaKey,
-      fileSha256: digests.fileSha256,
-      fileEncSha256: digests.fileEncSha256,
-      fileLength: length,
-      ...(sidecar === undefined ? {} : { streamingSidecar: sidecar.digest() })
-    }
-    return { result, tail, blobLength: MediaEncryptor.blobLength(mediaType, length) }
+    const encryptor = yield* firstPassEncryptor(encryption, source.size)
+    const buffer = new Uint8Array(READ_SIZE)
+    const loop: Effect.Effect<void, E> = Effect.flatMap(
+      reader.read(buffer),
+      (n) => n === 0 ? Effect.void : Effect.zipRight(encryptStep(encryptor, buffer.subarray(0, n)), loop)
+    )
+    yield* loop
+    return yield* endFirstPass(encryptor)
   }))
 
 /**
@@ -239,29 +207,35 @@ export const firstPass = <E>(source: Source<E>, encryption: Encryption): Effect.
 export const spill = <E>(
   fs: FileSystem.FileSystem,
   stream: Stream.Stream<Uint8Array, E>,
-  options: MediaEncryptor.EncryptOptions
+  encryption: Encryption
 ): Effect.Effect<
   { readonly path: string; readonly first: FirstPass },
-  E | InvalidMediaKey | MediaFileError,
+  E | MediaFileError,
   Scope.Scope
 > =>
   Effect.gen(function*() {
-    const encryptor = yield* MediaEncryptor.make(options)
+    const encryptor = yield* firstPassEncryptor(encryption, undefined)
     const path = yield* fs.makeTempFileScoped({ prefix: "wa-media-upload-" }).pipe(
       Effect.mapError(fileError("Write", "a temp file"))
     )
     const blocker = makeBlocker()
     yield* stream.pipe(
-      Stream.mapChunks((chunk) => {
-        for (const piece of chunk) for (const block of blocker.push(piece)) encryptor.update(block)
-        return chunk
-      }),
+      Stream.mapChunksEffect((chunk) =>
+        Effect.as(
+          Effect.forEach(chunk, (piece) =>
+            Effect.forEach(blocker.push(piece), (block) => encryptStep(encryptor, block)), {
+            discard: true
+          }),
+          chunk
+        )
+      ),
       Stream.run(Sink.mapError(fs.sink(path), fileError("Write", path)))
     )
     const rest = blocker.flush()
-    if (rest !== undefined) encryptor.update(rest)
-    const { result, tail } = encryptor.final()
-    return { path, first: { result, tail, blobLength: encryptor.bytesOut } }
+    if (rest !== undefined) {
+      yield* encryptStep(encryptor, rest)
+    }
+    return { path, first: yield* endFirstPass(encryptor) }
   })
 
 const sourceChanged = () => new MediaUploadError({ reason: "SourceChanged", attempts: [] })

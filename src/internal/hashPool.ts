@@ -1,0 +1,267 @@
+/**
+ * `MediaCrypto`'s worker pool: the hashes of large blobs run on `worker_threads` workers shared by
+ * every transfer of the layer, while the calling thread runs the cipher and the I/O. AES-CBC and
+ * the three SHA-256 passes then take two cores instead of one.
+ *
+ * A session copies the plaintext and ciphertext it is given into fixed slots (plaintext in the
+ * first half, ciphertext in the second) that are transferred to its worker and come back once
+ * hashed, so a transfer allocates nothing per chunk and holds at most `slots` slots: when they are
+ * all at the worker, `ready` makes the transfer wait. The workers start on the first session that
+ * needs one and stop when the layer's scope closes; a pool whose workers cannot start (no
+ * `hashWorker.js` beside this module, a platform without workers) hashes everything inline. A
+ * worker that fails later is a defect of the sessions on it: their hash state is gone with it.
+ *
+ * @internal
+ */
+import * as Effect from "effect/Effect"
+import * as Redacted from "effect/Redacted"
+import type * as Scope from "effect/Scope"
+import { availableParallelism } from "node:os"
+import { Worker } from "node:worker_threads"
+import type { PoolOptions } from "../MediaCrypto.js"
+import type * as MediaKeys from "../MediaKeys.js"
+import * as Hashing from "./hashing.js"
+
+/** How a pool runs (see `MediaCrypto.PoolOptions`); every field has a default. */
+export interface Options extends PoolOptions {
+  /** The worker's module; `hashWorker.js` beside this module by default. */
+  readonly workerUrl?: URL | undefined
+}
+
+export const DEFAULT_THRESHOLD = 8 * 1024 * 1024
+const DEFAULT_SLOTS = 4
+const DEFAULT_SLOT_SIZE = 128 * 1024
+
+/** What one session hears from its worker. */
+interface Listener {
+  readonly onSlot: (slot: ArrayBuffer) => void
+  readonly onDigests: (digests: Hashing.Digests) => void
+  readonly onFailure: (error: unknown) => void
+}
+
+interface PoolWorker {
+  readonly worker: Worker
+  readonly sessions: Map<number, Listener>
+  failed: boolean
+}
+
+type FromWorker =
+  | { readonly ready: true }
+  | { readonly id: number; readonly slot: ArrayBuffer }
+  | { readonly id: number; readonly digests: Hashing.Digests }
+
+const noop = () => undefined
+
+/** A promise and its settlers; a rejection nobody waits for is not reported as unhandled. */
+const deferred = <A>() => {
+  let resolve!: (a: A) => void
+  let reject!: (error: unknown) => void
+  const promise = new Promise<A>((res, rej) => {
+    resolve = res
+    reject = rej
+  })
+  promise.catch(noop)
+  return { promise, resolve, reject }
+}
+
+const rejected = (error: unknown): Promise<never> => {
+  const promise = Promise.reject(error)
+  promise.catch(noop)
+  return promise
+}
+
+/** Starts one worker; `undefined` when it cannot start. */
+const startWorker = (url: URL): Promise<PoolWorker | undefined> =>
+  new Promise((resolve) => {
+    let worker: Worker
+    try {
+      worker = new Worker(url)
+    } catch {
+      return resolve(undefined)
+    }
+    const pool: PoolWorker = { worker, sessions: new Map(), failed: false }
+    const fail = (error: unknown) => {
+      pool.failed = true
+      for (const listener of pool.sessions.values()) listener.onFailure(error)
+      pool.sessions.clear()
+    }
+    const early = () => {
+      worker.off("message", onReady)
+      resolve(undefined)
+      void worker.terminate()
+    }
+    const onReady = () => {
+      worker.off("error", early)
+      worker.off("exit", early)
+      worker.on("message", (message: FromWorker) => {
+        if ("ready" in message) return
+        const listener = pool.sessions.get(message.id)
+        if (listener === undefined) return
+        if ("slot" in message) listener.onSlot(message.slot)
+        else {
+          pool.sessions.delete(message.id)
+          listener.onDigests(message.digests)
+        }
+      })
+      worker.on("error", fail)
+      worker.on("exit", (code) => fail(new Error(`the hash worker exited with code ${code}`)))
+      resolve(pool)
+    }
+    worker.once("message", onReady)
+    worker.once("error", early)
+    worker.once("exit", early)
+  })
+
+let nextId = 0
+
+/** A session of one blob on `pool`. */
+const makeSession = (
+  pool: PoolWorker,
+  keys: MediaKeys.MediaKeys,
+  slots: number,
+  slotSize: number
+): Hashing.HashSession & { readonly close: () => void } => {
+  const id = nextId++
+  const half = slotSize / 2
+  const free: Array<ArrayBuffer> = []
+  let current: Uint8Array | undefined = undefined
+  let plainFilled = 0
+  let cipherFilled = 0
+  let inFlight = 0
+  let waiting: ReturnType<typeof deferred<void>> | undefined = undefined
+  let ending: ReturnType<typeof deferred<Hashing.Digests>> | undefined = undefined
+  let failure: { readonly error: unknown } | undefined = undefined
+  let open = true
+
+  pool.sessions.set(id, {
+    onSlot: (slot) => {
+      inFlight--
+      // A slot made while all were out (one update larger than the rest) is let go.
+      if (free.length + inFlight < slots) free.push(slot)
+      if (waiting !== undefined && inFlight < slots) {
+        waiting.resolve()
+        waiting = undefined
+      }
+    },
+    onDigests: (digests) => {
+      open = false
+      ending?.resolve(digests)
+    },
+    onFailure: (error) => {
+      open = false
+      failure = { error }
+      waiting?.reject(error)
+      ending?.reject(error)
+    }
+  })
+  // Copies: a view's whole buffer would be cloned, and the keys share one.
+  pool.worker.postMessage({ op: "open", id, macKey: Redacted.value(keys.macKey).slice(), iv: keys.iv.slice() })
+
+  const post = () => {
+    const slot = current!.buffer as ArrayBuffer
+    pool.worker.postMessage({ op: "update", id, slot, plain: plainFilled, cipher: cipherFilled }, [slot])
+    inFlight++
+    current = undefined
+  }
+
+  const update = (plaintext: Uint8Array, ciphertext: Uint8Array): void => {
+    if (failure !== undefined) return
+    let p = 0
+    let c = 0
+    while (p < plaintext.length || c < ciphertext.length) {
+      if (current === undefined) {
+        current = new Uint8Array(free.pop() ?? new ArrayBuffer(slotSize))
+        plainFilled = 0
+        cipherFilled = 0
+      }
+      const np = Math.min(half - plainFilled, plaintext.length - p)
+      if (np > 0) {
+        current.set(plaintext.subarray(p, p + np), plainFilled)
+        plainFilled += np
+        p += np
+      }
+      const nc = Math.min(half - cipherFilled, ciphertext.length - c)
+      if (nc > 0) {
+        current.set(ciphertext.subarray(c, c + nc), half + cipherFilled)
+        cipherFilled += nc
+        c += nc
+      }
+      if (plainFilled === half || cipherFilled === half) post()
+    }
+  }
+
+  const ready = (): Promise<void> | undefined => {
+    if (failure !== undefined) return rejected(failure.error)
+    if (inFlight < slots) return undefined
+    waiting ??= deferred<void>()
+    return waiting.promise
+  }
+
+  const final = (plaintext: Uint8Array, ciphertext: Uint8Array, mac: Uint8Array | undefined) => {
+    if (failure !== undefined) return rejected(failure.error)
+    if (current !== undefined && (plainFilled > 0 || cipherFilled > 0)) post()
+    ending = deferred<Hashing.Digests>()
+    pool.worker.postMessage({
+      op: "final",
+      id,
+      plain: plaintext.slice(),
+      cipher: ciphertext.slice(),
+      mac: mac?.slice()
+    })
+    return ending.promise
+  }
+
+  const close = () => {
+    if (!open) return
+    open = false
+    pool.sessions.delete(id)
+    if (!pool.failed) pool.worker.postMessage({ op: "close", id })
+  }
+
+  return { update, ready, final, close }
+}
+
+/**
+ * A pool (started lazily, stopped with the scope) and the way to open sessions on it: inline for
+ * a blob known to be small, or when the pool has no worker.
+ */
+export const make = (options: Options = {}): Effect.Effect<Hashing.OpenSession, never, Scope.Scope> =>
+  Effect.gen(function*() {
+    const workers = Math.max(0, Math.floor(options.workers ?? availableParallelism() - 1))
+    const threshold = options.threshold ?? DEFAULT_THRESHOLD
+    const slots = Math.max(1, options.slots ?? DEFAULT_SLOTS)
+    // Even, so that the two halves are equal.
+    const slotSize = Math.max(64, 2 * Math.ceil((options.slotSize ?? DEFAULT_SLOT_SIZE) / 2))
+    const url = options.workerUrl ?? new URL("./hashWorker.js", import.meta.url)
+    let started: Promise<ReadonlyArray<PoolWorker>> | undefined = undefined
+    let closed = false
+    yield* Effect.addFinalizer(() =>
+      Effect.promise(async () => {
+        closed = true
+        const running = started === undefined ? [] : await started
+        await Promise.all(running.map((pool) => pool.worker.terminate()))
+      })
+    )
+    const start = () =>
+      started ??= Promise.all(Array.from({ length: workers }, () => startWorker(url))).then((all) =>
+        all.filter((pool): pool is PoolWorker => pool !== undefined)
+      )
+    const inline = (keys: MediaKeys.MediaKeys) => Effect.sync(() => Hashing.inline(keys))
+    return (keys, size) => {
+      if (workers === 0 || (size !== undefined && size < threshold)) return inline(keys)
+      return Effect.flatMap(Effect.promise(start), (running) => {
+        let pool: PoolWorker | undefined = undefined
+        for (const candidate of running) {
+          if (!candidate.failed && (pool === undefined || candidate.sessions.size < pool.sessions.size)) {
+            pool = candidate
+          }
+        }
+        if (pool === undefined || closed) return inline(keys)
+        const chosen = pool
+        return Effect.acquireRelease(
+          Effect.sync(() => makeSession(chosen, keys, slots, slotSize)),
+          (session) => Effect.sync(session.close)
+        )
+      })
+    }
+  })

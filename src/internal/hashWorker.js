@@ -1,0 +1,54 @@
+// @ts-check
+/**
+ * The hash worker of `MediaCrypto`'s pool (`hashPool.ts`): a `worker_threads` worker that keeps the
+ * hash state of many blobs at once, keyed by session id, and hashes the slots the main thread sends
+ * (plaintext in the first half of a slot, ciphertext in the second) before sending each slot back.
+ *
+ * BUNDLERS: this file is a separate entry point. The pool starts it as
+ * `new URL("./hashWorker.js", import.meta.url)`, so a bundle must put a `hashWorker.js` (this file
+ * with `mediaHashes.js` bundled in) beside the file that holds the pool. When it is missing, the pool
+ * notices at start-up and every hash runs inline instead.
+ *
+ * @internal
+ */
+import { parentPort } from "node:worker_threads"
+import { makeHashes } from "./mediaHashes.js"
+
+const port = parentPort
+if (port === null) throw new Error("hashWorker.js runs as a worker_threads worker")
+
+/** @type {Map<number, ReturnType<typeof makeHashes>>} */
+const sessions = new Map()
+
+port.on("message", (message) => {
+  switch (message.op) {
+    case "open": {
+      sessions.set(message.id, makeHashes(message.macKey, message.iv))
+      break
+    }
+    case "update": {
+      /** @type {ArrayBuffer} */
+      const slot = message.slot
+      const half = slot.byteLength / 2
+      sessions.get(message.id)?.update(
+        new Uint8Array(slot, 0, message.plain),
+        new Uint8Array(slot, half, message.cipher)
+      )
+      port.postMessage({ id: message.id, slot }, [slot])
+      break
+    }
+    case "final": {
+      const hashes = sessions.get(message.id)
+      sessions.delete(message.id)
+      if (hashes === undefined) throw new Error(`hashWorker: no session ${message.id}`)
+      port.postMessage({ id: message.id, digests: hashes.final(message.plain, message.cipher, message.mac) })
+      break
+    }
+    case "close": {
+      sessions.delete(message.id)
+      break
+    }
+  }
+})
+
+port.postMessage({ ready: true })

@@ -1,0 +1,154 @@
+import { assert, describe, it } from "@effect/vitest"
+import { Cause, Effect, Exit, Layer, Redacted } from "effect"
+import { MediaCrypto, MediaDecryptor, MediaDownload, MediaEncryptor, MediaFile, MediaKeys } from "effect-wa-media"
+import * as FakeCdn from "effect-wa-media/testing/FakeCdn"
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import * as Hashing from "../src/internal/hashing.js"
+import * as HashPool from "../src/internal/hashPool.js"
+import { pseudoRandomBytes } from "./bytes.js"
+import { toHex } from "./vectors.js"
+
+/** A pool that takes every blob, with tiny slots: many round trips, reused and extra slots. */
+const PoolLayer = MediaCrypto.layerWith({ workers: 1, threshold: 0, slots: 2, slotSize: 4096 })
+
+const tempDir = Effect.acquireRelease(
+  Effect.sync(() => mkdtempSync(join(tmpdir(), "wa-media-crypto-"))),
+  (dir) => Effect.sync(() => rmSync(dir, { recursive: true, force: true }))
+)
+
+const keysOf = (seed: number) =>
+  Effect.flatMap(MediaKeys.fromBytes(pseudoRandomBytes(seed, 32)), (key) => MediaKeys.derive(key, "document"))
+
+describe("MediaCrypto worker pool", () => {
+  for (const length of [0, 1000, 64 * 1024, 9 * 64 * 1024 + 17, 3 * 1024 * 1024 + 5]) {
+    it.scoped(`file to file through the pool equals the one-shot result (${length} bytes)`, () =>
+      Effect.gen(function*() {
+        const dir = yield* tempDir
+        const mediaKey = pseudoRandomBytes(length, 32)
+        const plaintext = pseudoRandomBytes(7, length)
+        const expected = yield* MediaEncryptor.encryptBytes(plaintext, { mediaType: "video", mediaKey })
+        writeFileSync(join(dir, "plain"), plaintext)
+        const result = yield* MediaFile.encryptFile(join(dir, "plain"), join(dir, "blob"), {
+          mediaType: "video",
+          mediaKey
+        })
+        assert.strictEqual(toHex(readFileSync(join(dir, "blob"))), toHex(expected.blob))
+        assert.strictEqual(toHex(result.fileSha256), toHex(expected.result.fileSha256))
+        assert.strictEqual(toHex(result.fileEncSha256), toHex(expected.result.fileEncSha256))
+        assert.strictEqual(toHex(result.streamingSidecar!), toHex(expected.result.streamingSidecar!))
+        yield* MediaFile.decryptFile(join(dir, "blob"), join(dir, "back"), {
+          mediaType: "video",
+          mediaKey,
+          fileSha256: result.fileSha256,
+          fileEncSha256: result.fileEncSha256,
+          fileLength: length
+        })
+        assert.strictEqual(toHex(readFileSync(join(dir, "back"))), toHex(plaintext))
+      }).pipe(Effect.provide(PoolLayer)))
+  }
+
+  it.scoped("a flipped bit is caught through the pool, and no file is left", () =>
+    Effect.gen(function*() {
+      const dir = yield* tempDir
+      const mediaKey = pseudoRandomBytes(1, 32)
+      const plaintext = pseudoRandomBytes(2, 200_000)
+      const { blob, result } = yield* MediaEncryptor.encryptBytes(plaintext, { mediaType: "image", mediaKey })
+      for (const [index, reason] of [[100_000, "Mac"], [blob.length - 1, "Mac"]] as const) {
+        const tampered = blob.slice()
+        tampered[index]! ^= 1
+        writeFileSync(join(dir, "blob"), tampered)
+        const exit = yield* Effect.exit(
+          MediaFile.decryptFile(join(dir, "blob"), join(dir, "out"), {
+            mediaType: "image",
+            mediaKey,
+            fileSha256: result.fileSha256
+          })
+        )
+        assert.isTrue(Exit.isFailure(exit))
+        const error = Exit.isFailure(exit) ? Cause.failureOption(exit.cause) : undefined
+        assert.strictEqual(error?._tag === "Some" ? (error.value as { reason?: string }).reason : undefined, reason)
+        assert.isFalse(existsSync(join(dir, "out")))
+      }
+    }).pipe(Effect.provide(PoolLayer)))
+
+  it.scoped("a download through the pool is verified like an inline one", () =>
+    Effect.gen(function*() {
+      const cdn = yield* FakeCdn.FakeCdn
+      const download = yield* MediaDownload.MediaDownload
+      const mediaKey = pseudoRandomBytes(3, 32)
+      const plaintext = pseudoRandomBytes(4, 1_500_000)
+      const { blob, result } = yield* MediaEncryptor.encryptBytes(plaintext, { mediaType: "document", mediaKey })
+      const stored = yield* cdn.put(blob)
+      const media = {
+        mediaType: "document" as const,
+        directPath: stored.directPath,
+        mediaKey: Redacted.make(mediaKey),
+        fileSha256: result.fileSha256,
+        fileEncSha256: result.fileEncSha256
+      }
+      assert.strictEqual(toHex(yield* download.bytes(media)), toHex(plaintext))
+      const wrong = yield* Effect.flip(download.bytes({ ...media, fileSha256: new Uint8Array(32) }))
+      assert.strictEqual(wrong._tag, "MediaIntegrityError")
+    }).pipe(
+      Effect.provide(
+        MediaDownload.layer.pipe(Layer.provideMerge(FakeCdn.layerWithMediaConn()), Layer.provide(PoolLayer))
+      )
+    ))
+
+  it.scoped("sessions hash on the worker, and inline for small media or without a worker file", () =>
+    Effect.gen(function*() {
+      const keys = yield* keysOf(5)
+      const plaintext = pseudoRandomBytes(6, 50_000)
+      const expected = Hashing.inline(keys)
+      expected.update(plaintext, plaintext)
+      const digests = expected.final(new Uint8Array(0), new Uint8Array(0), undefined)
+      const run = (session: Hashing.HashSession) => {
+        session.update(plaintext, plaintext)
+        return session.final(new Uint8Array(0), new Uint8Array(0), undefined)
+      }
+      const pool = yield* HashPool.make({ workers: 1, threshold: 1000 })
+      const onWorker = run(yield* pool(keys, 1000))
+      assert.isTrue(onWorker instanceof Promise)
+      const small = run(yield* pool(keys, 999))
+      assert.isFalse(small instanceof Promise)
+      const missing = yield* HashPool.make({
+        workers: 1,
+        threshold: 0,
+        workerUrl: new URL("./nowhere.js", import.meta.url)
+      })
+      const fallback = run(yield* missing(keys, undefined))
+      assert.isFalse(fallback instanceof Promise)
+      for (const got of [yield* Hashing.toEffect(onWorker), small as Hashing.Digests, fallback as Hashing.Digests]) {
+        assert.strictEqual(toHex(got.fileSha256), toHex(digests.fileSha256))
+        assert.strictEqual(toHex(got.fileEncSha256), toHex(digests.fileEncSha256))
+        assert.strictEqual(toHex(got.mac), toHex(digests.mac))
+      }
+    }))
+
+  it.scoped("a worker that fails makes its sessions' waits defects, not hangs; later ones run inline", () =>
+    Effect.gen(function*() {
+      const keys = yield* keysOf(8)
+      const pool = yield* HashPool.make({ workers: 1, threshold: 0, slots: 1, slotSize: 64 })
+      // An IV that is not bytes: the worker's HMAC throws at open, and the worker dies with it.
+      const broken = yield* pool({ ...keys, iv: { slice: () => 42 } as unknown as Uint8Array }, undefined)
+      broken.update(new Uint8Array(100), new Uint8Array(100))
+      const waited = yield* Effect.exit(Effect.suspend(() => Hashing.toEffect(broken.ready() ?? Promise.resolve())))
+      assert.isTrue(Exit.isFailure(waited) && Cause.isDie(waited.cause))
+      const ended = yield* Effect.exit(
+        Effect.suspend(() => Hashing.toEffect(broken.final(new Uint8Array(0), new Uint8Array(0), undefined)))
+      )
+      assert.isTrue(Exit.isFailure(ended) && Cause.isDie(ended.cause))
+      const next = yield* pool(keys, undefined)
+      assert.isUndefined(next.ready())
+      assert.isFalse(next.final(new Uint8Array(0), new Uint8Array(0), undefined) instanceof Promise)
+    }))
+
+  it.effect("the synchronous state machines stay inline whatever the layer", () =>
+    Effect.gen(function*() {
+      const mediaKey = pseudoRandomBytes(9, 32)
+      const decryptor = yield* MediaDecryptor.make({ mediaType: "image", mediaKey })
+      assert.isTrue(decryptor.final()._tag === "Left")
+    }).pipe(Effect.provide(PoolLayer)))
+})
