@@ -103,7 +103,7 @@ describe("MediaCrypto worker pool", () => {
       const plaintext = pseudoRandomBytes(6, 50_000)
       const expected = Hashing.inline(keys)
       expected.update(plaintext, plaintext)
-      const digests = expected.final(new Uint8Array(0), new Uint8Array(0), undefined)
+      const digests = yield* Hashing.toEffect(expected.final(new Uint8Array(0), new Uint8Array(0), undefined))
       const run = (session: Hashing.HashSession) => {
         session.update(plaintext, plaintext)
         return session.final(new Uint8Array(0), new Uint8Array(0), undefined)
