@@ -27,6 +27,7 @@ import type { Writable } from "node:stream"
 import * as CdnClient from "./internal/cdnClient.js"
 import * as internal from "./internal/download.js"
 import * as FileOutput from "./internal/fileOutput.js"
+import { withOutcome } from "./internal/outcome.js"
 import { MediaConn } from "./MediaConn.js"
 import { MediaCrypto } from "./MediaCrypto.js"
 import type {
@@ -293,7 +294,7 @@ export const make: Effect.Effect<
       })
     }, options)
     return concat(chunks)
-  })
+  }, withOutcome)
 
   const stream = (source: Source, options: Options = {}): Stream.Stream<Uint8Array, DownloadError> =>
     Stream.unwrapScoped(Effect.gen(function*() {
@@ -333,6 +334,7 @@ export const make: Effect.Effect<
         })
       }
       yield* internal.run(env, media, output, options).pipe(
+        withOutcome,
         Effect.exit,
         Effect.flatMap((exit) =>
           Exit.isSuccess(exit)
@@ -350,14 +352,14 @@ export const make: Effect.Effect<
       path,
       (file) => internal.run(env, media, { write: file.write, reset: Effect.as(file.reset, true) }, options)
     )
-  })
+  }, withOutcome)
 
   const toSink = <A, L, E, R>(
     source: Source,
     sink: Sink.Sink<A, Uint8Array, L, E, R>,
     options: Options = {}
   ): Effect.Effect<A, DownloadError | E, R> =>
-    Stream.run(stream(source, options), sink).pipe(Effect.withSpan("MediaDownload.toSink"))
+    Stream.run(stream(source, options), sink).pipe(withOutcome, Effect.withSpan("MediaDownload.toSink"))
 
   const toWritable = Effect.fn("MediaDownload.toWritable")(function*(
     source: Source,
@@ -393,7 +395,7 @@ export const make: Effect.Effect<
       })
     }
     return summary
-  })
+  }, withOutcome)
 
   return MediaDownload.of({ bytes, stream, toFile, toSink, toWritable })
 })

@@ -16,12 +16,14 @@
  */
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
+import { flow } from "effect/Function"
 import * as Option from "effect/Option"
 import { stat } from "node:fs/promises"
 import * as Decryptor from "./internal/decryptor.js"
 import * as Encryptor from "./internal/encryptor.js"
 import * as FileTransform from "./internal/fileTransform.js"
 import * as Hashing from "./internal/hashing.js"
+import { withOutcome } from "./internal/outcome.js"
 import * as MediaCrypto from "./MediaCrypto.js"
 import type { DecryptOptions } from "./MediaDecryptor.js"
 import type { EncryptOptions, EncryptResult } from "./MediaEncryptor.js"
@@ -60,16 +62,19 @@ export const encryptFile: (
   options: EncryptOptions
 ) => Effect.Effect<EncryptResult, InvalidMediaKey | MediaFileError> = Effect.fn("MediaFile.encryptFile")(
   function*(input: string, output: string, options: EncryptOptions) {
+    yield* Effect.annotateCurrentSpan("media.type", options.mediaType)
     // A bad key fails here, before any file is touched.
     const prepared = yield* Encryptor.prepare(options)
     const encryptor = yield* Encryptor.openCore(prepared, yield* hashes, yield* sizeOf(input))
-    return yield* FileTransform.transformFile(input, output, {
+    const result = yield* FileTransform.transformFile(input, output, {
       update: encryptor.update,
       ready: encryptor.ready,
       end: () => Hashing.andThen(encryptor.final(), ({ result, tail }) => Either.right([tail, result] as const))
     })
+    yield* Effect.annotateCurrentSpan("media.file_length", result.fileLength)
+    return result
   },
-  Effect.scoped
+  flow(Effect.scoped, withOutcome)
 )
 
 /**
@@ -94,6 +99,7 @@ export const decryptFile: (
 ) => Effect.Effect<void, InvalidMediaKey | MediaIntegrityError | MediaFileError> = Effect.fn(
   "MediaFile.decryptFile"
 )(function*(input: string, output: string, options: DecryptOptions) {
+  yield* Effect.annotateCurrentSpan("media.type", options.mediaType)
   // A bad key fails here, before any file is touched.
   const decryptor = yield* Decryptor.openCore(options, yield* hashes, yield* sizeOf(input))
   yield* FileTransform.transformFile(input, output, {
@@ -101,4 +107,4 @@ export const decryptFile: (
     ready: decryptor.ready,
     end: () => Hashing.andThen(decryptor.final(), Either.map((rest) => [rest, undefined] as const))
   })
-}, Effect.scoped)
+}, flow(Effect.scoped, withOutcome))

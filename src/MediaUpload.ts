@@ -15,10 +15,12 @@ import * as HttpClient from "@effect/platform/HttpClient"
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import { flow } from "effect/Function"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 import type * as Stream from "effect/Stream"
 import * as CdnClient from "./internal/cdnClient.js"
+import { withOutcome } from "./internal/outcome.js"
 import * as internal from "./internal/upload.js"
 import { MediaConn } from "./MediaConn.js"
 import { MediaCrypto } from "./MediaCrypto.js"
@@ -204,6 +206,7 @@ export const make: Effect.Effect<
     const clock = yield* Effect.clock
     const started = clock.unsafeCurrentTimeMillis()
     const { mediaType } = options
+    yield* Effect.annotateCurrentSpan("media.type", mediaType)
     const given = options.mediaKey
     const mediaKey = given === undefined
       ? yield* crypto.generateMediaKey
@@ -243,6 +246,10 @@ export const make: Effect.Effect<
       }
     }
 
+    yield* Effect.annotateCurrentSpan({
+      "media.file_length": first.result.fileLength,
+      "media.blob_length": first.blobLength
+    })
     const uploaded = yield* internal.run({
       client,
       mediaConn,
@@ -270,7 +277,7 @@ export const make: Effect.Effect<
       mediaKeyTimestamp: options.mediaKeyTimestamp ?? Math.floor(started / 1000),
       ...(result.streamingSidecar === undefined ? {} : { streamingSidecar: result.streamingSidecar })
     } satisfies UploadResult
-  }, Effect.scoped)
+  }, flow(Effect.scoped, withOutcome))
 
   return MediaUpload.of({ upload })
 })

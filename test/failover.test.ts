@@ -12,6 +12,7 @@ const scripted = (hosts: ReadonlyArray<string>, freshHosts: ReadonlyArray<string
   const plan: Failover.Plan<string, string, never, never> = {
     candidates: (fresh) => Effect.sync(() => (refreshes.push(fresh), fresh ? freshHosts : hosts)),
     label: (host) => host,
+    span: "Test.attempt",
     attempt: (host) =>
       Effect.suspend(() => {
         tries.push(host)

@@ -4,12 +4,16 @@
 import { HttpClient } from "@effect/platform"
 import { NodeFileSystem, NodeHttpClient } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
-import { Cause, Context, Effect, Exit, Fiber, Layer } from "effect"
+import { Cause, Context, Effect, Exit, Fiber, Layer, Sink, Stream } from "effect"
 import type { Scope } from "effect"
 import type { CdnControl, MediaType } from "effect-wa-media"
-import { MediaConn, MediaCrypto, MediaDownload, MediaMessage, MediaUpload } from "effect-wa-media"
+import { MediaConn, MediaCrypto, MediaDownload, MediaEncryptor, MediaMessage, MediaUpload } from "effect-wa-media"
 import * as CdnEmulator from "effect-wa-media/CdnEmulator"
 import * as FakeCdn from "effect-wa-media/testing/FakeCdn"
+import { mkdtempSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { PassThrough } from "node:stream"
 import { bytesOf } from "./cdnScenarios.js"
 import * as Telemetry from "./telemetry.js"
 
@@ -106,12 +110,28 @@ const cases: ReadonlyArray<Case> = [
     name: "upload, first try",
     mediaType: "document",
     run: (world) => outcome(upload(world, 70_000)),
-    check: (telemetry) => {
+    check: (telemetry, world) => {
       const posts = Telemetry.spansNamed(telemetry, "http.client POST")
       assert.strictEqual(posts.length, 1)
       assert.include(String(posts[0]!.attributes.get("url.full")), "auth=REDACTED")
       assert.include(String(posts[0]!.attributes.get("url.query")), "auth=REDACTED")
       assert.strictEqual(posts[0]!.attributes.get("http.response.status_code"), 200)
+      const [operation] = Telemetry.spansNamed(telemetry, "MediaUpload.upload")
+      assert.deepStrictEqual(Telemetry.pick(operation, Telemetry.operationKeys), {
+        "media.type": "document",
+        "media.blob_length": MediaEncryptor.blobLength("document", 70_000),
+        "media.file_length": 70_000,
+        "cdn.host": world.cdn.hosts[0],
+        "cdn.attempts": 1,
+        outcome: "ok"
+      })
+      const attempts = Telemetry.spansNamed(telemetry, "MediaUpload.attempt")
+      assert.deepStrictEqual(attempts.map((span) => Telemetry.pick(span, Telemetry.attemptKeys)), [
+        { "cdn.host": world.cdn.hosts[0], "cdn.attempt": 1, outcome: "ok" }
+      ])
+      // The request's span sits in its attempt's, which sits in the operation's.
+      assert.strictEqual(posts[0]!.parent, attempts[0]!.spanId)
+      assert.strictEqual(attempts[0]!.parent, operation!.spanId)
     }
   },
   {
@@ -122,13 +142,35 @@ const cases: ReadonlyArray<Case> = [
         world.cdn.injectFault({ _tag: "Drop", afterBytes: 1_000_000, times: 2, on: "upload" }),
         outcome(upload(world, RESUMABLE))
       ),
-    check: (telemetry) => {
+    check: (telemetry, world) => {
       const queries = Telemetry.spansNamed(telemetry, "http.client POST").map((span) =>
         String(span.attributes.get("url.query"))
       )
       assert.strictEqual(queries.length, 4)
       assert.include(queries[0], "resume=1")
       assert.include(queries[3], "file_offset=1000000")
+      const host = world.cdn.hosts[0]
+      const attempts = Telemetry.spansNamed(telemetry, "MediaUpload.attempt")
+      // A cut upload is a reset or a closed socket, depending on who notices first.
+      assert.match(
+        String(attempts[0]?.attributes.get("cdn.reason")),
+        /^transport error: (ECONNRESET|UND_ERR_SOCKET|EPIPE) \(/
+      )
+      assert.deepStrictEqual(
+        attempts.map((span) => Telemetry.pick(span, Telemetry.attemptKeys.filter((key) => key !== "cdn.reason"))),
+        [
+          { "cdn.host": host, "cdn.attempt": 1, "cdn.probe": "none", "cdn.offset": 0, outcome: "same-host" },
+          { "cdn.host": host, "cdn.attempt": 2, "cdn.probe": "offset", "cdn.offset": 1_000_000, outcome: "ok" }
+        ]
+      )
+      assert.deepStrictEqual(
+        Telemetry.pick(Telemetry.spansNamed(telemetry, "MediaUpload.upload")[0], [
+          "cdn.host",
+          "cdn.attempts",
+          "outcome"
+        ]),
+        { "cdn.host": host, "cdn.attempts": 2, outcome: "ok" }
+      )
     }
   },
   {
@@ -149,13 +191,43 @@ const cases: ReadonlyArray<Case> = [
         401
       )
       assert.isAtLeast(telemetry.auth.size, 2)
+      const attempts = Telemetry.spansNamed(telemetry, "MediaUpload.attempt").slice(1)
+      assert.deepStrictEqual(
+        attempts.map((span) => Telemetry.pick(span, ["cdn.attempt", "outcome", "http.response.status_code"])),
+        [
+          { "cdn.attempt": 1, outcome: "refresh", "http.response.status_code": 401 },
+          { "cdn.attempt": 2, outcome: "ok" }
+        ]
+      )
+      assert.strictEqual(Telemetry.spansNamed(telemetry, "MediaConn.refresh").length, 1)
     }
   },
   {
     name: "upload, failover to the next host",
     mediaType: "document",
     run: (world) =>
-      Effect.zipRight(world.cdn.injectFault({ _tag: "Status", status: 503 }), outcome(upload(world, 30_000)))
+      Effect.zipRight(world.cdn.injectFault({ _tag: "Status", status: 503 }), outcome(upload(world, 30_000))),
+    check: (telemetry, world) => {
+      assert.deepStrictEqual(
+        Telemetry.spansNamed(telemetry, "MediaUpload.attempt").map((span) =>
+          Telemetry.pick(span, Telemetry.attemptKeys)
+        ),
+        [
+          {
+            "cdn.host": world.cdn.hosts[0],
+            "cdn.attempt": 1,
+            outcome: "next-host",
+            "http.response.status_code": 503,
+            "cdn.reason": "server error"
+          },
+          { "cdn.host": world.cdn.hosts[1], "cdn.attempt": 2, outcome: "ok" }
+        ]
+      )
+      assert.deepStrictEqual(
+        Telemetry.pick(Telemetry.spansNamed(telemetry, "MediaUpload.upload")[0], ["cdn.host", "cdn.attempts"]),
+        { "cdn.host": world.cdn.hosts[1], "cdn.attempts": 2 }
+      )
+    }
   },
   {
     name: "upload, every host fails",
@@ -165,13 +237,38 @@ const cases: ReadonlyArray<Case> = [
         Effect.forEach(world.cdn.hosts, (host) => world.cdn.injectFault({ _tag: "Status", status: 503 }, { host })),
         outcome(upload(world, 30_000))
       ),
-    check: (_telemetry, _world, exit) => assert.isTrue(Exit.isFailure(exit))
+    check: (telemetry, _world, exit) => {
+      assert.isTrue(Exit.isFailure(exit))
+      assert.deepStrictEqual(
+        Telemetry.pick(Telemetry.spansNamed(telemetry, "MediaUpload.upload")[0], Telemetry.operationKeys),
+        {
+          "media.type": "document",
+          "media.blob_length": MediaEncryptor.blobLength("document", 30_000),
+          "media.file_length": 30_000,
+          outcome: "failed",
+          "error.type": "MediaUploadError",
+          "error.reason": "AllHostsFailed"
+        }
+      )
+      assert.deepStrictEqual(
+        Telemetry.spansNamed(telemetry, "MediaUpload.attempt").map((span) => span.attributes.get("outcome")),
+        ["next-host", "next-host"]
+      )
+      assert.isTrue(telemetry.logs.some((line) => line.includes("MediaUploadError")))
+    }
   },
   {
     name: "upload, interrupted",
     mediaType: "document",
     run: (world) => interrupted(world, "upload", upload(world, 30_000)),
-    check: (_telemetry, _world, exit) => assert.isTrue(Exit.isInterrupted(exit))
+    check: (telemetry, _world, exit) => {
+      assert.isTrue(Exit.isInterrupted(exit))
+      for (const name of ["MediaUpload.upload", "MediaUpload.attempt"]) {
+        assert.deepStrictEqual(Telemetry.spansNamed(telemetry, name).map((span) => span.attributes.get("outcome")), [
+          "interrupted"
+        ])
+      }
+    }
   },
   {
     name: "download, first try, resumed, 403 refresh, failover",
@@ -188,7 +285,7 @@ const cases: ReadonlyArray<Case> = [
         yield* world.cdn.injectFault({ _tag: "Status", status: 503, on: "download" })
         return yield* outcome(world.downloads.bytes(message, options))
       }),
-    check: (telemetry) => {
+    check: (telemetry, world) => {
       const gets = Telemetry.spansNamed(telemetry, "http.client GET").filter((span) =>
         String(span.attributes.get("url.path")).startsWith("/v/")
       )
@@ -201,6 +298,84 @@ const cases: ReadonlyArray<Case> = [
         503,
         200
       ])
+      const blobLength = MediaEncryptor.blobLength("document", 400_000)
+      const operations = Telemetry.spansNamed(telemetry, "MediaDownload.bytes")
+      assert.deepStrictEqual(
+        operations.map((span) => Telemetry.pick(span, Telemetry.operationKeys)),
+        [
+          [world.cdn.hosts[0], 1, 0],
+          [world.cdn.hosts[0], 2, 1],
+          [world.cdn.hosts[0], 2, 0],
+          [world.cdn.hosts[1], 2, 0]
+        ].map(([host, attempts, resumes]) => ({
+          "media.type": "document",
+          "media.blob_length": blobLength,
+          "media.file_length": 400_000,
+          "cdn.host": host,
+          "cdn.attempts": attempts,
+          "cdn.resumes": resumes,
+          "cdn.restarts": 0,
+          outcome: "ok"
+        }))
+      )
+      const attempts = Telemetry.spansNamed(telemetry, "MediaDownload.attempt").map((span) =>
+        Telemetry.pick(span, ["cdn.attempt", "cdn.offset", "outcome", "http.response.status_code"])
+      )
+      assert.deepStrictEqual(attempts.slice(0, 2), [
+        { "cdn.attempt": 1, "cdn.offset": 0, outcome: "ok" },
+        { "cdn.attempt": 1, "cdn.offset": 0, outcome: "same-host", "http.response.status_code": 200 }
+      ])
+      assert.isAbove(attempts[2]!["cdn.offset"] as number, 0)
+      assert.deepStrictEqual(attempts.slice(3), [
+        { "cdn.attempt": 1, "cdn.offset": 0, outcome: "refresh", "http.response.status_code": 403 },
+        { "cdn.attempt": 2, "cdn.offset": 0, outcome: "ok" },
+        { "cdn.attempt": 1, "cdn.offset": 0, outcome: "next-host", "http.response.status_code": 503 },
+        { "cdn.attempt": 2, "cdn.offset": 0, outcome: "ok" }
+      ])
+    }
+  },
+  {
+    name: "download as a stream, to a sink, a file and a writable",
+    mediaType: "document",
+    run: (world) =>
+      Effect.gen(function*() {
+        const message = yield* uploaded(world, 100_000)
+        const options = { protocol: world.protocol }
+        const dir = mkdtempSync(join(tmpdir(), "wa-media-secrets-"))
+        yield* Effect.addFinalizer(() => Effect.sync(() => rmSync(dir, { recursive: true, force: true })))
+        const sink = new PassThrough()
+        sink.resume()
+        return yield* outcome(Effect.all([
+          Stream.runDrain(world.downloads.stream(message, options)),
+          world.downloads.toSink(message, Sink.drain, options),
+          world.downloads.toFile(message, join(dir, "out"), options),
+          world.downloads.toWritable(message, sink, options)
+        ]))
+      }),
+    check: (telemetry, world, exit) => {
+      assert.isTrue(Exit.isSuccess(exit))
+      const expected = {
+        "media.type": "document",
+        "media.blob_length": MediaEncryptor.blobLength("document", 100_000),
+        "cdn.host": world.cdn.hosts[0],
+        "cdn.attempts": 1,
+        outcome: "ok"
+      }
+      const keys = Object.keys(expected)
+      // `toSink` runs `stream` inside its own span: the transfer's attributes are on the inner one.
+      const streams = Telemetry.spansNamed(telemetry, "MediaDownload.stream")
+      assert.strictEqual(streams.length, 2)
+      const [toSink] = Telemetry.spansNamed(telemetry, "MediaDownload.toSink")
+      assert.strictEqual(streams[1]!.parent, toSink!.spanId)
+      assert.deepStrictEqual(Telemetry.pick(toSink, ["outcome"]), { outcome: "ok" })
+      for (
+        const span of [
+          ...streams,
+          ...["toFile", "toWritable"].map((name) => Telemetry.spansNamed(telemetry, `MediaDownload.${name}`)[0])
+        ]
+      ) {
+        assert.deepStrictEqual(Telemetry.pick(span, keys), expected, span?.name)
+      }
     }
   },
   {
@@ -212,7 +387,17 @@ const cases: ReadonlyArray<Case> = [
         for (const host of world.cdn.hosts) yield* world.cdn.injectFault({ _tag: "Status", status: 502 }, { host })
         return yield* outcome(world.downloads.bytes(message, { protocol: world.protocol }))
       }),
-    check: (_telemetry, _world, exit) => assert.isTrue(Exit.isFailure(exit))
+    check: (telemetry, _world, exit) => {
+      assert.isTrue(Exit.isFailure(exit))
+      assert.deepStrictEqual(
+        Telemetry.pick(Telemetry.spansNamed(telemetry, "MediaDownload.bytes")[0], [
+          "outcome",
+          "error.type",
+          "error.reason"
+        ]),
+        { outcome: "failed", "error.type": "MediaDownloadError", "error.reason": "AllHostsFailed" }
+      )
+    }
   },
   {
     name: "download, interrupted",
@@ -222,7 +407,14 @@ const cases: ReadonlyArray<Case> = [
         uploaded(world, 50_000),
         (message) => interrupted(world, "download", world.downloads.bytes(message, { protocol: world.protocol }))
       ),
-    check: (_telemetry, _world, exit) => assert.isTrue(Exit.isInterrupted(exit))
+    check: (telemetry, _world, exit) => {
+      assert.isTrue(Exit.isInterrupted(exit))
+      for (const name of ["MediaDownload.bytes", "MediaDownload.attempt"]) {
+        assert.deepStrictEqual(Telemetry.spansNamed(telemetry, name).map((span) => span.attributes.get("outcome")), [
+          "interrupted"
+        ])
+      }
+    }
   }
 ]
 

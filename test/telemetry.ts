@@ -10,6 +10,7 @@ import { MediaConn, MediaKeys } from "effect-wa-media"
 /** One span as the tracer saw it. */
 export interface RecordedSpan {
   readonly name: string
+  readonly spanId: string
   readonly kind: Tracer.SpanKind
   readonly parent: string | undefined
   readonly attributes: Map<string, unknown>
@@ -41,6 +42,7 @@ export const make = (): Telemetry => {
       const spanId = `span-${++ids}`
       const record: RecordedSpan = {
         name,
+        spanId,
         kind,
         parent: Option.match(parent, { onNone: () => undefined, onSome: (span) => span.spanId }),
         attributes: new Map(),
@@ -189,3 +191,36 @@ export const assertNoSecret = (texts: ReadonlyArray<string>, secrets: ReadonlyAr
 /** The spans named `name`. */
 export const spansNamed = (telemetry: Telemetry, name: string): Array<RecordedSpan> =>
   telemetry.spans.filter((span) => span.name === name)
+
+/** The attributes of `span` among `keys`, as a plain object (absent ones left out). */
+export const pick = (span: RecordedSpan | undefined, keys: ReadonlyArray<string>): Record<string, unknown> => {
+  assert.isDefined(span, "no such span")
+  const out: Record<string, unknown> = {}
+  for (const key of keys) if (span!.attributes.has(key)) out[key] = span!.attributes.get(key)
+  return out
+}
+
+/** The attributes the library's operation spans carry. */
+export const operationKeys = [
+  "media.type",
+  "media.blob_length",
+  "media.file_length",
+  "cdn.host",
+  "cdn.attempts",
+  "cdn.resumes",
+  "cdn.restarts",
+  "outcome",
+  "error.type",
+  "error.reason"
+]
+
+/** The attributes of an attempt span. */
+export const attemptKeys = [
+  "cdn.host",
+  "cdn.attempt",
+  "cdn.offset",
+  "cdn.probe",
+  "outcome",
+  "http.response.status_code",
+  "cdn.reason"
+]

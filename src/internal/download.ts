@@ -277,6 +277,7 @@ export const run = <E>(
       Effect.scoped(Effect.gen(function*() {
         tries++
         const offset = decryptor.bytesIn
+        yield* Effect.annotateCurrentSpan("cdn.offset", offset)
         let request = HttpClientRequest.get(candidate.url).pipe(
           HttpClientRequest.setHeaders({ ...options.headers, origin: ORIGIN })
         )
@@ -471,6 +472,7 @@ export const run = <E>(
     const download = Failover.run({
       candidates,
       label: (candidate: Candidate) => candidate.host,
+      span: "MediaDownload.attempt",
       attempt,
       beforeRefresh: env.conn.invalidate
     }).pipe(
@@ -480,10 +482,21 @@ export const run = <E>(
       )
     )
 
-    if (options.deadline === undefined) return yield* download
-    const deadline = Duration.decode(options.deadline)
-    return yield* Effect.timeoutFail(download, {
-      duration: deadline,
+    const bounded = options.deadline === undefined ? download : Effect.timeoutFail(download, {
+      duration: Duration.decode(options.deadline),
       onTimeout: () => new MediaDownloadError({ reason: "DeadlineExceeded", attempts: log.slice() })
     })
+    // On the operation's span (the failover adds the host and the number of tries).
+    yield* Effect.annotateCurrentSpan({
+      "media.type": media.mediaType,
+      ...(total === undefined ? {} : { "media.blob_length": total })
+    })
+    const summary = yield* bounded
+    yield* Effect.annotateCurrentSpan({
+      "media.blob_length": summary.blobLength,
+      "media.file_length": summary.fileLength,
+      "cdn.resumes": summary.resumes,
+      "cdn.restarts": summary.restarts
+    })
+    return summary
   }))

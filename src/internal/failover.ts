@@ -8,6 +8,7 @@ import * as Data from "effect/Data"
 import * as Effect from "effect/Effect"
 import type { MediaConnError } from "../MediaError.js"
 import type { Attempt } from "../MediaError.js"
+import { annotateOutcome, failureAttributes } from "./outcome.js"
 
 /**
  * What the policy does after a failed try.
@@ -42,10 +43,19 @@ export interface Plan<C, A, E, R> {
   readonly candidates: (fresh: boolean) => Effect.Effect<ReadonlyArray<C>, E | MediaConnError, R>
   /** How a candidate appears in the attempt list (a host name, never a credential). */
   readonly label: (candidate: C) => string
+  /** The name of each try's span (`MediaDownload.attempt`, `MediaUpload.attempt`). */
+  readonly span: string
   readonly attempt: (candidate: C) => Effect.Effect<A, HostFailure | E, R>
   /** Runs between the failed try and the refresh, e.g. to invalidate the cached media connection. */
   readonly beforeRefresh?: Effect.Effect<void, never, R>
 }
+
+/** A failed try's span attributes: what comes next as its outcome, the status and the reason. */
+const failureSpanAttributes = (failure: HostFailure): Record<string, unknown> => ({
+  outcome: failure.next,
+  "cdn.reason": failure.reason,
+  ...(failure.status === undefined ? {} : { "http.response.status_code": failure.status })
+})
 
 const isHostFailure = (u: unknown): u is HostFailure =>
   typeof u === "object" && u !== null && (u as { _tag?: unknown })._tag === "HostFailure"
@@ -85,7 +95,18 @@ export const run = <C, A, E, R>(
             retriedSameHost = false
           }
         })
-      const tryCurrent = Effect.suspend(() => plan.attempt(candidates[cursor]!)).pipe(
+      // Each try in its span: the host, the attempt number, and how it ended (the failure's `next`).
+      const tryCurrent = Effect.suspend(() => {
+        const candidate = candidates[cursor]!
+        return annotateOutcome(
+          plan.attempt(candidate),
+          (error) => isHostFailure(error) ? failureSpanAttributes(error) : failureAttributes(error)
+        ).pipe(
+          Effect.withSpan(plan.span, {
+            attributes: { "cdn.host": plan.label(candidate), "cdn.attempt": attempts.length + 1 }
+          })
+        )
+      }).pipe(
         Effect.tapError((error) => isHostFailure(error) ? Effect.zipRight(record(error), advance(error)) : Effect.void)
       )
       return tryCurrent.pipe(
@@ -94,7 +115,14 @@ export const run = <C, A, E, R>(
           while: (error) =>
             isHostFailure(error) && (error.next === "next-host" || error.next === "same-host") &&
             cursor < candidates.length
-        })
+        }),
+        // On the operation's span: where it ended, after how many tries.
+        Effect.tap(() =>
+          Effect.annotateCurrentSpan({
+            "cdn.host": plan.label(candidates[cursor]!),
+            "cdn.attempts": attempts.length + 1
+          })
+        )
       )
     }
 

@@ -539,6 +539,10 @@ const attempt = <E>(
   Effect.gen(function*() {
     if (job.first.blobLength < RESUME_THRESHOLD) return yield* send(job, candidate, 0)
     const outcome = yield* probe(job, candidate)
+    yield* Effect.annotateCurrentSpan({
+      "cdn.probe": outcome._tag === "Complete" ? "complete" : outcome.offset > 0 ? "offset" : "none",
+      "cdn.offset": outcome._tag === "Complete" ? job.first.blobLength : outcome.offset
+    })
     if (outcome._tag === "Complete") {
       if (job.onProgress !== undefined) {
         yield* job.onProgress({ bytes: job.first.blobLength, total: job.first.blobLength, host: candidate.host })
@@ -568,6 +572,7 @@ export const run = <E>(
   const plan: Failover.Plan<Candidate, Uploaded, E | MediaUploadError, never> = {
     candidates,
     label: (candidate) => candidate.host,
+    span: "MediaUpload.attempt",
     attempt: (candidate) =>
       attempt(job, candidate).pipe(
         Effect.tapError((error) =>
