@@ -2,13 +2,21 @@
 // to a file with full verification (MAC, both SHA-256, length), by the library's
 // `MediaDownload.toFile` over `NodeHttpClient.layerUndici`, next to a plain `fetch` + node:crypto
 // baseline that verifies the same and writes to a temp file renamed at the end.
+//
+// The burst cases: 200 downloads of one 4 MiB blob at once from the same loopback server, to sinks
+// (counted and dropped) and to files, next to the same plain `fetch` baseline run 200 times at once.
+// MB/s is the aggregate (all plaintext bytes over the burst's wall time), "grow" the RSS growth
+// during the burst.
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
+import * as Sink from "effect/Sink"
 import { spawn } from "node:child_process"
-import { createWriteStream, statSync } from "node:fs"
+import { randomBytes } from "node:crypto"
+import { createWriteStream, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs"
 import { rename } from "node:fs/promises"
+import { join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { MediaConn, MediaCrypto, MediaDownload } from "../dist/index.js"
 import * as Baseline from "./baseline.mjs"
@@ -27,6 +35,131 @@ const startServer = (file) =>
 
 const fromHex = (hex) => new Uint8Array(Buffer.from(hex, "hex"))
 
+const BURST = 200
+const BURST_SIZE = 4 * 1024 * 1024
+
+/** The burst's blob (made once per bench folder), its values and a fresh output folder. */
+const burstFiles = async (dir) => {
+  const plain = join(dir, "burst.plain")
+  const blob = join(dir, "burst.blob")
+  const metaFile = join(dir, "burst.json")
+  if (!existsSync(metaFile)) {
+    writeFileSync(plain, randomBytes(BURST_SIZE))
+    const mediaKey = randomBytes(32)
+    const { fileEncSha256, fileSha256 } = await Baseline.encryptFile(
+      Baseline.deriveKeys(mediaKey, HKDF_INFO),
+      plain,
+      blob
+    )
+    writeFileSync(
+      metaFile,
+      JSON.stringify({ mediaKey: mediaKey.toString("hex"), fileSha256, fileEncSha256, fileLength: BURST_SIZE })
+    )
+  }
+  const outDir = join(dir, "burst-out")
+  rmSync(outDir, { recursive: true, force: true })
+  mkdirSync(outDir)
+  return { blob, outDir, meta: JSON.parse(readFileSync(metaFile, "utf8")) }
+}
+
+/** The library's download layer and the media of `meta`, served by `server`. */
+const libraryDownload = (server, meta) => ({
+  media: {
+    mediaType: MEDIA_TYPE,
+    directPath: "/v/t62.7119-24/blob.enc",
+    mediaKey: Redacted.make(fromHex(meta.mediaKey)),
+    fileSha256: fromHex(meta.fileSha256),
+    fileEncSha256: fromHex(meta.fileEncSha256),
+    fileLength: meta.fileLength
+  },
+  layer: MediaDownload.layer.pipe(
+    Layer.provide(
+      MediaConn.layerTest({ auth: "", ttl: 3600, hosts: [{ hostname: `127.0.0.1:${server.port}` }] })
+    ),
+    Layer.provide(Layer.mergeAll(NodeHttpClient.layerUndici, MediaCrypto.layer))
+  )
+})
+
+/**
+ * The plain-Node download: `fetch`, node:crypto verifying as it goes, then the plaintext to a temp
+ * file renamed at the end (`out`), or dropped (`out` undefined). Resolves with the plaintext length.
+ */
+const baselineDownload = async (port, keys, meta, out) => {
+  const response = await fetch(`http://127.0.0.1:${port}/v/t62.7119-24/blob.enc`, {
+    headers: { origin: "https://web.whatsapp.com" }
+  })
+  if (response.status !== 200) throw new Error(`baseline: status ${response.status}`)
+  const decrypt = Baseline.makeDecrypt(keys, meta)
+  const temp = out === undefined ? undefined : `${out}.baseline.tmp`
+  const file = temp === undefined ? undefined : createWriteStream(temp)
+  const write = (bytes) =>
+    file === undefined || file.write(bytes) ? undefined : new Promise((resolve) => file.once("drain", resolve))
+  for await (const chunk of response.body) {
+    const plaintext = decrypt.update(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength))
+    if (plaintext.length > 0) await write(plaintext)
+  }
+  const { length, rest } = decrypt.final()
+  if (rest.length > 0) await write(rest)
+  if (file !== undefined) {
+    await new Promise((resolve, reject) => file.end((error) => (error ? reject(error) : resolve())))
+    await rename(temp, out)
+  }
+  return length
+}
+
+/** A burst case: `toFiles` downloads to files, else to sinks. */
+const burstCase = (toFiles) => ({
+  name: `download ${BURST}x4MiB to ${toFiles ? "files" : "sinks"}`,
+  sides: {
+    library: async ({ dir }) => {
+      const { blob, meta, outDir } = await burstFiles(dir)
+      const server = await startServer(blob)
+      const { layer, media } = libraryDownload(server, meta)
+      const counted = Sink.foldLeftChunks(0, (n, chunk) => {
+        for (const piece of chunk) n += piece.length
+        return n
+      })
+      return async () => {
+        try {
+          const lengths = await Effect.flatMap(MediaDownload.MediaDownload, (download) =>
+            Effect.forEach(
+              Array.from({ length: BURST }, (_, i) => i),
+              (i) =>
+                toFiles
+                  ? Effect.map(download.toFile(media, join(outDir, `out-${i}`), { protocol: "http" }), (s) =>
+                    s.fileLength)
+                  : download.toSink(media, counted, { protocol: "http" }),
+              { concurrency: "unbounded" }
+            )).pipe(Effect.provide(layer), Effect.runPromise)
+          const total = lengths.reduce((a, b) => a + b, 0)
+          return { bytes: total, check: `${total}/${toFiles ? statSync(join(outDir, "out-0")).size : "-"}` }
+        } finally {
+          server.stop()
+        }
+      }
+    },
+    baseline: async ({ dir }) => {
+      const { blob, meta, outDir } = await burstFiles(dir)
+      const server = await startServer(blob)
+      const keys = Baseline.deriveKeys(Buffer.from(meta.mediaKey, "hex"), HKDF_INFO)
+      return async () => {
+        try {
+          const lengths = await Promise.all(
+            Array.from(
+              { length: BURST },
+              (_, i) => baselineDownload(server.port, keys, meta, toFiles ? join(outDir, `out-${i}`) : undefined)
+            )
+          )
+          const total = lengths.reduce((a, b) => a + b, 0)
+          return { bytes: total, check: `${total}/${toFiles ? statSync(join(outDir, "out-0")).size : "-"}` }
+        } finally {
+          server.stop()
+        }
+      }
+    }
+  }
+})
+
 export const cases = [
   {
     name: "download loopback to file",
@@ -34,20 +167,7 @@ export const cases = [
       library: async ({ dir, meta }) => {
         const { blob, out } = paths(dir)
         const server = await startServer(blob)
-        const media = {
-          mediaType: MEDIA_TYPE,
-          directPath: "/v/t62.7119-24/blob.enc",
-          mediaKey: Redacted.make(fromHex(meta.mediaKey)),
-          fileSha256: fromHex(meta.fileSha256),
-          fileEncSha256: fromHex(meta.fileEncSha256),
-          fileLength: meta.fileLength
-        }
-        const layer = MediaDownload.layer.pipe(
-          Layer.provide(
-            MediaConn.layerTest({ auth: "", ttl: 3600, hosts: [{ hostname: `127.0.0.1:${server.port}` }] })
-          ),
-          Layer.provide(Layer.mergeAll(NodeHttpClient.layerUndici, MediaCrypto.layer))
-        )
+        const { layer, media } = libraryDownload(server, meta)
         return async () => {
           try {
             const summary = await Effect.flatMap(
@@ -66,23 +186,7 @@ export const cases = [
         const keys = Baseline.deriveKeys(Buffer.from(meta.mediaKey, "hex"), HKDF_INFO)
         return async () => {
           try {
-            const response = await fetch(`http://127.0.0.1:${server.port}/v/t62.7119-24/blob.enc`, {
-              headers: { origin: "https://web.whatsapp.com" }
-            })
-            if (response.status !== 200) throw new Error(`baseline: status ${response.status}`)
-            const decrypt = Baseline.makeDecrypt(keys, meta)
-            const temp = `${out}.baseline.tmp`
-            const file = createWriteStream(temp)
-            const write = (bytes) =>
-              file.write(bytes) ? undefined : new Promise((resolve) => file.once("drain", resolve))
-            for await (const chunk of response.body) {
-              const plaintext = decrypt.update(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength))
-              if (plaintext.length > 0) await write(plaintext)
-            }
-            const { length, rest } = decrypt.final()
-            if (rest.length > 0) await write(rest)
-            await new Promise((resolve, reject) => file.end((error) => (error ? reject(error) : resolve())))
-            await rename(temp, out)
+            const length = await baselineDownload(server.port, keys, meta, out)
             return { bytes: meta.fileLength, check: `${length}/${statSync(out).size}` }
           } finally {
             server.stop()
@@ -90,5 +194,7 @@ export const cases = [
         }
       }
     }
-  }
+  },
+  burstCase(false),
+  burstCase(true)
 ]

@@ -2,9 +2,11 @@
 // `async (ctx) => run` and `run` is `async () => ({ bytes, check? })`: the outer call is setup (untimed,
 // e.g. reading the input into memory), the inner one the timed work. Every run of every side happens
 // in its own child process, so its peak RSS (`process.resourceUsage().maxRSS`) belongs to that side
-// alone; the sides alternate (library, baseline, library, ...) so machine noise hits both.
+// alone; the sides alternate (library, baseline, library, ...) so machine noise hits both. Besides the
+// peak RSS of the whole child, each run reports the growth of its RSS during the timed work alone
+// (from the RSS at its start to the peak during it; Linux only, elsewhere "-").
 import { spawn } from "node:child_process"
-import { readFileSync } from "node:fs"
+import { readFileSync, writeFileSync } from "node:fs"
 import { performance } from "node:perf_hooks"
 import { fileURLToPath } from "node:url"
 
@@ -24,20 +26,40 @@ const peakRssKiB = () => {
   return process.resourceUsage().maxRSS
 }
 
+/**
+ * Resets this process's peak RSS to its current RSS (Linux: `5` into `/proc/self/clear_refs`), so
+ * that the peak read later is the peak since now; false where that is not possible.
+ */
+const resetPeakRss = () => {
+  try {
+    writeFileSync("/proc/self/clear_refs", "5")
+    return true
+  } catch {
+    return false
+  }
+}
+
 /** Runs one side of one case in this (child) process and prints its result as one JSON line. */
 export const runChild = async (cases, caseName, side, ctx) => {
   const found = cases.find((c) => c.name === caseName)
   if (found === undefined) throw new Error(`unknown case ${caseName}`)
   const run = await found.sides[side](ctx)
   globalThis.gc?.()
+  const setupPeakKiB = peakRssKiB()
+  const reset = resetPeakRss()
+  const startRssKiB = process.memoryUsage.rss() / 1024
   const cpuStart = process.cpuUsage()
   const start = performance.now()
   const { bytes, check } = await run()
   const ms = performance.now() - start
   const cpu = process.cpuUsage(cpuStart)
   const cpuMs = (cpu.user + cpu.system) / 1000
-  const maxRssKiB = peakRssKiB()
-  process.stdout.write(`${JSON.stringify({ ms, cpuMs, bytes, check, maxRssKiB })}\n`)
+  const runPeakKiB = peakRssKiB()
+  const maxRssKiB = Math.max(setupPeakKiB, runPeakKiB)
+  // The growth of the RSS during the timed run alone (from its start to its peak), where the peak
+  // could be reset; otherwise unknown.
+  const growthKiB = reset ? Math.max(0, runPeakKiB - startRssKiB) : undefined
+  process.stdout.write(`${JSON.stringify({ ms, cpuMs, bytes, check, maxRssKiB, growthKiB })}\n`)
 }
 
 const spawnChild = (script, args) =>
@@ -75,12 +97,12 @@ const padEnd = (s, n) => String(s).padEnd(n)
 export const runAll = async ({ script, cases, runs, childArgs, afterRun, log = console.log }) => {
   const header = `${padEnd("case", 36)} ${pad("library", 9)} ${pad("baseline", 9)} ${pad("ratio", 6)} ${
     pad("cpu", 6)
-  } ${pad("lib RSS", 8)} ${pad("base RSS", 8)}`
+  } ${pad("lib RSS", 8)} ${pad("base RSS", 8)} ${pad("lib grow", 8)} ${pad("base grow", 9)}`
   log(header)
   log(
-    `${padEnd("", 36)} ${pad("MB/s", 9)} ${pad("MB/s", 9)} ${pad("", 6)} ${pad("ratio", 6)} ${pad("MB", 8)} ${
-      pad("MB", 8)
-    }`
+    `${padEnd("", 36)} ${pad("MB/s", 9)} ${pad("MB/s", 9)} ${pad("", 6)} ${pad("ratio", 6)} ${pad("peak MB", 8)} ${
+      pad("peak MB", 8)
+    } ${pad("MB", 8)} ${pad("MB", 9)}`
   )
   log("-".repeat(header.length))
   const rows = []
@@ -100,6 +122,10 @@ export const runAll = async ({ script, cases, runs, childArgs, afterRun, log = c
     const best = (side) => Math.max(...results[side].map(speed))
     const cpu = (side) => Math.min(...results[side].map((r) => r.cpuMs))
     const rss = (side) => Math.max(...results[side].map((r) => r.maxRssKiB)) * 1024 / MB
+    const growth = (side) =>
+      results[side].every((r) => r.growthKiB !== undefined)
+        ? Math.max(...results[side].map((r) => r.growthKiB)) * 1024 / MB
+        : undefined
     const row = {
       name: c.name,
       library: best("library"),
@@ -107,7 +133,9 @@ export const runAll = async ({ script, cases, runs, childArgs, afterRun, log = c
       libraryMedian: median(results.library.map(speed)),
       baselineMedian: median(results.baseline.map(speed)),
       libraryRss: rss("library"),
-      baselineRss: rss("baseline")
+      baselineRss: rss("baseline"),
+      libraryGrowth: growth("library"),
+      baselineGrowth: growth("baseline")
     }
     row.ratio = row.library / row.baseline
     // CPU time of the library over the baseline's (least of each): less sensitive to machine noise.
@@ -116,7 +144,9 @@ export const runAll = async ({ script, cases, runs, childArgs, afterRun, log = c
     log(
       `${padEnd(c.name, 36)} ${pad(row.library.toFixed(0), 9)} ${pad(row.baseline.toFixed(0), 9)} ${
         pad(row.ratio.toFixed(2), 6)
-      } ${pad(row.cpuRatio.toFixed(2), 6)} ${pad(row.libraryRss.toFixed(0), 8)} ${pad(row.baselineRss.toFixed(0), 8)}`
+      } ${pad(row.cpuRatio.toFixed(2), 6)} ${pad(row.libraryRss.toFixed(0), 8)} ${pad(row.baselineRss.toFixed(0), 8)} ${
+        pad(row.libraryGrowth?.toFixed(0) ?? "-", 8)
+      } ${pad(row.baselineGrowth?.toFixed(0) ?? "-", 9)}`
     )
   }
   return rows

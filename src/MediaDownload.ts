@@ -215,7 +215,7 @@ export const resolve = (
 // -----------------------------------------------------------------------------
 
 /** The least plaintext `stream` hands to its reader at once (all of it at the end). */
-const STREAM_BATCH = 256 * 1024
+const STREAM_BATCH = 64 * 1024
 
 const concat = (chunks: ReadonlyArray<Uint8Array>): Uint8Array => {
   if (chunks.length === 1) return chunks[0]!
@@ -300,7 +300,7 @@ export const make: Effect.Effect<
     Stream.unwrapScoped(Effect.gen(function*() {
       const media = yield* resolve(source, options)
       const queue = yield* Effect.acquireRelease(
-        Queue.bounded<Take.Take<Uint8Array, DownloadError>>(4),
+        Queue.bounded<Take.Take<Uint8Array, DownloadError>>(1),
         Queue.shutdown
       )
       // Plaintext goes to the queue in batches of STREAM_BATCH bytes: every hand-over between the

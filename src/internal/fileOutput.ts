@@ -16,10 +16,14 @@ import * as Exit from "effect/Exit"
 import type { FileHandle } from "node:fs/promises"
 import { open, rename, rm } from "node:fs/promises"
 import type { MediaFileError } from "../MediaError.js"
+import * as BufferPool from "./bufferPool.js"
 import { nodeFileError, tempPathFor, writeAll } from "./nodeFile.js"
 
-/** The size of each of the two buffers. */
-export const BUFFER_SIZE = 1024 * 1024
+/**
+ * The size of each of the two buffers: 256 KiB in flight per download. Measured on the bench's
+ * burst of 200 downloads to files, two 1 MiB buffers each were most of the RSS growth.
+ */
+export const BUFFER_SIZE = 128 * 1024
 
 /** Where the bytes of one attempt go. */
 export interface FileOutput {
@@ -31,9 +35,9 @@ export interface FileOutput {
 
 /** The write-behind over an open temp file; `toError` names the target in errors. */
 const makeWriter = (handle: FileHandle, toError: (error: unknown) => MediaFileError, bufferSize: number) => {
-  let filling = new Uint8Array(bufferSize)
+  let filling = BufferPool.take(bufferSize)
   // The other buffer: free, or the one the write in flight is writing.
-  let spare = new Uint8Array(bufferSize)
+  let spare = BufferPool.take(bufferSize)
   let filled = 0
   let position = 0
   // The write in flight; it never rejects: it resolves to its error, if any.
@@ -98,7 +102,13 @@ const makeWriter = (handle: FileHandle, toError: (error: unknown) => MediaFileEr
   // A write still in flight is waited for before the file is closed or removed.
   const drain = Effect.promise(() => inFlight ?? Promise.resolve(undefined))
 
-  return { write, reset, flush, drain }
+  /** Gives both buffers back to the pool; only once no write is in flight. */
+  const release = () => {
+    BufferPool.give(filling)
+    BufferPool.give(spare)
+  }
+
+  return { write, reset, flush, drain, release }
 }
 
 /**
@@ -141,9 +151,10 @@ export const withFileOutput = <A, E, R>(
           )
       ),
     (file, exit) =>
-      Exit.isSuccess(exit) ? Effect.void : Effect.zipRight(
+      Exit.isSuccess(exit) ? Effect.sync(file.writer.release) : Effect.zipRight(
         file.writer.drain,
         Effect.promise(async () => {
+          file.writer.release()
           if (!file.closed) await file.handle.close().catch(() => undefined)
           await rm(file.tempPath, { force: true }).catch(() => undefined)
         })
