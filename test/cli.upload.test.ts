@@ -142,6 +142,34 @@ describe("wa-media upload", () => {
     { timeout: 30_000 }
   )
 
+  it.scoped(
+    "https (the default) against the plain-HTTP emulator: the TLS error hints at --cdn-protocol http",
+    () =>
+      Effect.gen(function*() {
+        const dir = yield* tempDir
+        const cdn = yield* CdnEmulator.make()
+        const conn = yield* cdn.mediaConn
+        writeFileSync(join(dir, "doc.pdf"), randomBytes(100))
+        const run = yield* runCli([
+          "upload",
+          join(dir, "doc.pdf"),
+          "--type",
+          "document",
+          "--media-conn-url",
+          cdn.mediaConnUrl
+        ])
+        assert.strictEqual(run.code, 1)
+        const line = lastLine(run.stderr)
+        assert.match(
+          line,
+          /^MediaUploadError: upload failed \(AllHostsFailed\): 127\.0\.0\.1:\d+ transport error: TLS ERR_SSL_/
+        )
+        assert.include(line, "--cdn-protocol http")
+        assert.notInclude(run.stderr, conn.auth)
+      }),
+    { timeout: 30_000 }
+  )
+
   it.effect(
     "bad usage: both media connection sources, or neither, or a bad type: exit 2",
     () =>
