@@ -63,10 +63,14 @@ export class MediaCrypto extends Context.Tag("effect-wa-media/MediaCrypto")<Medi
   /** `n` random bytes. */
   readonly randomBytes: (n: number) => Effect.Effect<Uint8Array>
   /**
-   * Opens the hashes of one blob of `size` bytes (`undefined` when unknown) under `keys`; the
-   * session is closed with the scope.
+   * Opens the hashes of one blob of `size` bytes (`undefined` when unknown) under `keys`, fed by an
+   * encryptor or a decryptor; the session is closed with the scope.
    */
-  readonly openHashes: (keys: MediaKeys, size: number | undefined) => Effect.Effect<HashSession, never, Scope.Scope>
+  readonly openHashes: (
+    keys: MediaKeys,
+    size: number | undefined,
+    direction: "encrypt" | "decrypt"
+  ) => Effect.Effect<HashSession, never, Scope.Scope>
 }>() {}
 
 /**

@@ -109,18 +109,27 @@ describe("MediaCrypto worker pool", () => {
         return session.final(new Uint8Array(0), new Uint8Array(0), undefined)
       }
       const pool = yield* HashPool.make({ workers: 1, threshold: 1000 })
-      const onWorker = run(yield* pool(keys, 1000))
+      const onWorker = run(yield* pool(keys, 1000, "encrypt"))
       assert.isTrue(onWorker instanceof Promise)
-      const small = run(yield* pool(keys, 999))
+      // Decrypting, the plaintext's hash stays on the calling thread, the other two go to the worker.
+      const decrypting = run(yield* pool(keys, undefined, "decrypt"))
+      assert.isTrue(decrypting instanceof Promise)
+      const small = run(yield* pool(keys, 999, "encrypt"))
       assert.isFalse(small instanceof Promise)
       const missing = yield* HashPool.make({
         workers: 1,
         threshold: 0,
         workerUrl: new URL("./nowhere.js", import.meta.url)
       })
-      const fallback = run(yield* missing(keys, undefined))
+      const fallback = run(yield* missing(keys, undefined, "decrypt"))
       assert.isFalse(fallback instanceof Promise)
-      for (const got of [yield* Hashing.toEffect(onWorker), small as Hashing.Digests, fallback as Hashing.Digests]) {
+      const all = [
+        yield* Hashing.toEffect(onWorker),
+        yield* Hashing.toEffect(decrypting),
+        small as Hashing.Digests,
+        fallback as Hashing.Digests
+      ]
+      for (const got of all) {
         assert.strictEqual(toHex(got.fileSha256), toHex(digests.fileSha256))
         assert.strictEqual(toHex(got.fileEncSha256), toHex(digests.fileEncSha256))
         assert.strictEqual(toHex(got.mac), toHex(digests.mac))
@@ -132,7 +141,7 @@ describe("MediaCrypto worker pool", () => {
       const keys = yield* keysOf(8)
       const pool = yield* HashPool.make({ workers: 1, threshold: 0, slots: 1, slotSize: 64 })
       // An IV that is not bytes: the worker's HMAC throws at open, and the worker dies with it.
-      const broken = yield* pool({ ...keys, iv: { slice: () => 42 } as unknown as Uint8Array }, undefined)
+      const broken = yield* pool({ ...keys, iv: { slice: () => 42 } as unknown as Uint8Array }, undefined, "encrypt")
       broken.update(new Uint8Array(100), new Uint8Array(100))
       const waited = yield* Effect.exit(Effect.suspend(() => Hashing.toEffect(broken.ready() ?? Promise.resolve())))
       assert.isTrue(Exit.isFailure(waited) && Cause.isDie(waited.cause))
@@ -140,7 +149,7 @@ describe("MediaCrypto worker pool", () => {
         Effect.suspend(() => Hashing.toEffect(broken.final(new Uint8Array(0), new Uint8Array(0), undefined)))
       )
       assert.isTrue(Exit.isFailure(ended) && Cause.isDie(ended.cause))
-      const next = yield* pool(keys, undefined)
+      const next = yield* pool(keys, undefined, "encrypt")
       assert.isUndefined(next.ready())
       assert.isFalse(next.final(new Uint8Array(0), new Uint8Array(0), undefined) instanceof Promise)
     }))

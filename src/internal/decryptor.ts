@@ -201,7 +201,7 @@ export const openCore = (
   Effect.suspend(() =>
     !isEncrypted(options) ? Effect.sync(() => makeUnencrypted(options)) : Effect.flatMap(
       MediaKeys.derive(options.mediaKey!, options.mediaType),
-      (keys) => Effect.map(open(keys, size), (session) => makeCore(options, keys, session))
+      (keys) => Effect.map(open(keys, size, "decrypt"), (session) => makeCore(options, keys, session))
     )
   )
 

@@ -175,7 +175,7 @@ export const openCore = (
 ): Effect.Effect<Core, never, Scope.Scope> => {
   const plan = prepared.plan
   if (plan === undefined) return Effect.sync(() => makeUnencrypted(prepared.mediaType))
-  return Effect.map(open(plan.keys, size), (session) => makeCore(plan, session))
+  return Effect.map(open(plan.keys, size, "encrypt"), (session) => makeCore(plan, session))
 }
 
 /** A fresh synchronous encryptor, as the public `MediaEncryptor` state machine. */

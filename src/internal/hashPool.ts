@@ -16,6 +16,7 @@
 import * as Effect from "effect/Effect"
 import * as Redacted from "effect/Redacted"
 import type * as Scope from "effect/Scope"
+import { createHash } from "node:crypto"
 import { availableParallelism } from "node:os"
 import { Worker } from "node:worker_threads"
 import type { PoolOptions } from "../MediaCrypto.js"
@@ -51,6 +52,8 @@ type FromWorker =
   | { readonly id: number; readonly digests: Hashing.Digests }
 
 const noop = () => undefined
+
+const empty = new Uint8Array(0)
 
 /** A promise and its settlers; a rejection nobody waits for is not reported as unhandled. */
 const deferred = <A>() => {
@@ -118,10 +121,15 @@ let nextId = 0
 const makeSession = (
   pool: PoolWorker,
   keys: MediaKeys.MediaKeys,
+  direction: Hashing.Direction,
   slots: number,
   slotSize: number
 ): Hashing.HashSession & { readonly close: () => void } => {
   const id = nextId++
+  // AES-CBC decryption is parallel and fast (1.4 to 2 GB/s here, a SHA-256 pass about 1.7 GB/s), so a
+  // decrypting thread has room for the plaintext's hash and the worker takes the two over the
+  // ciphertext; encryption is serial (about 600 MB/s), so all three go to the worker.
+  const plainHash = direction === "decrypt" ? createHash("sha256") : undefined
   const half = slotSize / 2
   const free: Array<ArrayBuffer> = []
   let current: Uint8Array | undefined = undefined
@@ -164,8 +172,13 @@ const makeSession = (
     current = undefined
   }
 
-  const update = (plaintext: Uint8Array, ciphertext: Uint8Array): void => {
+  const update = (given: Uint8Array, ciphertext: Uint8Array): void => {
     if (failure !== undefined) return
+    let plaintext = given
+    if (plainHash !== undefined) {
+      if (given.length > 0) plainHash.update(given)
+      plaintext = empty
+    }
     let p = 0
     let c = 0
     while (p < plaintext.length || c < ciphertext.length) {
@@ -197,8 +210,13 @@ const makeSession = (
     return waiting.promise
   }
 
-  const final = (plaintext: Uint8Array, ciphertext: Uint8Array, mac: Uint8Array | undefined) => {
+  const final = (given: Uint8Array, ciphertext: Uint8Array, mac: Uint8Array | undefined) => {
     if (failure !== undefined) return rejected(failure.error)
+    let plaintext = given
+    if (plainHash !== undefined) {
+      plainHash.update(given)
+      plaintext = empty
+    }
     if (current !== undefined && (plainFilled > 0 || cipherFilled > 0)) post()
     ending = deferred<Hashing.Digests>()
     pool.worker.postMessage({
@@ -208,7 +226,9 @@ const makeSession = (
       cipher: ciphertext.slice(),
       mac: mac?.slice()
     })
-    return ending.promise
+    return plainHash === undefined
+      ? ending.promise
+      : ending.promise.then((digests) => ({ ...digests, fileSha256: new Uint8Array(plainHash.digest()) }))
   }
 
   const close = () => {
@@ -247,7 +267,7 @@ export const make = (options: Options = {}): Effect.Effect<Hashing.OpenSession, 
         all.filter((pool): pool is PoolWorker => pool !== undefined)
       )
     const inline = (keys: MediaKeys.MediaKeys) => Effect.sync(() => Hashing.inline(keys))
-    return (keys, size) => {
+    return (keys, size, direction) => {
       if (workers === 0 || (size !== undefined && size < threshold)) return inline(keys)
       return Effect.flatMap(Effect.promise(start), (running) => {
         let pool: PoolWorker | undefined = undefined
@@ -259,7 +279,7 @@ export const make = (options: Options = {}): Effect.Effect<Hashing.OpenSession, 
         if (pool === undefined || closed) return inline(keys)
         const chosen = pool
         return Effect.acquireRelease(
-          Effect.sync(() => makeSession(chosen, keys, slots, slotSize)),
+          Effect.sync(() => makeSession(chosen, keys, direction, slots, slotSize)),
           (session) => Effect.sync(session.close)
         )
       })

@@ -35,10 +35,17 @@ export interface HashSession {
   readonly final: (plaintext: Uint8Array, ciphertext: Uint8Array, mac: Uint8Array | undefined) => Later<Digests>
 }
 
-/** Opens a session for one blob of `size` bytes (`undefined`: unknown); closed with the scope. */
+/** Which state machine feeds a session: the balance of work between the cipher and the hashes differs. */
+export type Direction = "encrypt" | "decrypt"
+
+/**
+ * Opens a session for one blob of `size` bytes (`undefined`: unknown) fed by `direction`; closed
+ * with the scope.
+ */
 export type OpenSession = (
   keys: MediaKeys.MediaKeys,
-  size: number | undefined
+  size: number | undefined,
+  direction: Direction
 ) => Effect.Effect<HashSession, never, Scope.Scope>
 
 /** A session on the calling thread: every byte is hashed before `update` returns. */
