@@ -17,6 +17,7 @@ import { dual } from "effect/Function"
 import * as Stream from "effect/Stream"
 import { transformChannel } from "./internal/blocks.js"
 import * as internal from "./internal/decryptor.js"
+import { withOutcome } from "./internal/outcome.js"
 import type { InvalidMediaKey, MediaFileError, MediaIntegrityError } from "./MediaError.js"
 import * as MediaFile from "./MediaFile.js"
 import type * as MediaKeys from "./MediaKeys.js"
@@ -160,6 +161,7 @@ export const decryptBytes: (
   options: DecryptOptions
 ) => Effect.Effect<Uint8Array, InvalidMediaKey | MediaIntegrityError> = Effect.fn("MediaDecryptor.decryptBytes")(
   function*(blob: Uint8Array, options: DecryptOptions) {
+    yield* Effect.annotateCurrentSpan({ "media.type": options.mediaType, "media.blob_length": blob.length })
     const decryptor = yield* make(options)
     const head = decryptor.update(blob)
     const rest = yield* decryptor.final()
@@ -169,7 +171,8 @@ export const decryptBytes: (
     plaintext.set(head, 0)
     plaintext.set(rest, head.length)
     return plaintext
-  }
+  },
+  withOutcome
 )
 
 /**

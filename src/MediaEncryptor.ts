@@ -17,6 +17,7 @@ import { dual } from "effect/Function"
 import * as Stream from "effect/Stream"
 import { transformChannel } from "./internal/blocks.js"
 import * as internal from "./internal/encryptor.js"
+import { withOutcome } from "./internal/outcome.js"
 import type { InvalidMediaKey, MediaFileError } from "./MediaError.js"
 import * as MediaFile from "./MediaFile.js"
 import type * as MediaKeys from "./MediaKeys.js"
@@ -261,6 +262,7 @@ export const encryptBytes: (
 ) => Effect.Effect<{ readonly blob: Uint8Array; readonly result: EncryptResult }, InvalidMediaKey> = Effect.fn(
   "MediaEncryptor.encryptBytes"
 )(function*(plaintext: Uint8Array, options: EncryptOptions) {
+  yield* Effect.annotateCurrentSpan({ "media.type": options.mediaType, "media.file_length": plaintext.length })
   const encryptor = yield* make(options)
   const body = encryptor.update(plaintext)
   const { result, tail } = encryptor.final()
@@ -269,7 +271,7 @@ export const encryptBytes: (
   blob.set(body, 0)
   blob.set(tail, body.length)
   return { blob, result }
-})
+}, withOutcome)
 
 /**
  * Encrypts a file into another, streaming in constant memory; the same function as

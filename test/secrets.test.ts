@@ -7,10 +7,19 @@ import { assert, describe, it } from "@effect/vitest"
 import { Cause, Context, Effect, Exit, Fiber, Layer, Sink, Stream } from "effect"
 import type { Scope } from "effect"
 import type { CdnControl, MediaType } from "effect-wa-media"
-import { MediaConn, MediaCrypto, MediaDownload, MediaEncryptor, MediaMessage, MediaUpload } from "effect-wa-media"
+import {
+  MediaConn,
+  MediaCrypto,
+  MediaDecryptor,
+  MediaDownload,
+  MediaEncryptor,
+  MediaFile,
+  MediaMessage,
+  MediaUpload
+} from "effect-wa-media"
 import * as CdnEmulator from "effect-wa-media/CdnEmulator"
 import * as FakeCdn from "effect-wa-media/testing/FakeCdn"
-import { mkdtempSync, rmSync } from "node:fs"
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { PassThrough } from "node:stream"
@@ -547,5 +556,46 @@ describe("transport causes over the emulator", () => {
         "transport error: UND_ERR_SOCKET (connection closed by the server)",
         "transport error: UND_ERR_SOCKET (connection closed by the server)"
       ])
+    }))
+})
+
+describe("secrets in encryption by hand", () => {
+  it.scoped("encryptBytes, decryptBytes and MediaFile: type and lengths in their spans, no key, even on a MAC mismatch", () =>
+    Effect.gen(function*() {
+      const telemetry = Telemetry.make()
+      const dir = mkdtempSync(join(tmpdir(), "wa-media-secrets-"))
+      yield* Effect.addFinalizer(() => Effect.sync(() => rmSync(dir, { recursive: true, force: true })))
+      const plaintext = bytesOf(100_000)
+      const options = { mediaType: "video", mediaKey } as const
+      writeFileSync(join(dir, "plain"), plaintext)
+      const exits = yield* Effect.gen(function*() {
+        const { blob } = yield* MediaEncryptor.encryptBytes(plaintext, options)
+        yield* MediaFile.encryptFile(join(dir, "plain"), join(dir, "blob"), options)
+        const tampered = Uint8Array.from(blob)
+        tampered[5] ^= 1
+        writeFileSync(join(dir, "tampered"), tampered)
+        return [
+          yield* outcome(MediaDecryptor.decryptBytes(tampered, options)),
+          yield* outcome(MediaFile.decryptFile(join(dir, "tampered"), join(dir, "out"), options))
+        ]
+      }).pipe(Effect.orDie, Effect.provide(telemetry.layer))
+      const secrets = yield* Telemetry.keySecrets(mediaKey, "video")
+      Telemetry.assertNoSecret([...Telemetry.texts(telemetry), ...exits.flatMap(Telemetry.exitTexts)], secrets)
+      assert.strictEqual(telemetry.logs.length, 2)
+      const of = (name: string) => Telemetry.pick(Telemetry.spansNamed(telemetry, name)[0], Telemetry.operationKeys)
+      const encrypted = { "media.type": "video", "media.file_length": 100_000, outcome: "ok" }
+      assert.deepStrictEqual(of("MediaEncryptor.encryptBytes"), encrypted)
+      assert.deepStrictEqual(of("MediaFile.encryptFile"), encrypted)
+      const failed = {
+        "media.type": "video",
+        outcome: "failed",
+        "error.type": "MediaIntegrityError",
+        "error.reason": "Mac"
+      }
+      assert.deepStrictEqual(of("MediaDecryptor.decryptBytes"), {
+        ...failed,
+        "media.blob_length": MediaEncryptor.blobLength("video", 100_000)
+      })
+      assert.deepStrictEqual(of("MediaFile.decryptFile"), failed)
     }))
 })
