@@ -12,18 +12,18 @@ import * as HttpClient from "@effect/platform/HttpClient"
 import type * as HttpClientError from "@effect/platform/HttpClientError"
 import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
-import * as Deferred from "effect/Deferred"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Exit from "effect/Exit"
-import * as FiberId from "effect/FiberId"
+import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
 import * as ParseResult from "effect/ParseResult"
 import * as Redacted from "effect/Redacted"
-import * as Ref from "effect/Ref"
 import * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
+import * as SynchronizedRef from "effect/SynchronizedRef"
 import { MediaConnError } from "./MediaError.js"
 
 // -----------------------------------------------------------------------------
@@ -482,20 +482,13 @@ export class MediaConn extends Context.Tag("effect-wa-media/MediaConn")<MediaCon
   readonly refresh: Effect.Effect<MediaConnInfo, MediaConnError>
 }>() {}
 
-type State =
-  | { readonly _tag: "Empty" }
-  | { readonly _tag: "Ready"; readonly info: MediaConnInfo }
-  | { readonly _tag: "Fetching"; readonly deferred: Deferred.Deferred<MediaConnInfo, MediaConnError> }
-  | { readonly _tag: "Closed" }
-
-const empty: State = { _tag: "Empty" }
-const closed: State = { _tag: "Closed" }
-
 const stamp = (reply: MediaConnReply, fetchedAt: number): Either.Either<MediaConnInfo, MediaConnError> => {
   // A custom source may hand over hosts the parsers would have skipped.
   const hosts = reply.hosts.filter((host) => isUsableHostname(host.hostname))
   return requireHosts({ ...reply, hosts, fetchedAt })
 }
+
+type Fetch = Fiber.RuntimeFiber<MediaConnInfo, MediaConnError>
 
 /**
  * Builds the service over a source, an effect that fetches a fresh media connection each time it
@@ -511,7 +504,11 @@ export const make = <R>(
   Effect.gen(function*() {
     const context = yield* Effect.context<R>()
     const scope = yield* Effect.scope
-    const state = yield* Ref.make<State>(empty)
+    // The latest fetch as a fiber of the service's scope: callers join it, so concurrent callers
+    // share one fetch, an interrupted caller only stops its own wait, and closing the scope stops
+    // the fetch. Effect's `Cache` does not fit: its lookup runs in the first caller's fiber (that
+    // caller's interruption interrupts every waiter) and its TTL counts from the end of the fetch.
+    const latest = yield* SynchronizedRef.make(Option.none<Fetch>())
 
     const fetch = Effect.flatMap(Clock.currentTimeMillis, (fetchedAt) =>
       source.pipe(
@@ -519,55 +516,32 @@ export const make = <R>(
         Effect.mapInputContext((caller: Context.Context<never>) => Context.merge(caller, context))
       ))
 
-    // Forked from an uninterruptible region, the fetch fiber starts uninterruptible: that installs
-    // `onExit` safely, and `interruptible` lets a closing scope or a source's own timeout stop it.
-    const start = (deferred: Deferred.Deferred<MediaConnInfo, MediaConnError>) =>
-      fetch.pipe(
-        Effect.interruptible,
-        Effect.onExit((exit) =>
-          Ref.update(state, (current): State =>
-            current._tag === "Fetching" && current.deferred === deferred
-              ? Exit.isSuccess(exit) ? { _tag: "Ready", info: exit.value } : empty
-              : current).pipe(Effect.zipRight(Deferred.done(deferred, exit)))
-        ),
-        Effect.forkIn(scope)
-      )
+    // A fetch in flight is always shared (it is as fresh as it gets); a finished one only while it
+    // succeeded and has not expired, and not for a refresh. A failure is never reused.
+    const reusable = (current: Fetch, force: boolean, now: number): boolean => {
+      const exit = current.unsafePoll()
+      return exit === null || (!force && Exit.isSuccess(exit) && now < expiresAt(exit.value))
+    }
 
     const obtain = (force: boolean): Effect.Effect<MediaConnInfo, MediaConnError> =>
-      Effect.uninterruptibleMask((restore) =>
-        Effect.flatMap(Clock.currentTimeMillis, (now) =>
-          Effect.flatten(Ref.modify(state, (current): [Effect.Effect<MediaConnInfo, MediaConnError>, State] => {
-            switch (current._tag) {
-              case "Closed":
-                return [Effect.interrupt, current]
-              case "Fetching":
-                return [restore(Deferred.await(current.deferred)), current]
-              case "Ready":
-                if (!force && now < expiresAt(current.info)) {
-                  return [Effect.succeed(current.info), current]
-                }
-                break
-            }
-            const deferred = Deferred.unsafeMake<MediaConnInfo, MediaConnError>(FiberId.none)
-            return [
-              Effect.zipRight(start(deferred), restore(Deferred.await(deferred))),
-              { _tag: "Fetching", deferred }
-            ]
-          })))
-      )
-
-    // Nobody may wait forever on a fetch whose fiber the closing scope never started.
-    yield* Effect.addFinalizer(() =>
-      Ref.getAndSet(state, closed).pipe(
-        Effect.flatMap((previous) =>
-          previous._tag === "Fetching" ? Deferred.interrupt(previous.deferred) : Effect.void
+      Effect.flatMap(Clock.currentTimeMillis, (now) =>
+        SynchronizedRef.modifyEffect(latest, (current) =>
+          Option.isSome(current) && reusable(current.value, force, now)
+            ? Effect.succeed([current.value, current] as const)
+            : Effect.map(Effect.forkIn(fetch, scope), (started) =>
+              [started, Option.some(started)] as const))).pipe(
+          Effect.flatMap(Fiber.join)
         )
-      )
-    )
 
     return MediaConn.of({
       get: obtain(false).pipe(Effect.withSpan("MediaConn.get")),
-      invalidate: Ref.update(state, (current) => current._tag === "Ready" ? empty : current),
+      // A fetch in flight is kept: it is already fresh.
+      invalidate: SynchronizedRef.update(
+        latest,
+        Option.filter((current) =>
+          current.unsafePoll() === null
+        )
+      ),
       refresh: obtain(true).pipe(Effect.withSpan("MediaConn.refresh"))
     })
   })

@@ -7,17 +7,24 @@
 import * as Schema from "effect/Schema"
 
 /**
- * A media key that is not 32 bytes long.
+ * A media key that is not 32 bytes long, or (from text) not standard base64.
  *
  * @since 0.1.0
  * @category errors
  */
 export class InvalidMediaKey extends Schema.TaggedError<InvalidMediaKey>("effect-wa-media/InvalidMediaKey")(
   "InvalidMediaKey",
-  { length: Schema.Number }
+  {
+    /** `WrongLength` (the default): not 32 bytes; `NotBase64`: text that is not standard base64. */
+    reason: Schema.optionalWith(Schema.Literal("WrongLength", "NotBase64"), { default: () => "WrongLength" }),
+    /** The length in bytes that was given (0 when the text did not decode). */
+    length: Schema.Number
+  }
 ) {
   override get message(): string {
-    return `a media key must be 32 bytes, got ${this.length}`
+    return this.reason === "NotBase64"
+      ? "a media key must be standard base64"
+      : `a media key must be 32 bytes, got ${this.length}`
   }
 }
 

@@ -5,8 +5,10 @@
  * @since 0.1.0
  */
 import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import { hkdfSync } from "node:crypto"
+import { decodeStandard } from "./internal/base64.js"
 import { InvalidMediaKey } from "./MediaError.js"
 import * as MediaType from "./MediaType.js"
 
@@ -59,7 +61,10 @@ export const fromBytes = (bytes: Uint8Array): Effect.Effect<MediaKey, InvalidMed
  * @category constructors
  */
 export const fromBase64 = (base64: string): Effect.Effect<MediaKey, InvalidMediaKey> =>
-  fromBytes(new Uint8Array(Buffer.from(base64, "base64")))
+  Option.match(decodeStandard(base64), {
+    onNone: () => Effect.fail(new InvalidMediaKey({ reason: "NotBase64", length: 0 })),
+    onSome: fromBytes
+  })
 
 /**
  * HKDF-SHA256 with no salt (32 zero bytes), as both media keys and media retry keys use it.

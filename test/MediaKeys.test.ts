@@ -27,6 +27,23 @@ describe("MediaKeys", () => {
       }
     }))
 
+  it.effect("reads a key from standard base64 strictly, never quoting it", () =>
+    Effect.gen(function*() {
+      const text = Buffer.from(hex(vectors.media_key)).toString("base64")
+      const key = yield* MediaKeys.fromBase64(text)
+      assert.deepStrictEqual(Redacted.value(key), hex(vectors.media_key))
+      // Node's decoder would skip the stray characters and hand over 32 bytes for most of these.
+      for (const bad of [`${text.slice(0, 10)}!${text.slice(11)}`, `${text} `, text.slice(0, -1), `\n${text}`]) {
+        const error = yield* Effect.flip(MediaKeys.fromBase64(bad))
+        assert.strictEqual(error._tag, "InvalidMediaKey")
+        assert.strictEqual(error.reason, "NotBase64")
+        assert.strictEqual(error.message, "a media key must be standard base64")
+      }
+      const short = yield* Effect.flip(MediaKeys.fromBase64(Buffer.alloc(31).toString("base64")))
+      assert.strictEqual(short.reason, "WrongLength")
+      assert.strictEqual(short.length, 31)
+    }))
+
   it.effect("derives the media retry key", () =>
     Effect.sync(() => {
       const key = MediaKeys.hkdf(hex(vectors.media_retry.media_key!), vectors.media_retry.hkdf_info!, 32)

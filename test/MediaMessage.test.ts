@@ -237,7 +237,11 @@ describe("MediaMessage", () => {
             { fileSha256: { type: "Buffer", data: [1, 256] } },
             { fileSha256: "AAAAA" },
             { fileEncSha256: new Uint8Array(31) },
-            { mediaKey: "%%%" }
+            { mediaKey: "%%%" },
+            // Characters Node's decoder would silently skip, and mixed alphabets.
+            { fileSha256: `${"A".repeat(20)}*${"A".repeat(22)}` },
+            { fileSha256: `${"A".repeat(42)}+_` },
+            { fileSha256: `${"A".repeat(43)}=AAAA` }
           ]
         ) {
           const error = yield* Effect.flip(MediaMessage.downloadable({ imageMessage: media(fields) }))

@@ -10,6 +10,7 @@ import type * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
+import { decodeStandard } from "../internal/base64.js"
 import * as MediaConn from "../MediaConn.js"
 import * as MediaKeys from "../MediaKeys.js"
 import * as MediaType from "../MediaType.js"
@@ -22,13 +23,12 @@ export class UsageError extends Schema.TaggedError<UsageError>("effect-wa-media/
   { message: Schema.String }
 ) {}
 
-const strictBase64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/
-
 /** Standard base64 with padding, as INTERFACE.md fixes for every byte value. */
 export const decodeBase64 = (name: string, value: string): Effect.Effect<Uint8Array, UsageError> =>
-  strictBase64.test(value)
-    ? Effect.succeed(new Uint8Array(Buffer.from(value, "base64")))
-    : Effect.fail(new UsageError({ message: `--${name} is not standard base64` }))
+  Option.match(decodeStandard(value), {
+    onNone: () => Effect.fail(new UsageError({ message: `--${name} is not standard base64` })),
+    onSome: Effect.succeed
+  })
 
 export const encodeBase64 = (bytes: Uint8Array): string => Buffer.from(bytes).toString("base64")
 

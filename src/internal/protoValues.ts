@@ -6,6 +6,7 @@
  * @internal
  */
 import * as Option from "effect/Option"
+import { decodeAny } from "./base64.js"
 
 /** @internal */
 export type Fields = { readonly [field: string]: unknown }
@@ -51,17 +52,6 @@ export const long = (value: unknown): Option.Option<number> => {
   }
 }
 
-const base64 = /^[A-Za-z0-9+/_-]*={0,2}$/
-
-const fromBase64 = (text: string): Option.Option<Uint8Array> => {
-  if (!base64.test(text)) return Option.none()
-  const unpadded = text.replace(/=+$/, "")
-  if (unpadded.length % 4 === 1) return Option.none()
-  if (text.length !== unpadded.length && text.length % 4 !== 0) return Option.none()
-  // Node's base64 decoder reads both the standard and the url-safe alphabet.
-  return Option.some(new Uint8Array(Buffer.from(unpadded, "base64")))
-}
-
 const fromNumbers = (values: ReadonlyArray<unknown>): Option.Option<Uint8Array> => {
   for (const byte of values) {
     if (typeof byte !== "number" || !Number.isInteger(byte) || byte < 0 || byte > 255) return Option.none()
@@ -78,14 +68,14 @@ const fromNumbers = (values: ReadonlyArray<unknown>): Option.Option<Uint8Array> 
 export const bytes = (value: unknown): Option.Option<Uint8Array> => {
   if (value instanceof Uint8Array) return Option.some(new Uint8Array(value))
   if (value instanceof ArrayBuffer) return Option.some(new Uint8Array(value.slice(0)))
-  if (typeof value === "string") return fromBase64(value)
+  if (typeof value === "string") return decodeAny(value)
   if (Array.isArray(value)) return fromNumbers(value)
   if (!isRecord(value)) return Option.none()
   if (value.type === "Buffer") {
     // `Buffer#toJSON` gives an array of numbers; Baileys' `BufferJSON` gives a base64 string.
     const data = value.data
     if (Array.isArray(data)) return fromNumbers(data)
-    if (typeof data === "string") return fromBase64(data)
+    if (typeof data === "string") return decodeAny(data)
     return Option.none()
   }
   // `JSON.stringify` of a Uint8Array: `{ "0": 1, "1": 2, … }`.
