@@ -51,6 +51,11 @@ export interface PoolOptions {
   readonly slots?: number | undefined
   /** The size of each of those buffers, half plaintext and half ciphertext. Default 128 KiB. */
   readonly slotSize?: number | undefined
+  /**
+   * How many transfers one worker takes at once; the next ones hash inline until one ends, which
+   * bounds what waits at the workers (`workers * sessions * slots * slotSize` bytes). Default 4.
+   */
+  readonly sessions?: number | undefined
 }
 
 /**

@@ -300,7 +300,7 @@ export const make: Effect.Effect<
     Stream.unwrapScoped(Effect.gen(function*() {
       const media = yield* resolve(source, options)
       const queue = yield* Effect.acquireRelease(
-        Queue.bounded<Take.Take<Uint8Array, DownloadError>>(1),
+        Queue.bounded<Take.Take<Uint8Array, DownloadError>>(4),
         Queue.shutdown
       )
       // Plaintext goes to the queue in batches of STREAM_BATCH bytes: every hand-over between the

@@ -136,6 +136,22 @@ describe("MediaCrypto worker pool", () => {
       }
     }))
 
+  it.scoped("a worker takes a bounded number of transfers; the next ones hash inline until one ends", () =>
+    Effect.gen(function*() {
+      const keys = yield* keysOf(10)
+      const pool = yield* HashPool.make({ workers: 1, threshold: 0, sessions: 2 })
+      const empty = new Uint8Array(0)
+      const first = yield* pool(keys, undefined, "encrypt")
+      const second = yield* pool(keys, undefined, "encrypt")
+      const third = yield* pool(keys, undefined, "encrypt")
+      assert.isTrue(first.final(empty, empty, undefined) instanceof Promise)
+      assert.isFalse(third.final(empty, empty, undefined) instanceof Promise)
+      // Once the digests of the first two came back, the worker takes a transfer again.
+      yield* Hashing.toEffect(second.final(empty, empty, undefined))
+      const fourth = yield* pool(keys, undefined, "encrypt")
+      assert.isTrue(fourth.final(empty, empty, undefined) instanceof Promise)
+    }))
+
   it.scoped("a worker that fails makes its sessions' waits defects, not hangs; later ones run inline", () =>
     Effect.gen(function*() {
       const keys = yield* keysOf(8)

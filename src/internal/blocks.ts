@@ -1,7 +1,8 @@
 /**
  * A byte re-blocker: `Stream.rechunk` counts elements, not bytes, and node:crypto pays a fixed cost
- * per call, so small pieces are gathered into blocks of at least `size` bytes. Pieces that are
- * already large pass through untouched (no copy).
+ * per call, so small pieces are gathered into blocks of `size` bytes. Pieces of `DIRECT_SIZE` and
+ * more pass through untouched (no copy), after what was held. The stream transformers and the
+ * download engine re-block the same way.
  *
  * @internal
  */
@@ -23,20 +24,27 @@ export interface Blocker {
   readonly flush: () => Uint8Array | undefined
 }
 
+/**
+ * Pieces at least this large go to the state machine as they are, after what the blocker held:
+ * node:crypto's per-call cost is already small next to them, and copying every byte into blocks
+ * would cost more.
+ */
+export const DIRECT_SIZE = 16 * 1024
+
 /** @internal */
 export const makeBlocker = (size: number = BLOCK_SIZE): Blocker => {
   let buffer: Uint8Array | undefined = undefined
   let filled = 0
+  const direct = Math.min(size, DIRECT_SIZE)
 
   const push = (piece: Uint8Array): ReadonlyArray<Uint8Array> => {
-    if (filled === 0 && piece.length >= size) return [piece]
+    if (piece.length >= direct) {
+      const held = flush()
+      return held === undefined ? [piece] : [held, piece]
+    }
     const ready: Array<Uint8Array> = []
     let offset = 0
     while (offset < piece.length) {
-      if (filled === 0 && piece.length - offset >= size) {
-        ready.push(piece.subarray(offset))
-        break
-      }
       if (buffer === undefined) buffer = new Uint8Array(size)
       const n = Math.min(size - filled, piece.length - offset)
       buffer.set(piece.subarray(offset, offset + n), filled)

@@ -7,7 +7,7 @@
  * @internal
  */
 import * as HttpClient from "@effect/platform/HttpClient"
-import type * as HttpClientError from "@effect/platform/HttpClientError"
+import * as HttpClientError from "@effect/platform/HttpClientError"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import type * as Chunk from "effect/Chunk"
@@ -35,15 +35,6 @@ import { transportReason } from "./cdnClient.js"
 import * as Decryptor from "./decryptor.js"
 import * as Failover from "./failover.js"
 import * as Hashing from "./hashing.js"
-
-/** Small body pieces are gathered into blocks of this size before they reach the decryptor. */
-const BLOCK = 64 * 1024
-
-/**
- * Pieces at least this large reach the decryptor as they are: node:crypto's per-call cost is
- * already small next to them, and copying every byte into blocks would cost more.
- */
-const DIRECT = 16 * 1024
 
 /** Progress of one download, reported through `Options.onProgress`. */
 export interface Progress {
@@ -343,7 +334,7 @@ export const run = <E>(
           }
         }
         const startedAt = decryptor.bytesIn
-        const blocker = makeBlocker(BLOCK)
+        const blocker = makeBlocker()
         // One array for the plaintext of every body chunk, not a fresh one per chunk. Measured on the
         // download bench: with a fresh array per chunk, most runs soon switched to a full collection
         // about every 60 ms for the rest of the download, for a third more CPU. It is V8's
@@ -356,16 +347,7 @@ export const run = <E>(
         const feed = (input: Chunk.Chunk<Uint8Array>) => {
           lastByteAt = clock.unsafeCurrentTimeMillis()
           out.length = 0
-          for (const piece of input) {
-            if (piece.length >= DIRECT) {
-              // Large pieces go to the decryptor as they are (no copy), after what the blocker held.
-              const held = blocker.flush()
-              if (held !== undefined) decrypt(held)
-              decrypt(piece)
-            } else {
-              for (const block of blocker.push(piece)) decrypt(block)
-            }
-          }
+          for (const piece of input) for (const block of blocker.push(piece)) decrypt(block)
           // The hashes may run behind on a worker: wait while all of this blob's buffers are there.
           const hashed = decryptor.ready()
           const written = out.length === 0 ? Effect.void : output.write(out)
@@ -388,9 +370,13 @@ export const run = <E>(
             ? Effect.fail(new BodyBreak({ cause: "stall" }))
             : Effect.zipRight(Effect.sleep(Duration.millis(wait)), watchdog)
         })
-        const body = Stream.runForEachChunk(
-          Stream.mapError(response.stream, (cause) => new BodyBreak({ cause })),
-          feed
+        // The body's errors are caught on the loop rather than mapped on the stream: one channel less
+        // per chunk. The output's own errors are never a `ResponseError`.
+        const body = Stream.runForEachChunk(response.stream, feed).pipe(
+          Effect.catchIf(
+            (error): error is HttpClientError.ResponseError => error instanceof HttpClientError.ResponseError,
+            (cause) => Effect.fail(new BodyBreak({ cause }))
+          )
         )
         const broke = yield* Effect.raceFirst(body, watchdog).pipe(
           Effect.as(undefined),

@@ -6,7 +6,8 @@
  * A session copies the plaintext and ciphertext it is given into fixed slots (plaintext in the
  * first half, ciphertext in the second) that are transferred to its worker and come back once
  * hashed, so a transfer allocates nothing per chunk and holds at most `slots` slots: when they are
- * all at the worker, `ready` makes the transfer wait. The workers start on the first session that
+ * all at the worker, `ready` makes the transfer wait. A worker takes at most `sessions` transfers at
+ * once; the next ones hash inline, so what waits at the workers is bounded too. The workers start on the first session that
  * needs one and stop when the layer's scope closes; a pool whose workers cannot start (no
  * `hashWorker.js` beside this module, a platform without workers) hashes everything inline. A
  * worker that fails later is a defect of the sessions on it: their hash state is gone with it.
@@ -32,6 +33,7 @@ export interface Options extends PoolOptions {
 export const DEFAULT_THRESHOLD = 8 * 1024 * 1024
 const DEFAULT_SLOTS = 4
 const DEFAULT_SLOT_SIZE = 128 * 1024
+const DEFAULT_SESSIONS = 4
 
 /** What one session hears from its worker. */
 interface Listener {
@@ -250,6 +252,7 @@ export const make = (options: Options = {}): Effect.Effect<Hashing.OpenSession, 
     const workers = Math.max(0, Math.floor(options.workers ?? availableParallelism() - 1))
     const threshold = options.threshold ?? DEFAULT_THRESHOLD
     const slots = Math.max(1, options.slots ?? DEFAULT_SLOTS)
+    const sessions = Math.max(1, options.sessions ?? DEFAULT_SESSIONS)
     // Even, so that the two halves are equal.
     const slotSize = Math.max(64, 2 * Math.ceil((options.slotSize ?? DEFAULT_SLOT_SIZE) / 2))
     const url = options.workerUrl ?? new URL("./hashWorker.js", import.meta.url)
@@ -276,7 +279,8 @@ export const make = (options: Options = {}): Effect.Effect<Hashing.OpenSession, 
             pool = candidate
           }
         }
-        if (pool === undefined || closed) return inline(keys)
+        // A full pool hashes inline: the calling thread is then no slower than a queue at a worker.
+        if (pool === undefined || closed || pool.sessions.size >= sessions) return inline(keys)
         const chosen = pool
         return Effect.acquireRelease(
           Effect.sync(() => makeSession(chosen, keys, direction, slots, slotSize)),
