@@ -255,6 +255,8 @@ export const make = (options: Options = {}): Effect.Effect<Hashing.OpenSession, 
     const sessions = Math.max(1, options.sessions ?? DEFAULT_SESSIONS)
     // Even, so that the two halves are equal.
     const slotSize = Math.max(64, 2 * Math.ceil((options.slotSize ?? DEFAULT_SLOT_SIZE) / 2))
+    // BUNDLERS: `hashWorker.js` (src/internal/hashWorker.js, a separate entry point) must sit beside
+    // the file holding this code; without it every hash runs inline (see hashWorker.js).
     const url = options.workerUrl ?? new URL("./hashWorker.js", import.meta.url)
     let started: Promise<ReadonlyArray<PoolWorker>> | undefined = undefined
     let closed = false
