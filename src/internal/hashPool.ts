@@ -146,8 +146,11 @@ const makeSession = (
   pool.sessions.set(id, {
     onSlot: (slot) => {
       inFlight--
-      // A slot made while all were out (one update larger than the rest) is let go.
-      if (free.length + inFlight < slots) free.push(slot)
+      // Every slot is kept for the next ones: an update larger than the free slots makes more
+      // (`ready` only waits between updates), and dropping them made the allocator and the
+      // collector churn at every update. So a session holds at most `slots` slots plus one
+      // update's worth (a 512 KiB file chunk: 8 more), for as long as its transfer runs.
+      free.push(slot)
       if (waiting !== undefined && inFlight < slots) {
         waiting.resolve()
         waiting = undefined
