@@ -47,7 +47,11 @@ export interface PoolOptions {
   readonly workers?: number | undefined
   /** Media known to be smaller than this many bytes hashes inline, where a hand-off costs more. Default 8 MiB. */
   readonly threshold?: number | undefined
-  /** How many buffers one transfer may have at a worker before it waits. Default 4. */
+  /**
+   * How many buffers one transfer may have at a worker before it waits. Default 16: with 128 KiB
+   * buffers, 1 MiB of plaintext and ciphertext, room for two 512 KiB file chunks, so that the cipher
+   * of one chunk overlaps the hashes of the one before.
+   */
   readonly slots?: number | undefined
   /** The size of each of those buffers, half plaintext and half ciphertext. Default 128 KiB. */
   readonly slotSize?: number | undefined
