@@ -136,6 +136,24 @@ describe("MediaCrypto worker pool", () => {
       }
     }))
 
+  it.scoped("the built package starts its worker from dist (npm test builds first)", () =>
+    Effect.gen(function*() {
+      const built: typeof HashPool = yield* Effect.promise(() =>
+        import(new URL("../dist/internal/hashPool.js", import.meta.url).href)
+      )
+      const keys = yield* keysOf(11)
+      const plaintext = pseudoRandomBytes(12, 70_000)
+      const session = yield* (yield* built.make({ workers: 1, threshold: 0 }))(keys, undefined, "encrypt")
+      session.update(plaintext, plaintext)
+      const later = session.final(new Uint8Array(0), new Uint8Array(0), undefined)
+      // A promise: the digests come from dist/internal/hashWorker.js, not from the calling thread.
+      assert.isTrue(later instanceof Promise)
+      const expected = Hashing.inline(keys)
+      expected.update(plaintext, plaintext)
+      const want = yield* Hashing.toEffect(expected.final(new Uint8Array(0), new Uint8Array(0), undefined))
+      assert.strictEqual(toHex((yield* Hashing.toEffect(later)).fileEncSha256), toHex(want.fileEncSha256))
+    }))
+
   it.scoped("a worker takes a bounded number of transfers; the next ones hash inline until one ends", () =>
     Effect.gen(function*() {
       const keys = yield* keysOf(10)
