@@ -24,6 +24,7 @@ import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
 import * as SynchronizedRef from "effect/SynchronizedRef"
+import * as Nodes from "./internal/binaryNode.js"
 import { MediaConnError } from "./MediaError.js"
 
 // -----------------------------------------------------------------------------
@@ -356,25 +357,9 @@ export const encodeJsonString = (info: MediaConnReply): string => JSON.stringify
  * @since 0.1.0
  * @category iq
  */
-export interface BinaryNode {
-  readonly tag: string
-  readonly attrs: { readonly [key: string]: string }
-  readonly content?: ReadonlyArray<BinaryNode> | Uint8Array | string | undefined
-}
+export interface BinaryNode extends Nodes.BinaryNode {}
 
-const isNode = (u: unknown): u is BinaryNode =>
-  typeof u === "object" && u !== null && typeof (u as BinaryNode).tag === "string"
-
-const childrenOf = (node: BinaryNode): ReadonlyArray<BinaryNode> =>
-  Array.isArray(node.content) ? (node.content as ReadonlyArray<unknown>).filter(isNode) : []
-
-// Nodes come from the wire: attrs may be missing or hold non-strings, treat those as absent.
-const attrOf = (node: BinaryNode, name: string): string | undefined => {
-  const attrs: unknown = node.attrs
-  if (typeof attrs !== "object" || attrs === null || !Object.hasOwn(attrs, name)) return undefined
-  const value = (attrs as Record<string, unknown>)[name]
-  return typeof value === "string" ? value : undefined
-}
+const { attrOf, childrenOf, isNode } = Nodes
 
 const decimal = /^\d+$/
 

@@ -225,3 +225,63 @@ export class MediaMessageError extends Schema.TaggedError<MediaMessageError>("ef
     return `message ${this.reason === "NoMedia" ? "holds no downloadable media" : "is invalid"}: ${this.detail}`
   }
 }
+
+/**
+ * Why a media re-upload request (PROTOCOL.md section 9) did not bring a fresh `directPath`.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export const MediaRetryReason = Schema.Literal(
+  "NotOnPhone",
+  "DecryptionError",
+  "GeneralError",
+  "Timeout",
+  "SendFailed",
+  "BadInput"
+)
+
+/**
+ * @since 0.1.0
+ * @category errors
+ */
+export type MediaRetryReason = typeof MediaRetryReason.Type
+
+const retryMessages: Record<MediaRetryReason, string> = {
+  NotOnPhone: "the sender's phone no longer has the media",
+  DecryptionError: "the sender's phone could not decrypt the request",
+  GeneralError: "the sender's phone reported an error",
+  Timeout: "no answer from the sender's phone in time",
+  SendFailed: "the request could not be sent",
+  BadInput: "invalid input"
+}
+
+/**
+ * A media re-upload request that failed: the phone no longer has the media (`NotOnPhone`), could
+ * not decrypt the request (`DecryptionError`) or failed otherwise (`GeneralError`); no answer came
+ * in time (`Timeout`); the socket could not send it (`SendFailed`); or a request, node or
+ * notification that is not valid, including one that fails its authentication (`BadInput`).
+ * `code` is the phone's error code or result number where it gave one.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class MediaRetryError extends Schema.TaggedError<MediaRetryError>("effect-wa-media/MediaRetryError")(
+  "MediaRetryError",
+  {
+    reason: MediaRetryReason,
+    messageId: Schema.optional(Schema.String),
+    code: Schema.optional(Schema.Number),
+    detail: Schema.optional(Schema.String)
+  }
+) {
+  override get message(): string {
+    const parts = [
+      retryMessages[this.reason],
+      ...(this.code === undefined ? [] : [`code ${this.code}`]),
+      ...(this.messageId === undefined ? [] : [`message ${this.messageId}`]),
+      ...(this.detail === undefined ? [] : [this.detail])
+    ]
+    return `media re-upload failed (${this.reason}): ${parts.join(", ")}`
+  }
+}

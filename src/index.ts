@@ -59,6 +59,11 @@ export * as MediaMessage from "./MediaMessage.js"
 /**
  * @since 0.1.0
  */
+export * as MediaRetry from "./MediaRetry.js"
+
+/**
+ * @since 0.1.0
+ */
 export * as MediaType from "./MediaType.js"
 
 /**

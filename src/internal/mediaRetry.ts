@@ -1,0 +1,233 @@
+/**
+ * PROTOCOL.md section 9 on the wire: the two protobuf messages, AES-256-GCM under the retry key,
+ * and the `<receipt type="server-error">` / `<notification type="mediaretry">` nodes.
+ *
+ * @internal
+ */
+import { BinaryReader, BinaryWriter, WireType } from "@bufbuild/protobuf/wire"
+import * as Either from "effect/Either"
+import * as Redacted from "effect/Redacted"
+import { createCipheriv, createDecipheriv } from "node:crypto"
+import { InvalidMediaKey, MediaRetryError } from "../MediaError.js"
+import type { MediaKey } from "../MediaKeys.js"
+import { hkdf, MEDIA_KEY_LENGTH } from "../MediaKeys.js"
+import type { BinaryNode } from "./binaryNode.js"
+import { attrOf, bytesOf, childOf, isNode } from "./binaryNode.js"
+
+/** @internal */
+export const RETRY_KEY_INFO = "WhatsApp Media Retry Notification"
+/** @internal */
+export const IV_LENGTH = 12
+/** @internal */
+export const TAG_LENGTH = 16
+
+/** `MediaRetryNotification.ResultType`. @internal */
+export const Result = { GeneralError: 0, Success: 1, NotFound: 2, DecryptionError: 3 } as const
+
+/** The bytes of a media key, checked to be 32 bytes long. @internal */
+export const keyBytes = (mediaKey: MediaKey | Uint8Array): Either.Either<Uint8Array, InvalidMediaKey> => {
+  const bytes = Redacted.isRedacted(mediaKey) ? Redacted.value(mediaKey) : mediaKey
+  return bytes.length === MEDIA_KEY_LENGTH
+    ? Either.right(bytes)
+    : Either.left(new InvalidMediaKey({ length: bytes.length }))
+}
+
+/** HKDF-SHA256(mediaKey, no salt, "WhatsApp Media Retry Notification", 32). @internal */
+export const retryKey = (mediaKey: Uint8Array): Uint8Array => hkdf(mediaKey, RETRY_KEY_INFO, 32)
+
+const utf8 = new TextEncoder()
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true })
+
+// -----------------------------------------------------------------------------
+// protobuf
+// -----------------------------------------------------------------------------
+
+/** `ServerErrorReceipt { string stanzaId = 1 }`. @internal */
+export const encodeServerErrorReceipt = (stanzaId: string): Uint8Array =>
+  new BinaryWriter().tag(1, WireType.LengthDelimited).string(stanzaId).finish()
+
+/** `MediaRetryNotification { string stanzaId = 1; string directPath = 2; int32 result = 3 }`. @internal */
+export interface Notification {
+  readonly stanzaId: string
+  readonly directPath?: string
+  readonly result: number
+}
+
+/** @internal */
+export const encodeNotification = (notification: Notification): Uint8Array => {
+  const writer = new BinaryWriter().tag(1, WireType.LengthDelimited).string(notification.stanzaId)
+  if (notification.directPath !== undefined) writer.tag(2, WireType.LengthDelimited).string(notification.directPath)
+  return writer.tag(3, WireType.Varint).int32(notification.result).finish()
+}
+
+/** Unknown fields are skipped, as protobuf readers do; a truncated or malformed message is `Left`. @internal */
+export const decodeNotification = (bytes: Uint8Array): Either.Either<Notification, string> => {
+  try {
+    const reader = new BinaryReader(bytes, (b) => strictUtf8.decode(b))
+    let stanzaId = ""
+    let directPath: string | undefined
+    let result = 0
+    while (reader.pos < reader.len) {
+      const [field, wireType] = reader.tag()
+      if (field === 1 && wireType === WireType.LengthDelimited) stanzaId = reader.string()
+      else if (field === 2 && wireType === WireType.LengthDelimited) directPath = reader.string()
+      else if (field === 3 && wireType === WireType.Varint) result = reader.int32()
+      else reader.skip(wireType, field)
+    }
+    return Either.right({ stanzaId, ...(directPath === undefined || directPath === "" ? {} : { directPath }), result })
+  } catch (error) {
+    return Either.left(`not a MediaRetryNotification (${error instanceof Error ? error.message : "unreadable"})`)
+  }
+}
+
+// -----------------------------------------------------------------------------
+// AES-256-GCM under the retry key, AAD = message id
+// -----------------------------------------------------------------------------
+
+/** Ciphertext with the 16-byte tag appended. @internal */
+export const seal = (mediaKey: Uint8Array, messageId: string, iv: Uint8Array, plaintext: Uint8Array): Uint8Array => {
+  const cipher = createCipheriv("aes-256-gcm", retryKey(mediaKey), iv, { authTagLength: TAG_LENGTH })
+  cipher.setAAD(utf8.encode(messageId))
+  const head = cipher.update(plaintext)
+  const tail = cipher.final()
+  const out = new Uint8Array(head.length + tail.length + TAG_LENGTH)
+  out.set(head, 0)
+  out.set(tail, head.length)
+  out.set(cipher.getAuthTag(), head.length + tail.length)
+  return out
+}
+
+/** The plaintext, or `undefined` when the tag does not verify (wrong key, IV, id, or a changed bit). @internal */
+export const open = (
+  mediaKey: Uint8Array,
+  messageId: string,
+  iv: Uint8Array,
+  sealed: Uint8Array
+): Uint8Array | undefined => {
+  if (iv.length !== IV_LENGTH || sealed.length < TAG_LENGTH) return undefined
+  const decipher = createDecipheriv("aes-256-gcm", retryKey(mediaKey), iv, { authTagLength: TAG_LENGTH })
+  decipher.setAAD(utf8.encode(messageId))
+  decipher.setAuthTag(sealed.subarray(sealed.length - TAG_LENGTH))
+  const head = decipher.update(sealed.subarray(0, sealed.length - TAG_LENGTH))
+  try {
+    const tail = decipher.final()
+    const out = new Uint8Array(head.length + tail.length)
+    out.set(head, 0)
+    out.set(tail, head.length)
+    return out
+  } catch {
+    return undefined
+  }
+}
+
+// -----------------------------------------------------------------------------
+// nodes
+// -----------------------------------------------------------------------------
+
+/** The `WAProto.MessageKey` fields the exchange uses. @internal */
+export interface Key {
+  readonly remoteJid?: string | null | undefined
+  readonly fromMe?: boolean | null | undefined
+  readonly id?: string | null | undefined
+  readonly participant?: string | null | undefined
+}
+
+const badInput = (detail: string, messageId?: string) =>
+  new MediaRetryError({ reason: "BadInput", detail, ...(messageId === undefined ? {} : { messageId }) })
+
+/** The message id of a key, or a `BadInput` error. @internal */
+export const messageIdOf = (key: Key): Either.Either<string, MediaRetryError> =>
+  typeof key.id === "string" && key.id !== ""
+    ? Either.right(key.id)
+    : Either.left(badInput("the message key has no id"))
+
+/** @internal */
+export const requestNode = (
+  key: Key,
+  ownJid: string,
+  sealed: { readonly ciphertext: Uint8Array; readonly iv: Uint8Array }
+): Either.Either<BinaryNode, MediaRetryError> =>
+  Either.flatMap(messageIdOf(key), (id) => {
+    if (typeof key.remoteJid !== "string" || key.remoteJid === "") {
+      return Either.left(badInput("the message key has no remoteJid", id))
+    }
+    if (ownJid === "") return Either.left(badInput("the own JID is empty", id))
+    const rmr: Record<string, string> = { jid: key.remoteJid, from_me: key.fromMe === true ? "true" : "false" }
+    if (typeof key.participant === "string" && key.participant !== "") rmr.participant = key.participant
+    return Either.right({
+      tag: "receipt",
+      attrs: { id, to: ownJid, type: "server-error" },
+      content: [
+        {
+          tag: "encrypt",
+          attrs: {},
+          content: [
+            { tag: "enc_p", attrs: {}, content: sealed.ciphertext },
+            { tag: "enc_iv", attrs: {}, content: sealed.iv }
+          ]
+        },
+        { tag: "rmr", attrs: rmr }
+      ]
+    })
+  })
+
+/** What a `<notification type="mediaretry">` says, before decryption. @internal */
+export interface ParsedNotification {
+  readonly messageId: string
+  readonly key: Key
+  readonly answer:
+    | { readonly _tag: "Encrypted"; readonly ciphertext: Uint8Array; readonly iv: Uint8Array }
+    | { readonly _tag: "Error"; readonly code: number }
+}
+
+/** Whether a node is a media retry notification (of any content). @internal */
+export const isRetryNotification = (node: unknown): node is BinaryNode =>
+  isNode(node) && node.tag === "notification" && attrOf(node, "type") === "mediaretry"
+
+const errorCode = /^-?\d{1,9}$/
+
+/** @internal */
+export const parseNotification = (node: unknown): Either.Either<ParsedNotification, MediaRetryError> => {
+  if (!isRetryNotification(node)) return Either.left(badInput("not a <notification type=\"mediaretry\"> node"))
+  const messageId = attrOf(node, "id")
+  if (messageId === undefined || messageId === "") return Either.left(badInput("the notification has no id"))
+  const rmr = childOf(node, "rmr")
+  const key: Key = {
+    id: messageId,
+    ...(rmr === undefined ? {} : {
+      remoteJid: attrOf(rmr, "jid"),
+      fromMe: attrOf(rmr, "from_me") === "true",
+      participant: attrOf(rmr, "participant")
+    })
+  }
+  const error = childOf(node, "error")
+  if (error !== undefined) {
+    const code = attrOf(error, "code")
+    // An error without a readable code is still an error from the phone: a general one.
+    const number = code !== undefined && errorCode.test(code) ? Number(code) : Result.GeneralError
+    return Either.right({ messageId, key, answer: { _tag: "Error", code: number } })
+  }
+  const encrypt = childOf(node, "encrypt")
+  const encP = encrypt === undefined ? undefined : childOf(encrypt, "enc_p")
+  const encIv = encrypt === undefined ? undefined : childOf(encrypt, "enc_iv")
+  const ciphertext = encP === undefined ? undefined : bytesOf(encP)
+  const iv = encIv === undefined ? undefined : bytesOf(encIv)
+  if (ciphertext === undefined || iv === undefined) {
+    return Either.left(
+      badInput("the notification holds neither <error> nor <encrypt> with enc_p and enc_iv", messageId)
+    )
+  }
+  return Either.right({ messageId, key, answer: { _tag: "Encrypted", ciphertext, iv } })
+}
+
+/** The error of a phone's error code or non-success result. @internal */
+export const failureOf = (code: number, messageId: string): MediaRetryError =>
+  new MediaRetryError({
+    reason: code === Result.NotFound
+      ? "NotOnPhone"
+      : code === Result.DecryptionError
+      ? "DecryptionError"
+      : "GeneralError",
+    code,
+    messageId
+  })
