@@ -46,9 +46,11 @@ import * as MediaType from "./MediaType.js"
 // -----------------------------------------------------------------------------
 
 /**
- * What to download: a message object of PROTOCOL.md section 8 exactly as protobuf.js gives it
- * (a wrapper such as `{ imageMessage: … }`, or an inner message with `Options.type`), an app-state
- * `ExternalBlobReference`, a `MediaMessage.Downloadable`, or raw `MediaMessage.Params`.
+ * What to download: a message object of PROTOCOL.md section 8 as protobuf.js types and gives it
+ * (`proto.IWebMessageInfo`, `proto.IMessage`, `null`/`undefined` included, or an inner message
+ * such as `proto.Message.IImageMessage` with `Options.type`), an app-state `ExternalBlobReference`,
+ * a `MediaMessage.Downloadable`, or raw `MediaMessage.Params`. Every value is checked when read;
+ * a value of unknown shape (parsed JSON) goes through `MediaMessage.downloadable` first.
  *
  * @since 0.1.0
  * @category models
@@ -56,8 +58,7 @@ import * as MediaType from "./MediaType.js"
 export type Source =
   | MediaMessage.Downloadable
   | MediaMessage.Params
-  | MediaMessage.Message
-  | { readonly [field: string]: unknown }
+  | MediaMessage.MessageInput
 
 /**
  * Progress of a download: blob bytes received and kept so far, the blob length when known, and

@@ -105,6 +105,165 @@ const kindTypes: { readonly [K in MediaKind]: MediaType.MediaType } = {
 export const kindMediaType = (kind: MediaKind): MediaType.MediaType => kindTypes[kind]
 
 // ---------------------------------------------------------------------------------------------
+// Input shapes (messages as protobuf.js types them)
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * A protobuf.js `Long` (from the `long` package, with or without its methods, e.g. after a JSON
+ * round trip).
+ *
+ * @since 0.1.0
+ * @category input shapes
+ */
+export interface LongValue {
+  readonly low: number
+  readonly high: number
+  readonly unsigned?: boolean | undefined
+}
+
+/**
+ * A protobuf 64-bit integer field as it arrives: a number, a bigint, a protobuf.js `Long` or a
+ * decimal string.
+ *
+ * @since 0.1.0
+ * @category input shapes
+ */
+export type Int64Value = number | bigint | string | LongValue
+
+/**
+ * A protobuf bytes field as it arrives: a `Uint8Array` (or `Buffer`), an `ArrayBuffer`, standard or
+ * url-safe base64, an array of byte values, or a JSON `Buffer` (`{ type: "Buffer", data }`).
+ *
+ * @since 0.1.0
+ * @category input shapes
+ */
+export type BytesValue =
+  | Uint8Array
+  | ArrayBuffer
+  | string
+  | ReadonlyArray<number>
+  | { readonly type: "Buffer"; readonly data: ReadonlyArray<number> | string }
+
+/**
+ * The content of a media message as protobuf.js types it (`proto.Message.IImageMessage`,
+ * `IVideoMessage`, `IAudioMessage`, `IDocumentMessage`, `IStickerMessage`, `IStickerPackMessage`,
+ * `IExtendedTextMessage`, `IHistorySyncNotification`, an app-state `IExternalBlobReference`):
+ * every field optional and nullable, 64-bit integers as {@link Int64Value}, bytes as
+ * {@link BytesValue}. The fields listed are the ones this library reads; any other field of the
+ * generated interface may be present. The values are checked when read.
+ *
+ * @since 0.1.0
+ * @category input shapes
+ */
+export interface MediaContentLike {
+  readonly url?: string | null | undefined
+  readonly directPath?: string | null | undefined
+  readonly staticUrl?: string | null | undefined
+  readonly mediaKey?: BytesValue | MediaKey | null | undefined
+  readonly fileSha256?: BytesValue | null | undefined
+  readonly fileEncSha256?: BytesValue | null | undefined
+  readonly fileLength?: Int64Value | null | undefined
+  /** The length field of an app-state `ExternalBlobReference`. */
+  readonly fileSizeBytes?: Int64Value | null | undefined
+  readonly mediaKeyTimestamp?: Int64Value | null | undefined
+  readonly mimetype?: string | null | undefined
+  readonly caption?: string | null | undefined
+  readonly width?: number | null | undefined
+  readonly height?: number | null | undefined
+  readonly seconds?: number | null | undefined
+  readonly gifPlayback?: boolean | null | undefined
+  readonly ptt?: boolean | null | undefined
+  readonly isAnimated?: boolean | null | undefined
+  readonly fileName?: string | null | undefined
+  readonly title?: string | null | undefined
+  readonly pageCount?: number | null | undefined
+  readonly jpegThumbnail?: BytesValue | null | undefined
+  readonly pngThumbnail?: BytesValue | null | undefined
+  readonly thumbnailDirectPath?: string | null | undefined
+  readonly thumbnailSha256?: BytesValue | null | undefined
+  readonly thumbnailEncSha256?: BytesValue | null | undefined
+  readonly thumbnailHeight?: number | null | undefined
+  readonly thumbnailWidth?: number | null | undefined
+  readonly streamingSidecar?: BytesValue | null | undefined
+  readonly waveform?: BytesValue | null | undefined
+  readonly contextInfo?: object | null | undefined
+}
+
+/**
+ * A `Message` as protobuf.js types it (`proto.IMessage`): the media contents this library reads,
+ * and the wrappers it looks through (`viewOnceMessage*`, `ephemeralMessage`, `editedMessage`,
+ * `documentWithCaptionMessage`, `associatedChildMessage`, `protocolMessage`, …). A message built by
+ * this module is one too.
+ *
+ * @since 0.1.0
+ * @category input shapes
+ */
+export interface MessageLike {
+  readonly imageMessage?: MediaContentLike | null | undefined
+  readonly videoMessage?: MediaContentLike | null | undefined
+  readonly ptvMessage?: MediaContentLike | null | undefined
+  readonly audioMessage?: MediaContentLike | null | undefined
+  readonly documentMessage?: MediaContentLike | null | undefined
+  readonly stickerMessage?: MediaContentLike | null | undefined
+  readonly stickerPackMessage?: MediaContentLike | null | undefined
+  readonly extendedTextMessage?: MediaContentLike | null | undefined
+  readonly protocolMessage?: ProtocolMessageLike | null | undefined
+  readonly documentWithCaptionMessage?: FutureProofMessageLike | null | undefined
+  readonly viewOnceMessage?: FutureProofMessageLike | null | undefined
+  readonly viewOnceMessageV2?: FutureProofMessageLike | null | undefined
+  readonly viewOnceMessageV2Extension?: FutureProofMessageLike | null | undefined
+  readonly ephemeralMessage?: FutureProofMessageLike | null | undefined
+  readonly editedMessage?: FutureProofMessageLike | null | undefined
+  readonly associatedChildMessage?: FutureProofMessageLike | null | undefined
+  readonly lottieStickerMessage?: FutureProofMessageLike | null | undefined
+  readonly groupMentionedMessage?: FutureProofMessageLike | null | undefined
+  readonly botInvokeMessage?: FutureProofMessageLike | null | undefined
+}
+
+/**
+ * A `ProtocolMessage` as protobuf.js types it (`proto.Message.IProtocolMessage`): the history sync
+ * notification and the edited message it may carry.
+ *
+ * @since 0.1.0
+ * @category input shapes
+ */
+export interface ProtocolMessageLike {
+  readonly historySyncNotification?: MediaContentLike | null | undefined
+  readonly editedMessage?: MessageLike | null | undefined
+}
+
+/**
+ * A `FutureProofMessage` wrapper as protobuf.js types it (`proto.Message.IFutureProofMessage`).
+ *
+ * @since 0.1.0
+ * @category input shapes
+ */
+export interface FutureProofMessageLike {
+  readonly message?: MessageLike | null | undefined
+}
+
+/**
+ * A `WebMessageInfo` as protobuf.js types it (`proto.IWebMessageInfo`, Baileys' `WAMessage`): the
+ * message one level down.
+ *
+ * @since 0.1.0
+ * @category input shapes
+ */
+export interface WebMessageInfoLike {
+  readonly message?: MessageLike | null | undefined
+}
+
+/**
+ * Anything a message reader takes, as protobuf.js types it: a `WebMessageInfo`, a `Message`
+ * (`null` and `undefined` too, as `msg.message` may be: they read as `NoMedia`), or an inner media
+ * message with its type given separately.
+ *
+ * @since 0.1.0
+ * @category input shapes
+ */
+export type MessageInput = WebMessageInfoLike | MessageLike | MediaContentLike | null | undefined
+
+// ---------------------------------------------------------------------------------------------
 // Message shapes (protobuf.js camelCase, as sent)
 // ---------------------------------------------------------------------------------------------
 
@@ -115,29 +274,32 @@ export const kindMediaType = (kind: MediaKind): MediaType.MediaType => kindTypes
  * @category message shapes
  */
 export interface MessageKey {
-  readonly remoteJid?: string
-  readonly fromMe?: boolean
-  readonly id?: string
-  readonly participant?: string
+  readonly remoteJid?: string | null | undefined
+  readonly fromMe?: boolean | null | undefined
+  readonly id?: string | null | undefined
+  readonly participant?: string | null | undefined
 }
 
 /**
- * A `WAProto.ContextInfo` (quotes, mentions, forwarding marks). Only the common fields are typed;
- * any other `ContextInfo` field may be given as protobuf.js takes it.
+ * A `WAProto.ContextInfo` (quotes, mentions, forwarding marks), typed so that protobuf.js's
+ * `proto.IContextInfo` fits: the common fields, each optional and nullable. It is passed through
+ * as given; a value of the generated type may carry any other `ContextInfo` field.
  *
  * @since 0.1.0
  * @category message shapes
  */
 export interface ContextInfo {
-  readonly stanzaId?: string
-  readonly participant?: string
-  readonly remoteJid?: string
-  readonly quotedMessage?: Message
-  readonly mentionedJid?: ReadonlyArray<string>
-  readonly isForwarded?: boolean
-  readonly forwardingScore?: number
-  readonly expiration?: number
-  readonly [field: string]: unknown
+  readonly stanzaId?: string | null | undefined
+  readonly participant?: string | null | undefined
+  readonly remoteJid?: string | null | undefined
+  readonly quotedMessage?: MessageLike | null | undefined
+  readonly mentionedJid?: ReadonlyArray<string> | null | undefined
+  readonly isForwarded?: boolean | null | undefined
+  readonly forwardingScore?: number | null | undefined
+  readonly expiration?: number | null | undefined
+  readonly ephemeralSettingTimestamp?: Int64Value | null | undefined
+  readonly placeholderKey?: MessageKey | null | undefined
+  readonly externalAdReply?: object | null | undefined
 }
 
 /**
@@ -1416,14 +1578,23 @@ export const withThumbnailFrom = <M extends MediaContentMessage>(
 export const MEDIA_ALBUM = 1
 
 /**
+ * What an album child may be: an image or a video message as the builders return them, or a
+ * `Message` as protobuf.js types it (checked to hold one image or one video when the album is built).
+ *
+ * @since 0.1.0
+ * @category albums
+ */
+export type AlbumChildMessage = WrappedImage | WrappedVideo | MessageLike
+
+/**
  * Options of {@link album}.
  *
  * @since 0.1.0
  * @category albums
  */
-export interface AlbumOptions {
-  /** The album's images and videos, in order, as the builders return them. */
-  readonly children: ReadonlyArray<WrappedImage | WrappedVideo>
+export interface AlbumOptions<C extends AlbumChildMessage = WrappedImage | WrappedVideo> {
+  /** The album's images and videos, in order, as the builders return them (or as protobuf.js types them). */
+  readonly children: ReadonlyArray<C>
   /** The key the parent `albumMessage` is (or will be) sent under; needs its `id`. */
   readonly parentMessageKey: MessageKey
 }
@@ -1434,8 +1605,8 @@ export interface AlbumOptions {
  * @since 0.1.0
  * @category albums
  */
-export interface AlbumChild {
-  readonly associatedChildMessage: FutureProofMessage<WrappedImage | WrappedVideo>
+export interface AlbumChild<C extends AlbumChildMessage = WrappedImage | WrappedVideo> {
+  readonly associatedChildMessage: FutureProofMessage<C>
   readonly messageContextInfo: { readonly messageAssociation: MessageAssociation }
 }
 
@@ -1445,9 +1616,9 @@ export interface AlbumChild {
  * @since 0.1.0
  * @category albums
  */
-export interface Album {
+export interface Album<C extends AlbumChildMessage = WrappedImage | WrappedVideo> {
   readonly parent: { readonly albumMessage: AlbumMessage }
-  readonly children: ReadonlyArray<AlbumChild>
+  readonly children: ReadonlyArray<AlbumChild<C>>
 }
 
 /**
@@ -1476,7 +1647,9 @@ export interface Album {
  * @since 0.1.0
  * @category albums
  */
-export const album = (options: AlbumOptions): Effect.Effect<Album, MediaMessageError> =>
+export const album = <C extends AlbumChildMessage>(
+  options: AlbumOptions<C>
+): Effect.Effect<Album<C>, MediaMessageError> =>
   Effect.suspend(() => {
     const { children, parentMessageKey } = options
     if (children.length === 0) return Effect.fail(invalid("an album needs at least one child"))

@@ -278,7 +278,8 @@ describe("MediaDownload", () => {
     it.scoped("bad input is a typed error before any request", () =>
       Effect.gen(function*() {
         const { cdn, download } = yield* world()
-        const noMedia = yield* Effect.flip(download.bytes({ conversation: "hi" }))
+        // A text message, as it arrives: no field the type of a media message knows.
+        const noMedia = yield* Effect.flip(download.bytes(JSON.parse(`{ "conversation": "hi" }`)))
         assert.strictEqual(noMedia._tag, "MediaMessageError")
         const badKey = yield* Effect.flip(
           download.bytes({ imageMessage: { directPath: "/v/x.enc", mediaKey: new Uint8Array(5) } })

@@ -868,11 +868,19 @@ describe("MediaMessage", () => {
         assert.strictEqual(empty.reason, "InvalidField")
         const noId = yield* Effect.flip(MediaMessage.album({ children: [image], parentMessageKey: {} }))
         assert.strictEqual(noId.reason, "InvalidField")
+        // A protobuf.js key with the id left null, as a decoded message may carry it.
+        const nullId = yield* Effect.flip(MediaMessage.album({ children: [image], parentMessageKey: { id: null } }))
+        assert.strictEqual(nullId.reason, "InvalidField")
         const audio = yield* MediaMessage.audio(uploaded("audio"))
         const foreign = yield* Effect.flip(
-          MediaMessage.album({ children: [image, audio as never], parentMessageKey: { id: "X" } })
+          MediaMessage.album({ children: [image, audio], parentMessageKey: { id: "X" } })
         )
         assert.strictEqual(foreign.reason, "InvalidField")
+        // A protobuf.js `Message` whose image field is null holds neither an image nor a video.
+        const nullImage = yield* Effect.flip(
+          MediaMessage.album({ children: [{ imageMessage: null }], parentMessageKey: { id: "X" } })
+        )
+        assert.strictEqual(nullImage.reason, "InvalidField")
       }))
   })
 })
