@@ -1,5 +1,5 @@
 // `npm test`: build, type-check, lint and run every test, then print one summary line.
-// The build comes first because the command-line tests run the real built binary.
+// The build comes first because the command-line tests run the real built bundle.
 import { spawnSync } from "node:child_process"
 import { mkdtempSync, readFileSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
@@ -12,7 +12,7 @@ const run = (label, command, args) => {
 }
 
 const checks = [
-  ["build", "npx", ["tsc", "-p", "tsconfig.build.json"]],
+  ["build", "npm", ["run", "build"]],
   ["type-check", "npx", ["tsc", "-p", "tsconfig.json", "--noEmit"]],
   ["lint", "npx", ["eslint", "."]]
 ]

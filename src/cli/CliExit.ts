@@ -2,11 +2,18 @@
  * How a `wa-media` run ends: exit 0 on success, 2 on bad usage, 1 when the operation failed, with
  * stderr's last line `<ErrorTag>: <message>` and no stack trace for an expected failure.
  */
-import * as HelpDoc from "@effect/cli/HelpDoc"
-import * as ValidationError from "@effect/cli/ValidationError"
 import * as Cause from "effect/Cause"
 import * as Exit from "effect/Exit"
 import * as Option from "effect/Option"
+import * as Schema from "effect/Schema"
+
+/**
+ * An argument that is not what the command expects: exit status 2.
+ */
+export class UsageError extends Schema.TaggedError<UsageError>("effect-wa-media/cli/UsageError")(
+  "UsageError",
+  { message: Schema.String }
+) {}
 
 export interface Outcome {
   readonly code: number
@@ -16,10 +23,6 @@ export interface Outcome {
 const isTagged = (u: unknown): u is { readonly _tag: string; readonly message: string } =>
   typeof u === "object" && u !== null && "_tag" in u && typeof u._tag === "string" &&
   "message" in u && typeof u.message === "string"
-
-const firstLine = (text: string): string =>
-  text.replace(/\u001b\[[0-9;]*m/g, "").split("\n").map((line) => line.trim()).find((line) => line.length > 0) ??
-    "invalid arguments"
 
 const usageTags = new Set(["UsageError", "UnknownMediaType", "InvalidMediaKey"])
 
@@ -31,11 +34,6 @@ export const outcome = (exit: Exit.Exit<unknown, unknown>): Outcome => {
   const failure = Cause.failureOption(cause)
   if (Option.isSome(failure)) {
     const error = failure.value
-    if (ValidationError.isValidationError(error)) {
-      if (ValidationError.isHelpRequested(error)) return { code: 0 }
-      const text = "error" in error ? firstLine(HelpDoc.toAnsiText(error.error)) : "invalid arguments"
-      return { code: 2, line: `UsageError: ${text}` }
-    }
     if (isTagged(error)) return { code: usageTags.has(error._tag) ? 2 : 1, line: `${error._tag}: ${error.message}` }
     return { code: 1, line: `Error: ${String(error)}` }
   }

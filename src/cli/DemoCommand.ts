@@ -5,8 +5,6 @@
  * short report. The emulator is told to misbehave on the way (a failing host on upload, a dropped
  * connection on download) so that the report shows failover and resume, not only the happy path.
  */
-import * as Args from "@effect/cli/Args"
-import * as Command from "@effect/cli/Command"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import * as FileSystem from "@effect/platform/FileSystem"
 import * as Path from "@effect/platform/Path"
@@ -26,16 +24,12 @@ import * as MediaDownload from "../MediaDownload.js"
 import * as MediaMessage from "../MediaMessage.js"
 import * as MediaUpload from "../MediaUpload.js"
 import { encodeBase64 } from "./CliOptions.js"
+import type { DemoArgs } from "./Commands.js"
 import * as ProgressBar from "./ProgressBar.js"
 
 /** About 24 MiB: above the 5 MiB at which uploads become resumable. */
 const SAMPLE_BYTES = 24 * 1024 * 1024
 const SAMPLE_BLOCK = 1024 * 1024
-
-const file = Args.text({ name: "file" }).pipe(
-  Args.withDescription("the file to send; a generated sample of about 24 MiB when absent"),
-  Args.optional
-)
 
 /** Writes the sample from MediaCrypto's randomness (a blob of noise compresses and dedupes nowhere). */
 const writeSample = (path: string) =>
@@ -79,7 +73,8 @@ const describeRequest = (request: CdnControl.RecordedRequest) => {
 
 const sameBytes = (a: Uint8Array, b: Uint8Array) => Buffer.from(a).equals(Buffer.from(b))
 
-export const demo = Command.make("demo", { file }, (args) =>
+/** Runs `wa-media demo`. */
+export const demo = (args: DemoArgs) =>
   Effect.gen(function*() {
     const fs = yield* FileSystem.FileSystem
     const path = yield* Path.Path
@@ -154,8 +149,4 @@ export const demo = Command.make("demo", { file }, (args) =>
       `  fileEncSha256 ${encodeBase64(uploaded.fileEncSha256)}`
     ]
     yield* Console.log(lines.join("\n"))
-  }).pipe(Effect.scoped)).pipe(
-    Command.withDescription(
-      "the main job: upload a file (or a generated sample) to an in-process CDN emulator, download it back, verify, report"
-    )
-  )
+  }).pipe(Effect.scoped, Effect.provide(MediaCrypto.layer))

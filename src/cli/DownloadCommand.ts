@@ -2,8 +2,6 @@
  * `wa-media download`: fetches, verifies and writes a media file atomically, from a message JSON
  * file or raw parameters, over a media connection from a URL, a file, or hosts given directly.
  */
-import * as Command from "@effect/cli/Command"
-import * as Options from "@effect/cli/Options"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import * as FileSystem from "@effect/platform/FileSystem"
 import type * as HttpClient from "@effect/platform/HttpClient"
@@ -14,48 +12,16 @@ import * as Option from "effect/Option"
 import { fileError } from "../internal/fileError.js"
 import { refuseSameFile } from "../internal/sameFile.js"
 import * as MediaConn from "../MediaConn.js"
+import * as MediaCrypto from "../MediaCrypto.js"
 import * as MediaDownload from "../MediaDownload.js"
 import type { MediaFileError } from "../MediaError.js"
 import type * as MediaMessage from "../MediaMessage.js"
-import {
-  base64Bytes,
-  cdnProtocol,
-  decodeBase64,
-  encodeBase64,
-  mediaConnOptions,
-  mediaConnSource,
-  parseMediaKey,
-  parseMediaType,
-  UsageError
-} from "./CliOptions.js"
+import { UsageError } from "./CliExit.js"
+import { decodeBase64, encodeBase64, mediaConnSource, parseMediaKey, parseMediaType } from "./CliOptions.js"
+import type { DownloadArgs as Args } from "./Commands.js"
 import * as ProgressBar from "./ProgressBar.js"
 
 const DEFAULT_HOST = "mmg.whatsapp.net"
-
-const text = (name: string, description: string) =>
-  Options.text(name).pipe(Options.withDescription(description), Options.optional)
-
-const options = {
-  output: Options.text("output").pipe(
-    Options.withAlias("o"),
-    Options.withDescription("the output file (written atomically, only once verified)")
-  ),
-  message: text("message", "a JSON file with the message ({\"imageMessage\": {…}}, or the inner object with --type)"),
-  type: text("type", "media type: a library name of PROTOCOL.md section 1 or an alias"),
-  directPath: text("direct-path", "the blob's direct path"),
-  mediaKey: base64Bytes("media-key", "the 32-byte media key").pipe(Options.optional),
-  fileEncSha256: base64Bytes("file-enc-sha256", "the expected SHA-256 of the blob").pipe(Options.optional),
-  fileSha256: base64Bytes("file-sha256", "the expected SHA-256 of the plaintext").pipe(Options.optional),
-  ...mediaConnOptions,
-  hosts: Options.text("host").pipe(
-    Options.withDescription("a CDN host to download from (repeatable), instead of a media connection"),
-    Options.repeated
-  ),
-  cdnProtocol,
-  thumbnail: Options.boolean("thumbnail").pipe(Options.withDescription("fetch the server-hosted thumbnail instead"))
-}
-
-type Args = Command.Command.ParseConfig<typeof options>
 
 const readMessage = (path: string) =>
   Effect.gen(function*() {
@@ -113,7 +79,8 @@ const mediaConnLayer = (
     return MediaConn.layerTest({ auth: "", ttl: 3600, hosts: hosts.map((hostname) => ({ hostname })) })
   })
 
-export const download = Command.make("download", options, (args) =>
+/** Runs `wa-media download`. */
+export const download = (args: Args) =>
   Effect.gen(function*() {
     // The files the download reads must not be the one it writes, checked before any of them is read.
     yield* refuseSameFile([...Option.toArray(args.message), ...Option.toArray(args.mediaConnFile)], args.output)
@@ -142,4 +109,4 @@ export const download = Command.make("download", options, (args) =>
       attempts: summary.attempts,
       resumes: summary.resumes
     }))
-  })).pipe(Command.withDescription("download, verify and write a media file atomically"))
+  }).pipe(Effect.provide(MediaCrypto.layer))

@@ -2,31 +2,18 @@
  * `wa-media upload`: encrypts a file and uploads it (resumably from 5 MiB), with the media
  * connection from a URL or a file; prints the result as one JSON line.
  */
-import * as Args from "@effect/cli/Args"
-import * as Command from "@effect/cli/Command"
-import * as Options from "@effect/cli/Options"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
+import * as MediaCrypto from "../MediaCrypto.js"
 import * as MediaType from "../MediaType.js"
 import * as MediaUpload from "../MediaUpload.js"
-import {
-  base64Bytes,
-  cdnProtocol,
-  encodeBase64,
-  mediaConnOptions,
-  mediaConnSource,
-  mediaType,
-  parseMediaKey,
-  parseMediaType,
-  revealBase64,
-  UsageError
-} from "./CliOptions.js"
+import { UsageError } from "./CliExit.js"
+import { encodeBase64, mediaConnSource, parseMediaKey, parseMediaType, revealBase64 } from "./CliOptions.js"
+import type { UploadArgs } from "./Commands.js"
 import * as ProgressBar from "./ProgressBar.js"
-
-const input = Args.text({ name: "in" }).pipe(Args.withDescription("the file to upload"))
 
 /** `--media-conn-url URL` or `--media-conn FILE`, exactly one of them. */
 const mediaConnLayer = (url: Option.Option<string>, file: Option.Option<string>) =>
@@ -38,44 +25,35 @@ const mediaConnLayer = (url: Option.Option<string>, file: Option.Option<string>)
     })
   )
 
-export const upload = Command.make(
-  "upload",
-  {
-    input,
-    type: mediaType,
-    ...mediaConnOptions,
-    cdnProtocol,
-    mediaKey: base64Bytes("media-key", "the 32-byte media key; a random one when absent").pipe(Options.optional)
-  },
-  (args) =>
-    Effect.gen(function*() {
-      const type = yield* parseMediaType(args.type)
-      const connLayer = yield* mediaConnLayer(args.mediaConnUrl, args.mediaConnFile)
-      const mediaKey = Option.isSome(args.mediaKey) ? yield* parseMediaKey(args.mediaKey.value) : undefined
-      const result = yield* ProgressBar.track("", (progress) =>
-        Effect.flatMap(MediaUpload.MediaUpload, (uploads) =>
-          uploads.upload(MediaUpload.file(args.input), {
-            mediaType: type,
-            mediaKey,
-            protocol: args.cdnProtocol,
-            ...progress
-          }))).pipe(
-          Effect.provide(
-            MediaUpload.layer.pipe(Layer.provide(connLayer), Layer.provideMerge(NodeHttpClient.layerUndici))
-          )
+/** Runs `wa-media upload`. */
+export const upload = (args: UploadArgs) =>
+  Effect.gen(function*() {
+    const type = yield* parseMediaType(args.type)
+    const connLayer = yield* mediaConnLayer(args.mediaConnUrl, args.mediaConnFile)
+    const mediaKey = Option.isSome(args.mediaKey) ? yield* parseMediaKey(args.mediaKey.value) : undefined
+    const result = yield* ProgressBar.track("", (progress) =>
+      Effect.flatMap(MediaUpload.MediaUpload, (uploads) =>
+        uploads.upload(MediaUpload.file(args.input), {
+          mediaType: type,
+          mediaKey,
+          protocol: args.cdnProtocol,
+          ...progress
+        }))).pipe(
+        Effect.provide(
+          MediaUpload.layer.pipe(Layer.provide(connLayer), Layer.provideMerge(NodeHttpClient.layerUndici))
         )
-      yield* Console.log(JSON.stringify({
-        url: result.url,
-        directPath: result.directPath,
-        ...(result.handle === undefined ? {} : { handle: result.handle }),
-        ...(result.objectId === undefined ? {} : { objectId: result.objectId }),
-        // An unencrypted type (product-catalog-image) has no key that means anything.
-        ...(MediaType.isEncrypted(type) ? { mediaKey: revealBase64(result.mediaKey) } : {}),
-        fileSha256: encodeBase64(result.fileSha256),
-        fileEncSha256: encodeBase64(result.fileEncSha256),
-        fileLength: result.fileLength,
-        mediaKeyTimestamp: result.mediaKeyTimestamp,
-        ...(result.streamingSidecar === undefined ? {} : { streamingSidecar: encodeBase64(result.streamingSidecar) })
-      }))
-    })
-).pipe(Command.withDescription("encrypt a file and upload it to the CDN (resumable from 5 MiB); prints one JSON line"))
+      )
+    yield* Console.log(JSON.stringify({
+      url: result.url,
+      directPath: result.directPath,
+      ...(result.handle === undefined ? {} : { handle: result.handle }),
+      ...(result.objectId === undefined ? {} : { objectId: result.objectId }),
+      // An unencrypted type (product-catalog-image) has no key that means anything.
+      ...(MediaType.isEncrypted(type) ? { mediaKey: revealBase64(result.mediaKey) } : {}),
+      fileSha256: encodeBase64(result.fileSha256),
+      fileEncSha256: encodeBase64(result.fileEncSha256),
+      fileLength: result.fileLength,
+      mediaKeyTimestamp: result.mediaKeyTimestamp,
+      ...(result.streamingSidecar === undefined ? {} : { streamingSidecar: encodeBase64(result.streamingSidecar) })
+    }))
+  }).pipe(Effect.provide(MediaCrypto.layer))

@@ -1,34 +1,138 @@
 /**
- * The `wa-media` command line: a thin layer over the public modules.
+ * The `wa-media` command line: @effect/cli parses the arguments; this module prints help and usage
+ * as users expect them (named `wa-media`, without the parser's filler text, coloured only on a
+ * terminal and never with `NO_COLOR`), prints each usage error once, runs the command, and turns its
+ * exit into a status and the last stderr line.
  */
-import * as Command from "@effect/cli/Command"
-import * as NodeContext from "@effect/platform-node/NodeContext"
+import * as CliConfig from "@effect/cli/CliConfig"
+import * as Descriptor from "@effect/cli/CommandDescriptor"
+import * as HelpDoc from "@effect/cli/HelpDoc"
+import * as Span from "@effect/cli/HelpDoc/Span"
+import * as Usage from "@effect/cli/Usage"
+import * as ValidationError from "@effect/cli/ValidationError"
+import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
+import * as NodePath from "@effect/platform-node/NodePath"
+import * as NodeTerminal from "@effect/platform-node/NodeTerminal"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import * as MediaCrypto from "../MediaCrypto.js"
-import { outcome } from "./CliExit.js"
-import { decrypt, encrypt } from "./CryptoCommands.js"
-import { demo } from "./DemoCommand.js"
-import { download } from "./DownloadCommand.js"
-import { serve } from "./ServeCommand.js"
-import { upload } from "./UploadCommand.js"
+import { outcome, UsageError } from "./CliExit.js"
+import { commands, root, summary } from "./Commands.js"
 
-const root = Command.make("wa-media").pipe(
-  Command.withDescription("WhatsApp media: encrypt, decrypt, upload, download, and a CDN emulator"),
-  Command.withSubcommands([demo, encrypt, decrypt, upload, download, serve])
-)
+const NAME = "wa-media"
+const VERSION = "0.1.0"
 
-const cli = Command.run(root, { name: "wa-media", version: "0.1.0" })
+// The built-in options (--completions, --log-level, --wizard) stay out of the help: only --help and
+// --version are answered.
+const config = CliConfig.make({ showBuiltIns: false })
 
-const layer = Layer.mergeAll(NodeContext.layer, MediaCrypto.layer)
+const ansi = /\u001b\[[0-9;]*m/g
+
+/** Whether to colour what goes to `stream`: a terminal, and no `NO_COLOR` (https://no-color.org). */
+const colours = (stream: NodeJS.WriteStream): boolean => stream.isTTY === true && (process.env["NO_COLOR"] ?? "") === ""
+
+const render = (doc: HelpDoc.HelpDoc, stream: NodeJS.WriteStream): string => {
+  const text = HelpDoc.toAnsiText(doc)
+  return colours(stream) ? text : text.replace(ansi, "")
+}
+
+const plain = (span: Span.Span): string => HelpDoc.toAnsiText(HelpDoc.p(span)).replace(ansi, "").trim()
+
+// What @effect/cli says of every option of a kind before its own description: it says nothing.
+const filler = new Set(["A user-defined piece of text.", "A true or false value.", "An integer."])
+
+const withoutFiller = (doc: HelpDoc.HelpDoc): HelpDoc.HelpDoc => {
+  switch (doc._tag) {
+    case "Sequence":
+      return HelpDoc.sequence(withoutFiller(doc.left), withoutFiller(doc.right))
+    case "Paragraph":
+      return filler.has(plain(doc.value)) ? HelpDoc.empty : doc
+    case "DescriptionList":
+      return HelpDoc.mapDescriptionList(doc, (span, body) => [span, withoutFiller(body)])
+    default:
+      return doc
+  }
+}
+
+/** The usage lines of `usage`, each as `$ wa-media …`. */
+const usageLines = (usage: Usage.Usage): Array<HelpDoc.HelpDoc> =>
+  Usage.enumerate(usage, config).map((span) =>
+    HelpDoc.p(Span.concat(Span.text(plain(span).startsWith(NAME) ? "$ " : `$ ${NAME} `), span))
+  )
+
+/** The help of `wa-media` itself: every command's usage and summary. */
+const rootHelp = () =>
+  HelpDoc.blocks([
+    HelpDoc.p(`${NAME} ${VERSION}: ${summary}`),
+    HelpDoc.h1("USAGE"),
+    ...commands.flatMap(({ summary, usage }) => [
+      ...usageLines(usage()),
+      HelpDoc.p(`    ${summary}`)
+    ]),
+    HelpDoc.p(`Run "${NAME} <command> --help" for what a command's arguments and options mean.`)
+  ])
+
+/** The help of one command. */
+const commandHelp = (usage: Usage.Usage, doc: HelpDoc.HelpDoc): HelpDoc.HelpDoc =>
+  HelpDoc.blocks([
+    HelpDoc.p(`${NAME} ${VERSION}`),
+    HelpDoc.h1("USAGE"),
+    ...usageLines(usage),
+    withoutFiller(doc)
+  ])
+
+const isRoot = (usage: Usage.Usage) => Usage.enumerate(usage, config).every((span) => plain(span).startsWith(NAME))
+
+const helpOf = (usage: Usage.Usage, doc: HelpDoc.HelpDoc) => isRoot(usage) ? rootHelp() : commandHelp(usage, doc)
+
+/** A parse error as the one line that reports it. */
+const usageError = (error: ValidationError.ValidationError): UsageError => {
+  const text = "error" in error ? HelpDoc.toAnsiText(error.error).replace(ansi, "") : ""
+  const line = text.split("\n").map((part) => part.trim()).find((part) => part.length > 0)
+  return new UsageError({ message: line ?? "invalid arguments" })
+}
+
+const run = (argv: ReadonlyArray<string>) =>
+  Effect.gen(function*() {
+    const directive = yield* Descriptor.parse(root.descriptor, [NAME, ...argv], config).pipe(
+      Effect.mapError(usageError)
+    )
+    if (directive._tag === "BuiltIn") {
+      const option = directive.option
+      switch (option._tag) {
+        case "ShowHelp":
+          return yield* Console.log(render(helpOf(option.usage, option.helpDoc), process.stdout))
+        case "ShowVersion":
+          return yield* Console.log(VERSION)
+        default:
+          return yield* new UsageError({ message: `${NAME} does not support this option` })
+      }
+    }
+    const [unknown] = directive.leftover
+    if (unknown !== undefined) return yield* new UsageError({ message: `unknown argument '${unknown}'` })
+    return yield* root.transform(root.handler(directive.value), directive.value).pipe(
+      // A command named without what it needs to run (only `wa-media` itself): its usage, on stderr.
+      Effect.catchIf(
+        (error) => ValidationError.isValidationError(error) && ValidationError.isHelpRequested(error),
+        () =>
+          Effect.zipRight(
+            Console.error(render(rootHelp(), process.stderr)),
+            new UsageError({
+              message: `give a command: ${commands.map(({ name }) => name).join(", ")}`
+            })
+          )
+      )
+    )
+  })
+
+const layer = Layer.mergeAll(NodeFileSystem.layer, NodePath.layer, NodeTerminal.layer)
 
 /**
  * Runs the command line on `argv` (without the node and script paths) and returns the exit status,
  * having printed the `<ErrorTag>: <message>` line for a failure.
  */
 export const main = (argv: ReadonlyArray<string>): Effect.Effect<number> =>
-  Effect.suspend(() => cli(["node", "wa-media", ...argv])).pipe(
+  Effect.suspend(() => run(argv)).pipe(
     Effect.provide(layer),
     Effect.exit,
     Effect.flatMap((exit) => {
