@@ -44,7 +44,7 @@ export type Fault = internal.Fault
 export interface RecordedRequest extends internal.RecordedRequest {}
 
 /**
- * The JSON of PROTOCOL.md section 5, as `GET /media_conn` answers it.
+ * The JSON of docs/protocol.md section 5, as `GET /media_conn` answers it.
  *
  * @since 0.1.0
  * @category models

@@ -1,6 +1,6 @@
 /**
  * A CDN emulator on real loopback HTTP: `GET /media_conn`, uploads (with resume probes and
- * `file_offset` appends) and downloads (with `Range`) as PROTOCOL.md sections 5-7 describe, over
+ * `file_offset` appends) and downloads (with `Range`) as docs/protocol.md sections 5-7 describe, over
  * several ports that share one blob store, with fault injection per host. Blobs live in memory, or
  * in a folder with `dir`. Requests and responses stream: a 1 GiB transfer never sits in memory
  * with the folder store.
@@ -122,7 +122,7 @@ const listen = (port: number) =>
  * @example
  * ```ts
  * import { Effect } from "effect"
- * import { CdnEmulator } from "effect-wa-media"
+ * import * as CdnEmulator from "effect-wa-media/CdnEmulator"
  *
  * const program = Effect.scoped(Effect.gen(function*() {
  *   const cdn = yield* CdnEmulator.make({ port: 0 })

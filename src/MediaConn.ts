@@ -1,5 +1,5 @@
 /**
- * PROTOCOL.md section 5: the media connection, i.e. the CDN hosts and the upload credential. This
+ * docs/protocol.md section 5: the media connection, i.e. the CDN hosts and the upload credential. This
  * module holds the model, its JSON form, the parser of the `<media_conn>` IQ reply, the host order,
  * and the `MediaConn` service: a cache that is valid for `min(ttl, auth_ttl)` seconds (measured with
  * Effect's `Clock`), shares one in-flight fetch between concurrent callers and never caches a
@@ -219,7 +219,7 @@ export const MediaConnHostJson = Schema.Struct({
 })
 
 /**
- * The JSON form of a media connection used by this library's tools (PROTOCOL.md section 5):
+ * The JSON form of a media connection used by this library's tools (docs/protocol.md section 5):
  * `{ "auth", "ttl", "auth_ttl", "max_buckets", "hosts": [{ "hostname", "type", "fallback_hostname",
  * "ip4", "ip6" }] }`. Optional fields may be missing or `null`.
  *

@@ -1,5 +1,5 @@
 /**
- * PROTOCOL.md section 3, the receiving side: decrypts a blob while it streams, holding back the MAC
+ * docs/protocol.md section 3, the receiving side: decrypts a blob while it streams, holding back the MAC
  * and the padding block, and at the end checks, in this order, the blob length (`Truncated`), the
  * MAC (in constant time), the PKCS7 padding, the plaintext SHA-256, the blob SHA-256 and the
  * plaintext length. Unencrypted media (no media key) only gets the hash and length checks.

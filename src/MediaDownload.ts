@@ -1,5 +1,5 @@
 /**
- * PROTOCOL.md section 6: downloading WhatsApp media with every byte verified, in constant memory,
+ * docs/protocol.md section 6: downloading WhatsApp media with every byte verified, in constant memory,
  * through expired credentials, dead hosts and dropped connections.
  *
  * A download tries the message's own https `url` first, then every host of the media connection in
@@ -46,7 +46,7 @@ import * as MediaType from "./MediaType.js"
 // -----------------------------------------------------------------------------
 
 /**
- * What to download: a message object of PROTOCOL.md section 8 as protobuf.js types and gives it
+ * What to download: a message object of docs/protocol.md section 8 as protobuf.js types and gives it
  * (`proto.IWebMessageInfo`, `proto.IMessage`, `null`/`undefined` included, or an inner message
  * such as `proto.Message.IImageMessage` with `Options.type`), an app-state `ExternalBlobReference`,
  * a `MediaMessage.Downloadable`, or raw `MediaMessage.Params`. Every value is checked when read;
@@ -128,7 +128,8 @@ export type DownloadError =
  * import { Effect } from "effect"
  * import { MediaDownload } from "effect-wa-media"
  *
- * const program = (message: unknown) =>
+ * // `message`: a protobuf.js message as Baileys gives it (`proto.IWebMessageInfo`, `proto.IMessage`, …)
+ * const program = (message: MediaDownload.Source) =>
  *   Effect.gen(function*() {
  *     const download = yield* MediaDownload.MediaDownload
  *     const summary = yield* download.toFile(message, "photo.jpg")

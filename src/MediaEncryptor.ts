@@ -1,5 +1,5 @@
 /**
- * PROTOCOL.md section 3, the sending side: `blob = AES-256-CBC(cipherKey, iv, PKCS7(plaintext)) ||
+ * docs/protocol.md section 3, the sending side: `blob = AES-256-CBC(cipherKey, iv, PKCS7(plaintext)) ||
  * HMAC-SHA256(macKey, iv || ciphertext)[0:10]`, with the plaintext and blob hashes and, for video and
  * audio, the streaming sidecar of section 4, all computed in one pass.
  *

@@ -29,7 +29,7 @@ export class InvalidMediaKey extends Schema.TaggedError<InvalidMediaKey>("effect
 }
 
 /**
- * A media type name that is neither a library name of PROTOCOL.md section 1 nor an alias.
+ * A media type name that is neither a library name of docs/protocol.md section 1 nor an alias.
  *
  * @since 0.1.0
  * @category errors
@@ -227,7 +227,7 @@ export class MediaMessageError extends Schema.TaggedError<MediaMessageError>("ef
 }
 
 /**
- * Why a media re-upload request (PROTOCOL.md section 9) did not bring a fresh `directPath`.
+ * Why a media re-upload request (docs/protocol.md section 9) did not bring a fresh `directPath`.
  *
  * @since 0.1.0
  * @category errors

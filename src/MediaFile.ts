@@ -1,5 +1,5 @@
 /**
- * File to file encryption and decryption (PROTOCOL.md section 3), in constant memory, written
+ * File to file encryption and decryption (docs/protocol.md section 3), in constant memory, written
  * atomically: the output appears, complete, only when every check passed; a temp file beside it is
  * renamed at the end, and removed on failure or interruption.
  *

@@ -1,5 +1,5 @@
 /**
- * PROTOCOL.md section 2: a 32-byte media key expands with HKDF-SHA256 into the IV, the AES-256-CBC
+ * docs/protocol.md section 2: a 32-byte media key expands with HKDF-SHA256 into the IV, the AES-256-CBC
  * cipher key, the HMAC-SHA256 MAC key and the (unused) ref key. Secret parts stay `Redacted`.
  *
  * @since 0.1.0

@@ -1,5 +1,5 @@
 /**
- * PROTOCOL.md section 8: reading what can be downloaded out of WhatsApp message objects (as
+ * docs/protocol.md section 8: reading what can be downloaded out of WhatsApp message objects (as
  * protobuf.js `WAProto` gives them, or after a JSON round trip), and building media messages from
  * upload results, forwarded media and albums. Pure code: nothing here touches the network.
  *
@@ -41,7 +41,7 @@ export interface Downloadable {
 }
 
 /**
- * The result of an upload (PROTOCOL.md section 7). Every field maps one to one onto the message
+ * The result of an upload (docs/protocol.md section 7). Every field maps one to one onto the message
  * field of the same name; the upload service returns a value assignable to this.
  *
  * @since 0.1.0
@@ -902,6 +902,8 @@ export interface ReadOptions {
  * import { Effect } from "effect"
  * import { MediaMessage } from "effect-wa-media"
  *
+ * declare const received: string // a message as JSON, from a file or a queue
+ *
  * const program = Effect.gen(function*() {
  *   const media = yield* MediaMessage.downloadable(JSON.parse(received))
  *   // media.mediaType, media.directPath, media.mediaKey (Redacted), …
@@ -1160,8 +1162,9 @@ const sidecarOf = (media: UploadedMedia): Uint8Array | undefined =>
  *
  * @example
  * ```ts
- * import { Effect } from "effect"
- * import { MediaMessage } from "effect-wa-media"
+ * import { MediaMessage, type MediaUpload } from "effect-wa-media"
+ *
+ * declare const uploaded: MediaUpload.UploadResult // what MediaUpload's `upload` returned
  *
  * const message = MediaMessage.image(uploaded, { caption: "hello", width: 640, height: 480 })
  * // Effect<{ imageMessage: { url, directPath, mediaKey, … } }>
@@ -1472,6 +1475,8 @@ const locateContent = (
  * ```ts
  * import { MediaMessage } from "effect-wa-media"
  *
+ * declare const incoming: MediaMessage.WebMessageInfoLike // e.g. Baileys' proto.IWebMessageInfo
+ *
  * const outgoing = MediaMessage.forward(incoming.message, { caption: "look at this" })
  * ```
  *
@@ -1633,6 +1638,11 @@ export interface Album<C extends AlbumChildMessage = WrappedImage | WrappedVideo
  * ```ts
  * import { Effect } from "effect"
  * import { MediaMessage } from "effect-wa-media"
+ *
+ * declare const uploadedPhoto: MediaMessage.UploadedMedia
+ * declare const uploadedClip: MediaMessage.UploadedMedia
+ * declare const remoteJid: string
+ * declare const parentId: string
  *
  * const program = Effect.gen(function*() {
  *   const first = yield* MediaMessage.image(uploadedPhoto)

@@ -1,5 +1,5 @@
 /**
- * PROTOCOL.md section 9: asking the sender's phone to upload expired media again ("media retry").
+ * docs/protocol.md section 9: asking the sender's phone to upload expired media again ("media retry").
  * The request is the protobuf `ServerErrorReceipt { stanzaId }` sealed with AES-256-GCM under the
  * retry key (HKDF of the media key) with the message id as AAD, sent in a
  * `<receipt type="server-error">` node; the phone answers with a `<notification type="mediaretry">`

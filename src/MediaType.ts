@@ -1,5 +1,5 @@
 /**
- * The media types of PROTOCOL.md section 1: each fixes the HKDF info string, the upload path, the
+ * The media types of docs/protocol.md section 1: each fixes the HKDF info string, the upload path, the
  * `mms-type` of download URLs, and whether the blob is encrypted at all.
  *
  * @since 0.1.0

@@ -1,5 +1,5 @@
 /**
- * PROTOCOL.md section 7: encrypt and upload media to the CDN.
+ * docs/protocol.md section 7: encrypt and upload media to the CDN.
  *
  * A re-readable source (bytes, a file, a stream factory) is read twice: once to hash it for the URL
  * token, once encrypting straight into the request body, with an exact `Content-Length`, so the blob
@@ -122,7 +122,7 @@ export interface UploadOptions {
 }
 
 /**
- * An uploaded blob: what the CDN answered and what a media message needs (PROTOCOL.md section 7).
+ * An uploaded blob: what the CDN answered and what a media message needs (docs/protocol.md section 7).
  * It is assignable to `MediaMessage.UploadedMedia`, so it goes straight into the message builders.
  * For `product-catalog-image`, which is sent as plaintext, `mediaKey` is not used by the blob and
  * `fileEncSha256` equals `fileSha256`.

@@ -1,5 +1,5 @@
 /**
- * PROTOCOL.md section 4: the streaming sidecar of video and audio, which lets a player verify and
+ * docs/protocol.md section 4: the streaming sidecar of video and audio, which lets a player verify and
  * decrypt a byte range without the whole file.
  *
  * With `S = iv || ciphertext || mac10`, full window `k` is `S[k * 65536 : k * 65536 + 65552]` (64 KiB

@@ -1,18 +1,18 @@
-// The README's "Testing your code" example, run as it is written there.
+// The README's "Testing your code" example, run exactly as it is written there (test/docs.test.ts
+// checks that this file holds the README's block verbatim).
 import { NodeFileSystem } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Fiber, Layer, TestClock } from "effect"
 import { MediaCrypto, MediaDownload, MediaMessage, MediaUpload } from "effect-wa-media"
 import * as FakeCdn from "effect-wa-media/testing/FakeCdn"
 
-// Uploads and downloads against an in-memory CDN: no sockets, no phone, time under TestClock.
 const TestMedia = Layer.mergeAll(MediaUpload.layer, MediaDownload.layer).pipe(
   Layer.provideMerge(FakeCdn.layerWithMediaConn()),
   Layer.provide(MediaCrypto.layerTest()),
   Layer.provide(NodeFileSystem.layer)
 )
 
-describe("README", () => {
+describe("my media code", () => {
   it.effect("a photo survives a dropped connection", () =>
     Effect.gen(function*() {
       const uploads = yield* MediaUpload.MediaUpload

@@ -15,7 +15,7 @@ const lazy = <M, E, R>(load: () => Promise<M>, run: (module: M) => Effect.Effect
   Effect.flatMap(Effect.promise(load), run)
 
 const mediaType = Options.text("type").pipe(
-  Options.withDescription("media type: a library name of PROTOCOL.md section 1 or an alias (ptt, ptv, gif)")
+  Options.withDescription("media type: a library name of docs/protocol.md section 1 or an alias (ptt, ptv, gif)")
 )
 
 const base64Bytes = (name: string, description: string) =>
@@ -106,7 +106,7 @@ const downloadConfig = {
     "message",
     "a JSON file with the message ({\"imageMessage\": {…}}, or the inner object with --type)"
   ),
-  type: optionalText("type", "media type: a library name of PROTOCOL.md section 1 or an alias"),
+  type: optionalText("type", "media type: a library name of docs/protocol.md section 1 or an alias"),
   directPath: optionalText("direct-path", "the blob's direct path"),
   mediaKey: base64Bytes("media-key", "the 32-byte media key").pipe(Options.optional),
   fileEncSha256: base64Bytes("file-enc-sha256", "the expected SHA-256 of the blob").pipe(Options.optional),

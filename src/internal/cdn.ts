@@ -1,6 +1,6 @@
 /**
  * The CDN world behind the emulator and the fake `HttpClient`: one transport-independent core that
- * answers the requests of PROTOCOL.md sections 5-7 from a small request model, with a blob store
+ * answers the requests of docs/protocol.md sections 5-7 from a small request model, with a blob store
  * (memory or folder), rotating auth tokens, signed expiring links, fault injection per host and a
  * record of every request.
  *

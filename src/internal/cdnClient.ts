@@ -1,5 +1,5 @@
 /**
- * The `HttpClient` the transfers reach the CDN through (PROTOCOL.md sections 6 and 7). An upload URL
+ * The `HttpClient` the transfers reach the CDN through (docs/protocol.md sections 6 and 7). An upload URL
  * carries the media connection's `auth` token in its query; `@effect/platform`'s own client span
  * records `url.full` and `url.query` as they are, and its `RequestError` prints the URL. So for these
  * requests the platform's span is turned off and replaced by one of ours whose URL attributes have

@@ -1,5 +1,5 @@
 /**
- * The decryptor state machine behind `MediaDecryptor` (PROTOCOL.md section 3), apart from the
+ * The decryptor state machine behind `MediaDecryptor` (docs/protocol.md section 3), apart from the
  * stream forms so that `MediaFile` can use it without loading Effect's `Stream`.
  *
  * @internal

@@ -1,5 +1,5 @@
 /**
- * The download engine behind `MediaDownload` (PROTOCOL.md section 6): one attempt loop over the
+ * The download engine behind `MediaDownload` (docs/protocol.md section 6): one attempt loop over the
  * candidate URLs through the shared failover policy, one decryptor kept across attempts so that a
  * broken body resumes with `Range` instead of starting over, and an output that can (or cannot)
  * be rewound when a clean restart is needed.
@@ -112,7 +112,7 @@ const ORIGIN = "https://web.whatsapp.com"
 const base64Url = (bytes: Uint8Array): string => Buffer.from(bytes).toString("base64url")
 
 /**
- * The download URL of PROTOCOL.md section 6:
+ * The download URL of docs/protocol.md section 6:
  * `{scheme}://{host}{directPath}{sep}hash={token}&mms-type={mmsType}&__wa-mms=`.
  */
 export const buildUrl = (

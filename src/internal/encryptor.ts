@@ -1,5 +1,5 @@
 /**
- * The encryptor state machine behind `MediaEncryptor` (PROTOCOL.md section 3), apart from the
+ * The encryptor state machine behind `MediaEncryptor` (docs/protocol.md section 3), apart from the
  * stream forms so that `MediaFile` can use it without loading Effect's `Stream`.
  *
  * @internal

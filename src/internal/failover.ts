@@ -1,5 +1,5 @@
 /**
- * The failover policy downloads and uploads share (PROTOCOL.md sections 6 and 7): try the
+ * The failover policy downloads and uploads share (docs/protocol.md sections 6 and 7): try the
  * candidates (CDN hosts) in order; a failure says what comes next: the next host, the same host once
  * more (a broken body that can resume), a single credential refresh that starts again from the first
  * host, or nothing (fatal). Every try is recorded so the final error can list them all.

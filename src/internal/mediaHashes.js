@@ -1,6 +1,6 @@
 // @ts-check
 /**
- * The three hashes of one encrypted blob, computed incrementally (PROTOCOL.md section 3): SHA-256
+ * The three hashes of one encrypted blob, computed incrementally (docs/protocol.md section 3): SHA-256
  * of the plaintext, the MAC (HMAC-SHA256(macKey, iv || ciphertext), first 10 bytes) and SHA-256 of
  * the blob (ciphertext || MAC). Both directions feed the same streams: the encryptor its input and
  * output, the decryptor its output and the ciphertext it released from the MAC hold-back.

@@ -1,5 +1,5 @@
 /**
- * PROTOCOL.md section 9 on the wire: the two protobuf messages, AES-256-GCM under the retry key,
+ * docs/protocol.md section 9 on the wire: the two protobuf messages, AES-256-GCM under the retry key,
  * and the `<receipt type="server-error">` / `<notification type="mediaretry">` nodes.
  *
  * @internal

@@ -1,5 +1,5 @@
 /**
- * The upload engine (PROTOCOL.md section 7): a first pass over the source for the result and the URL
+ * The upload engine (docs/protocol.md section 7): a first pass over the source for the result and the URL
  * token, then the shared failover policy over the media connection's hosts, each try a resume probe
  * (at 5 MiB and above) and a POST whose body is a fresh encryption of the source.
  *
