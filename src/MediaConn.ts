@@ -668,3 +668,58 @@ export const fromFile = (path: string): Effect.Effect<MediaConnReply, MediaConnE
  * @category layers
  */
 export const layerFile = (path: string): Layer.Layer<MediaConn, never, FileSystem.FileSystem> => layer(fromFile(path))
+
+/**
+ * The part of a Baileys socket {@link fromBaileys} uses, typed structurally (no dependency on
+ * Baileys): `refreshMediaConn(true)` runs the `<media_conn>` IQ and resolves to
+ * `{ auth, ttl, hosts: [{ hostname }] }`.
+ *
+ * @since 0.1.0
+ * @category sources
+ */
+export interface BaileysSocket {
+  refreshMediaConn(forceGet?: boolean): Promise<{
+    readonly auth: string
+    readonly ttl: number
+    readonly hosts: ReadonlyArray<{ readonly hostname: string }>
+  }>
+}
+
+/**
+ * A source over a Baileys socket's `refreshMediaConn`: each run asks the server again (this
+ * service does the caching). A rejection fails with `MediaConnError` `SourceFailed`, a reply
+ * without a usable host with `NoHosts`.
+ *
+ * @example
+ * ```ts
+ * import { MediaConn } from "effect-wa-media"
+ *
+ * declare const sock: MediaConn.BaileysSocket // makeWASocket(…)
+ * const MediaConnLive = MediaConn.layer(MediaConn.fromBaileys(sock))
+ * ```
+ *
+ * @since 0.1.0
+ * @category sources
+ */
+export const fromBaileys = (socket: BaileysSocket): Effect.Effect<MediaConnReply, MediaConnError> =>
+  Effect.tryPromise({
+    try: () => socket.refreshMediaConn(true),
+    catch: (error) =>
+      new MediaConnError({
+        reason: "SourceFailed",
+        detail: `refreshMediaConn failed: ${error instanceof Error ? error.message : "unknown error"}`
+      })
+  }).pipe(
+    Effect.flatMap((info) =>
+      isRecordLike(info) && Array.isArray(info.hosts)
+        ? decodeJson({
+          auth: info.auth,
+          ttl: info.ttl,
+          hosts: info.hosts.map((host) => ({ hostname: isRecordLike(host) ? host.hostname : undefined }))
+        })
+        : Either.left(malformed("refreshMediaConn resolved to something else than a media connection"))
+    ),
+    Effect.withSpan("MediaConn.fromBaileys")
+  )
+
+const isRecordLike = (u: unknown): u is Record<string, unknown> => typeof u === "object" && u !== null

@@ -8,16 +8,24 @@
  *
  * @since 0.1.0
  */
+import * as Context from "effect/Context"
+import * as Deferred from "effect/Deferred"
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
+import * as Exit from "effect/Exit"
+import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
+import type * as Scope from "effect/Scope"
+import * as Stream from "effect/Stream"
 import { randomBytes } from "node:crypto"
 import * as internal from "./internal/mediaRetry.js"
 import type { BinaryNode } from "./MediaConn.js"
 import { MediaCrypto } from "./MediaCrypto.js"
-import type { InvalidMediaKey } from "./MediaError.js"
+import type { InvalidMediaKey, MediaRetryReason } from "./MediaError.js"
 import { MediaRetryError } from "./MediaError.js"
 import type { MediaKey } from "./MediaKeys.js"
+import * as MediaMessage from "./MediaMessage.js"
 
 // -----------------------------------------------------------------------------
 // models
@@ -275,3 +283,277 @@ export const openNotification = (
     }
     return { messageId, directPath: payload.directPath }
   })
+
+// -----------------------------------------------------------------------------
+// service
+// -----------------------------------------------------------------------------
+
+/**
+ * What to ask a re-upload for: the message `key` (`id` and `remoteJid` required), the media key
+ * of its media, and the message itself (`WAProto.Message`) for adapters that hand a whole message
+ * to their socket (Baileys' `updateMediaMessage`).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Request {
+  readonly key: MessageKey
+  readonly mediaKey: MediaKey | Uint8Array
+  readonly message?: unknown
+}
+
+/**
+ * The re-upload service: `reupload` asks the sender's phone to upload the media of a message again
+ * and waits for its answer, for at most the layer's timeout (30 seconds by default, on Effect's
+ * `Clock`). Downloads use it by themselves when it is provided (see `MediaDownload`).
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { MediaRetry } from "effect-wa-media"
+ *
+ * declare const request: MediaRetry.Request
+ * const program = Effect.gen(function*() {
+ *   const retry = yield* MediaRetry.MediaRetry
+ *   const { directPath } = yield* retry.reupload(request)
+ * })
+ * ```
+ *
+ * @since 0.1.0
+ * @category tags
+ */
+export class MediaRetry extends Context.Tag("effect-wa-media/MediaRetry")<MediaRetry, {
+  readonly reupload: (request: Request) => Effect.Effect<Reupload, MediaRetryError | InvalidMediaKey>
+}>() {}
+
+/**
+ * Options of the layers. Every field is optional.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Options {
+  /** How long to wait for the phone's answer. Default: 30 seconds. */
+  readonly timeout?: Duration.DurationInput | undefined
+}
+
+/**
+ * The socket primitives {@link make} works over: the bot's own JID (the receipt's `to`), a way to
+ * send a node, and the incoming nodes, as a `Stream` or as a callback subscription returning its
+ * unsubscribe function. Nodes that are not media retry notifications are ignored.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Socket {
+  readonly ownJid: string
+  readonly sendNode: (node: BinaryNode) => Effect.Effect<unknown, unknown>
+  readonly notifications:
+    | Stream.Stream<unknown, unknown>
+    | ((listener: (node: unknown) => void) => () => void)
+}
+
+const DEFAULT_TIMEOUT = Duration.seconds(30)
+
+const timeoutOf = (options: Options | undefined): Duration.Duration =>
+  Duration.decode(options?.timeout ?? DEFAULT_TIMEOUT)
+
+const describeCause = (error: unknown): string =>
+  error instanceof Error ? error.message : typeof error === "string" ? error : "unknown error"
+
+const withTimeout =
+  (timeout: Duration.Duration, messageId: string) =>
+  <A, E>(effect: Effect.Effect<A, E>): Effect.Effect<A, E | MediaRetryError> =>
+    Effect.timeoutFail(effect, {
+      duration: timeout,
+      onTimeout: () =>
+        new MediaRetryError({
+          reason: "Timeout",
+          messageId,
+          detail: `no notification within ${Duration.format(timeout)}`
+        })
+    })
+
+type Waiter = Deferred.Deferred<Notification, MediaRetryError>
+
+/**
+ * Builds the service over socket primitives. A callback subscription is made at once, a stream is
+ * read by one fiber of the scope (a stream that drops what arrives before it is read, such as a
+ * `PubSub`'s, may miss answers sent before that fiber started); each notification goes to the
+ * requests waiting for its message id, and a request starts waiting before it sends.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make = (socket: Socket, options?: Options): Effect.Effect<MediaRetry["Type"], never, Scope.Scope> =>
+  Effect.gen(function*() {
+    const timeout = timeoutOf(options)
+    const waiters = new Map<string, Set<Waiter>>()
+
+    // Synchronous, so that a callback subscription is in place before `make` returns.
+    const deliver = (node: unknown): void => {
+      if (!isNotification(node)) return
+      const parsed = parseNotification(node)
+      const id = Either.isRight(parsed) ? parsed.right.messageId : parsed.left.messageId
+      const waiting = id === undefined ? undefined : waiters.get(id)
+      if (waiting === undefined) return
+      const exit = Either.isRight(parsed) ? Exit.succeed(parsed.right) : Exit.fail(parsed.left)
+      for (const waiter of waiting) Deferred.unsafeDone(waiter, exit)
+    }
+
+    const notifications = socket.notifications
+    if (typeof notifications === "function") {
+      yield* Effect.acquireRelease(Effect.sync(() => notifications(deliver)), (unsubscribe) => Effect.sync(unsubscribe))
+    } else {
+      yield* notifications.pipe(
+        Stream.runForEach((node) => Effect.sync(() => deliver(node))),
+        Effect.catchAllCause((cause) => Effect.logWarning("MediaRetry: the notification stream failed", cause)),
+        Effect.forkScoped
+      )
+    }
+
+    const waitFor = (id: string) =>
+      Effect.acquireRelease(
+        Effect.tap(Deferred.make<Notification, MediaRetryError>(), (waiter) =>
+          Effect.sync(() => {
+            const set = waiters.get(id) ?? new Set<Waiter>()
+            set.add(waiter)
+            waiters.set(id, set)
+          })),
+        (waiter) =>
+          Effect.sync(() => {
+            const set = waiters.get(id)
+            set?.delete(waiter)
+            if (set?.size === 0) waiters.delete(id)
+          })
+      )
+
+    const reupload = Effect.fn("MediaRetry.reupload")(function*(request: Request) {
+      const node = yield* requestNode({ key: request.key, ownJid: socket.ownJid, mediaKey: request.mediaKey })
+      const messageId = node.attrs.id!
+      yield* Effect.annotateCurrentSpan("messageId", messageId)
+      return yield* Effect.scoped(Effect.gen(function*() {
+        const waiter = yield* waitFor(messageId)
+        yield* socket.sendNode(node).pipe(
+          Effect.mapError((error) =>
+            new MediaRetryError({ reason: "SendFailed", messageId, detail: describeCause(error) })
+          )
+        )
+        const notification = yield* withTimeout(timeout, messageId)(Deferred.await(waiter))
+        return yield* openNotification(notification, request.mediaKey)
+      }))
+    })
+
+    return MediaRetry.of({ reupload })
+  })
+
+/**
+ * The service over socket primitives, as a layer.
+ *
+ * @example
+ * ```ts
+ * import { Effect, Stream } from "effect"
+ * import { MediaRetry } from "effect-wa-media"
+ *
+ * // Your socket: how it sends a node and hands over the nodes it receives.
+ * declare const send: (node: unknown) => Promise<void>
+ * declare const onNode: (listener: (node: unknown) => void) => () => void
+ *
+ * const RetryLive = MediaRetry.layer({
+ *   ownJid: "5678@s.whatsapp.net",
+ *   sendNode: (node) => Effect.tryPromise(() => send(node)),
+ *   notifications: onNode
+ * })
+ * ```
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer = (socket: Socket, options?: Options): Layer.Layer<MediaRetry> =>
+  Layer.scoped(MediaRetry, make(socket, options))
+
+/**
+ * The part of a Baileys socket the adapter uses, typed structurally (no dependency on Baileys):
+ * `updateMediaMessage` sends the request, waits for the notification, decrypts it and returns the
+ * message with its `directPath` updated, or rejects with a `Boom` whose status says why
+ * (404 not on the phone, 412 decryption error, 418 general error).
+ *
+ * @since 0.1.0
+ * @category baileys
+ */
+export interface BaileysSocket {
+  updateMediaMessage(message: { readonly key: MessageKey; readonly message?: unknown }): Promise<unknown>
+}
+
+const baileysReason = (error: unknown): MediaRetryReason => {
+  const status = (error as { readonly output?: { readonly statusCode?: unknown } } | null)?.output?.statusCode
+  return status === 404 ? "NotOnPhone" : status === 412 ? "DecryptionError" : "GeneralError"
+}
+
+/**
+ * The service over a Baileys socket's `updateMediaMessage`, with the timeout Baileys does not
+ * have. The request's `message` is required; Baileys works on a copy of it, so the caller's
+ * object is left as it was (the updated message is reported by the download).
+ *
+ * @since 0.1.0
+ * @category baileys
+ */
+export const fromBaileys = (socket: BaileysSocket, options?: Options): MediaRetry["Type"] => {
+  const timeout = timeoutOf(options)
+  return MediaRetry.of({
+    reupload: Effect.fn("MediaRetry.reupload")(function*(request: Request) {
+      const messageId = yield* internal.messageIdOf(request.key)
+      yield* internal.keyBytes(request.mediaKey)
+      if (request.message === undefined || request.message === null) {
+        return yield* new MediaRetryError({
+          reason: "BadInput",
+          messageId,
+          detail: "the Baileys adapter needs the message itself"
+        })
+      }
+      const original = request.message
+      const message = yield* Effect.try({
+        try: () => structuredClone(original),
+        catch: () => new MediaRetryError({ reason: "BadInput", messageId, detail: "the message cannot be copied" })
+      })
+      const updated = yield* Effect.tryPromise({
+        try: () => socket.updateMediaMessage({ key: request.key, message }),
+        catch: (error) => new MediaRetryError({ reason: baileysReason(error), messageId, detail: describeCause(error) })
+      }).pipe(withTimeout(timeout, messageId))
+      const media = yield* MediaMessage.downloadable(updated).pipe(
+        Effect.mapError((error) =>
+          new MediaRetryError({
+            reason: "BadInput",
+            messageId,
+            detail: `updateMediaMessage returned: ${error.message}`
+          })
+        )
+      )
+      if (media.directPath === undefined) {
+        return yield* new MediaRetryError({
+          reason: "BadInput",
+          messageId,
+          detail: "the updated message has no directPath"
+        })
+      }
+      return { messageId, directPath: media.directPath }
+    })
+  })
+}
+
+/**
+ * {@link fromBaileys} as a layer.
+ *
+ * @example
+ * ```ts
+ * import { MediaRetry } from "effect-wa-media"
+ *
+ * declare const sock: MediaRetry.BaileysSocket // makeWASocket(…)
+ * const RetryLive = MediaRetry.layerBaileys(sock)
+ * ```
+ *
+ * @since 0.1.0
+ * @category baileys
+ */
+export const layerBaileys = (socket: BaileysSocket, options?: Options): Layer.Layer<MediaRetry> =>
+  Layer.succeed(MediaRetry, fromBaileys(socket, options))

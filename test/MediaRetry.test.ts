@@ -1,6 +1,9 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Either, Exit, Redacted } from "effect"
-import { MediaCrypto, MediaRetry } from "effect-wa-media"
+import { Effect, Either, Exit, Fiber, Layer, Option, Redacted, Scope, Stream, TestClock } from "effect"
+import { MediaConn, MediaCrypto, MediaMessage, MediaRetry } from "effect-wa-media"
+import { MediaRetryError } from "effect-wa-media/MediaError"
+import * as FakeCdn from "effect-wa-media/testing/FakeCdn"
+import * as FakePhone from "effect-wa-media/testing/FakePhone"
 import * as internal from "../src/internal/mediaRetry.js"
 import { hex, toHex, vectors } from "./vectors.js"
 
@@ -311,5 +314,260 @@ describe("MediaRetry nodes", () => {
       assert.strictEqual(error.reason, "BadInput")
       assert.match(error.message, /does not authenticate/)
       assert.notInclude(error.message, toHex(mediaKey))
+    }))
+})
+
+// -----------------------------------------------------------------------------
+// service
+// -----------------------------------------------------------------------------
+
+const phoneWorld = (options: FakePhone.Options & MediaRetry.Options = {}) =>
+  FakePhone.layer(options).pipe(
+    Layer.provideMerge(FakeCdn.layerWithMediaConn()),
+    Layer.provideMerge(MediaCrypto.layerTest())
+  )
+
+const requestOf = (sent: FakePhone.ReceivedMessage) =>
+  Effect.map(MediaMessage.downloadable(sent), (media): MediaRetry.Request => ({
+    key: sent.key,
+    mediaKey: media.mediaKey!,
+    message: sent.message
+  }))
+
+const retryError = <A, E>(exit: Exit.Exit<A, E>): MediaRetryError => {
+  const error = failureOf(exit)
+  assert.instanceOf(error, MediaRetryError)
+  return error as MediaRetryError
+}
+
+describe("MediaRetry service over socket primitives", () => {
+  it.effect("asks the phone and hands over the fresh directPath of its re-upload", () =>
+    Effect.gen(function*() {
+      const phone = yield* FakePhone.FakePhone
+      const cdn = yield* FakeCdn.FakeCdn
+      const retry = yield* MediaRetry.MediaRetry
+      const sent = yield* phone.sendMedia(new TextEncoder().encode("a photo"), { type: "image" })
+      const before = (yield* MediaMessage.downloadable(sent)).directPath
+      yield* cdn.expireLinks
+      const reupload = yield* retry.reupload(yield* requestOf(sent))
+      assert.strictEqual(reupload.messageId, sent.key.id)
+      assert.notStrictEqual(reupload.directPath, before)
+      const requests = yield* phone.requests
+      assert.strictEqual(requests.length, 1)
+      assert.strictEqual(requests[0]!.node.attrs.to, phone.socket.ownJid)
+      assert.deepStrictEqual(requests[0]!.node.content?.[1], {
+        tag: "rmr",
+        attrs: { jid: phone.jid, from_me: "false" }
+      } as never)
+    }).pipe(Effect.provide(phoneWorld())))
+
+  it.effect("every answer of the phone is its reason", () =>
+    Effect.gen(function*() {
+      const phone = yield* FakePhone.FakePhone
+      const retry = yield* MediaRetry.MediaRetry
+      const sent = yield* phone.sendMedia(new Uint8Array(100), { type: "document" })
+      const request = yield* requestOf(sent)
+      const cases: ReadonlyArray<readonly [FakePhone.Answer, string, number]> = [
+        ["NotOnPhone", "NotOnPhone", 2],
+        ["DecryptionError", "DecryptionError", 3],
+        ["GeneralError", "GeneralError", 0]
+      ]
+      for (const [answer, reason, code] of cases) {
+        yield* phone.answerWith(answer)
+        const error = retryError(yield* Effect.exit(retry.reupload(request)))
+        assert.strictEqual(error.reason, reason)
+        assert.strictEqual(error.code, code)
+        assert.strictEqual(error.messageId, sent.key.id)
+      }
+      // A request sealed under another key does not open at the phone: it answers result 3.
+      yield* phone.answerWith("Reupload")
+      const wrongKey = retryError(yield* Effect.exit(retry.reupload({ ...request, mediaKey: new Uint8Array(32) })))
+      assert.strictEqual(wrongKey.reason, "DecryptionError")
+      // A message the phone never sent is not on it.
+      const unknown = retryError(yield* Effect.exit(retry.reupload({ ...request, key: { ...sent.key, id: "NOPE" } })))
+      assert.strictEqual(unknown.reason, "NotOnPhone")
+    }).pipe(Effect.provide(phoneWorld())))
+
+  it.effect("a silent phone is a Timeout after 30 seconds of Effect's Clock", () =>
+    Effect.gen(function*() {
+      const phone = yield* FakePhone.FakePhone
+      const retry = yield* MediaRetry.MediaRetry
+      const sent = yield* phone.sendMedia(new Uint8Array(10), { type: "audio" })
+      const fiber = yield* Effect.fork(retry.reupload(yield* requestOf(sent)))
+      yield* TestClock.adjust("29999 millis")
+      assert.isTrue(Option.isNone(yield* Fiber.poll(fiber)))
+      yield* TestClock.adjust("1 millis")
+      const error = retryError(yield* Fiber.await(fiber))
+      assert.strictEqual(error.reason, "Timeout")
+      assert.match(error.message, /Timeout.*30s/)
+    }).pipe(Effect.provide(phoneWorld({ answer: "Silence" }))))
+
+  it.effect("the timeout is an option", () =>
+    Effect.gen(function*() {
+      const phone = yield* FakePhone.FakePhone
+      const retry = yield* MediaRetry.MediaRetry
+      const sent = yield* phone.sendMedia(new Uint8Array(10), { type: "video" })
+      const fiber = yield* Effect.fork(retry.reupload(yield* requestOf(sent)))
+      yield* TestClock.adjust("5 seconds")
+      assert.strictEqual(retryError(yield* Fiber.await(fiber)).reason, "Timeout")
+    }).pipe(Effect.provide(phoneWorld({ answer: "Silence", timeout: "5 seconds" }))))
+
+  // A socket whose answers come through a callback, synchronously from within `sendNode`.
+  const callbackSocket = (answer: (node: MediaConn.BinaryNode) => ReadonlyArray<unknown>) => {
+    const listeners = new Set<(node: unknown) => void>()
+    const socket: MediaRetry.Socket = {
+      ownJid: "me@s.whatsapp.net",
+      sendNode: (node) =>
+        Effect.sync(() => {
+          for (const reply of answer(node)) for (const listener of listeners) listener(reply)
+        }),
+      notifications: (listener) => {
+        listeners.add(listener)
+        return () => listeners.delete(listener)
+      }
+    }
+    return { socket, listeners }
+  }
+
+  it.scoped("a callback subscription works, other nodes and other ids are ignored, and it unsubscribes", () =>
+    Effect.gen(function*() {
+      const { listeners, socket } = callbackSocket(() => [
+        { tag: "message", attrs: { id: messageId } },
+        {
+          tag: "notification",
+          attrs: { id: "OTHER", type: "mediaretry" },
+          content: [{ tag: "error", attrs: { code: "2" } }]
+        },
+        sealedNotification({ stanzaId: messageId, directPath: "/v/t62.7118-24/fresh.enc", result: 1 })
+      ])
+      const scope = yield* Scope.make()
+      const retry = yield* MediaRetry.make(socket).pipe(Scope.extend(scope))
+      assert.strictEqual(listeners.size, 1)
+      const reupload = yield* retry.reupload({ key, mediaKey })
+      assert.strictEqual(reupload.directPath, "/v/t62.7118-24/fresh.enc")
+      yield* Scope.close(scope, Exit.void)
+      assert.strictEqual(listeners.size, 0)
+    }))
+
+  it.scoped("a socket that cannot send is SendFailed; a bad key is BadInput or InvalidMediaKey, before sending", () =>
+    Effect.gen(function*() {
+      let sent = 0
+      const retry = yield* MediaRetry.make({
+        ownJid: "me@s.whatsapp.net",
+        sendNode: () => Effect.suspend(() => (sent++, Effect.fail(new Error("socket closed")))),
+        notifications: Stream.never
+      })
+      const error = retryError(yield* Effect.exit(retry.reupload({ key, mediaKey })))
+      assert.strictEqual(error.reason, "SendFailed")
+      assert.match(error.message, /socket closed/)
+      assert.strictEqual(retryError(yield* Effect.exit(retry.reupload({ key: {}, mediaKey }))).reason, "BadInput")
+      const short = failureOf(yield* Effect.exit(retry.reupload({ key, mediaKey: new Uint8Array(3) })))
+      assert.strictEqual(short._tag, "InvalidMediaKey")
+      assert.strictEqual(sent, 1)
+    }))
+
+  it.scoped("a malformed notification for the message fails its request with BadInput", () =>
+    Effect.gen(function*() {
+      const { socket } = callbackSocket(() => [{ tag: "notification", attrs: { id: messageId, type: "mediaretry" } }])
+      const retry = yield* MediaRetry.make(socket)
+      assert.strictEqual(retryError(yield* Effect.exit(retry.reupload({ key, mediaKey }))).reason, "BadInput")
+    }))
+})
+
+describe("MediaRetry over a Baileys socket", () => {
+  const message = {
+    imageMessage: {
+      url: "https://mmg.whatsapp.net/v/old.enc",
+      directPath: "/v/old.enc",
+      mediaKey,
+      fileEncSha256: new Uint8Array(32).fill(1),
+      fileSha256: new Uint8Array(32).fill(2),
+      fileLength: 5
+    }
+  }
+
+  // What Baileys' updateMediaMessage does to the message it is given, then resolves with it.
+  const updating = (directPath: string) => ({
+    calls: [] as Array<unknown>,
+    updateMediaMessage(this: { calls: Array<unknown> }, info: { key: unknown; message?: unknown }) {
+      this.calls.push(info)
+      const content = (info.message as typeof message).imageMessage
+      content.directPath = directPath
+      content.url = `https://mmg.whatsapp.net${directPath}`
+      return Promise.resolve(info)
+    }
+  })
+
+  it.effect("updateMediaMessage gives the fresh directPath, and the caller's message is left alone", () =>
+    Effect.gen(function*() {
+      const sock = updating("/v/fresh.enc")
+      const retry = MediaRetry.fromBaileys(sock)
+      const reupload = yield* retry.reupload({ key, mediaKey, message })
+      assert.deepStrictEqual(reupload, { messageId, directPath: "/v/fresh.enc" })
+      assert.strictEqual(message.imageMessage.directPath, "/v/old.enc")
+      assert.strictEqual(sock.calls.length, 1)
+      assert.deepStrictEqual((sock.calls[0] as { key: unknown }).key, key)
+    }))
+
+  it.effect("Boom statuses are reasons, a missing message is BadInput, a hanging promise times out", () =>
+    Effect.gen(function*() {
+      const rejecting = (statusCode: number) =>
+        MediaRetry.fromBaileys({
+          updateMediaMessage: () =>
+            Promise.reject(Object.assign(new Error(`Media re-upload failed by device`), { output: { statusCode } }))
+        })
+      const cases: ReadonlyArray<readonly [number, string]> = [
+        [404, "NotOnPhone"],
+        [412, "DecryptionError"],
+        [418, "GeneralError"],
+        [500, "GeneralError"]
+      ]
+      for (const [status, reason] of cases) {
+        const error = retryError(yield* Effect.exit(rejecting(status).reupload({ key, mediaKey, message })))
+        assert.strictEqual(error.reason, reason)
+        assert.match(error.message, /re-upload failed by device/)
+      }
+      const sock = updating("/v/fresh.enc")
+      const missing = retryError(yield* Effect.exit(MediaRetry.fromBaileys(sock).reupload({ key, mediaKey })))
+      assert.strictEqual(missing.reason, "BadInput")
+      assert.strictEqual(sock.calls.length, 0)
+      const hanging = MediaRetry.fromBaileys({ updateMediaMessage: () => new Promise(() => {}) })
+      const fiber = yield* Effect.fork(hanging.reupload({ key, mediaKey, message }))
+      yield* TestClock.adjust("30 seconds")
+      assert.strictEqual(retryError(yield* Fiber.await(fiber)).reason, "Timeout")
+    }))
+})
+
+describe("MediaConn over a Baileys socket", () => {
+  it.scoped("refreshMediaConn feeds the cached service; failures are typed", () =>
+    Effect.gen(function*() {
+      let calls = 0
+      const conn = yield* MediaConn.make(MediaConn.fromBaileys({
+        refreshMediaConn: (force) => {
+          calls++
+          assert.strictEqual(force, true)
+          return Promise.resolve({
+            auth: "secret-token",
+            ttl: 300,
+            hosts: [{ hostname: "mmg.whatsapp.net", maxContentLengthBytes: 1 }, { hostname: "bad/host" }],
+            fetchDate: new Date(0)
+          })
+        }
+      }))
+      const info = yield* conn.get
+      assert.deepStrictEqual(MediaConn.hostOrder(info), ["mmg.whatsapp.net"])
+      assert.strictEqual(Redacted.value(info.auth), "secret-token")
+      yield* conn.get
+      assert.strictEqual(calls, 1)
+      const failing = yield* Effect.exit(
+        MediaConn.fromBaileys({ refreshMediaConn: () => Promise.reject(new Error("Connection Closed")) })
+      )
+      const error = failureOf(failing)
+      assert.strictEqual(error.reason, "SourceFailed")
+      assert.match(error.message, /Connection Closed/)
+      const garbage = failureOf(
+        yield* Effect.exit(MediaConn.fromBaileys({ refreshMediaConn: () => Promise.resolve(null as never) }))
+      )
+      assert.strictEqual(garbage.reason, "Malformed")
     }))
 })

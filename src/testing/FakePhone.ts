@@ -1,0 +1,289 @@
+/**
+ * A simulated sender's phone for tests of expired media (PROTOCOL.md section 9), over any CDN
+ * that has a `CdnControl` (the in-memory `testing/FakeCdn` or the loopback `CdnEmulator`).
+ *
+ * `sendMedia` encrypts and uploads media as the sender's WhatsApp would and returns the message the
+ * bot receives; the phone keeps the blob. Its `socket` is what `MediaRetry.layer` takes: a
+ * `<receipt type="server-error">` sent to it is opened with the media key of the message it names
+ * and answered, as `answerWith` says, with a fresh upload of the kept blob (`Reupload`), an
+ * `<error code="2">` (`NotOnPhone`), a sealed result 3 (`DecryptionError`), a sealed result 0
+ * (`GeneralError`), or nothing (`Silence`). A request that does not open under the media key is
+ * answered with `<error code="3">`. Make links expire with the CDN's `expireLinks` or
+ * `remove`.
+ *
+ * @since 0.1.0
+ */
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Queue from "effect/Queue"
+import * as Redacted from "effect/Redacted"
+import type * as Scope from "effect/Scope"
+import * as Stream from "effect/Stream"
+import type * as CdnControl from "../CdnControl.js"
+import * as Nodes from "../internal/binaryNode.js"
+import * as internal from "../internal/mediaRetry.js"
+import type { BinaryNode } from "../MediaConn.js"
+import { MediaCrypto } from "../MediaCrypto.js"
+import * as MediaEncryptor from "../MediaEncryptor.js"
+import type { MediaKey } from "../MediaKeys.js"
+import * as MediaMessage from "../MediaMessage.js"
+import * as MediaRetry from "../MediaRetry.js"
+import * as MediaType from "../MediaType.js"
+import { FakeCdn } from "./FakeCdn.js"
+
+/**
+ * How the phone answers the next requests.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type Answer = "Reupload" | "NotOnPhone" | "DecryptionError" | "GeneralError" | "Silence"
+
+/**
+ * The media types `sendMedia` sends, one per message kind.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type SendType = "image" | "video" | "audio" | "document" | "sticker"
+
+/**
+ * A message as the bot receives it: `{ key, message: { imageMessage: … } }`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface ReceivedMessage {
+  readonly key: {
+    readonly remoteJid: string
+    readonly fromMe: boolean
+    readonly id: string
+  }
+  readonly message: MediaMessage.MediaContentMessage
+}
+
+/**
+ * One request the phone received and what it answered.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface ReceivedRequest {
+  readonly node: BinaryNode
+  readonly answer: Answer
+}
+
+/**
+ * @since 0.1.0
+ * @category tags
+ */
+export class FakePhone extends Context.Tag("effect-wa-media/testing/FakePhone")<FakePhone, {
+  /** The phone's JID, the `remoteJid` of the messages it sends. */
+  readonly jid: string
+  /** The socket primitives of the bot that talks to this phone, for `MediaRetry.layer`. */
+  readonly socket: MediaRetry.Socket
+  /** Encrypts, uploads and keeps media; returns the message the bot receives. */
+  readonly sendMedia: (
+    plaintext: Uint8Array,
+    options: { readonly type: SendType; readonly id?: string | undefined }
+  ) => Effect.Effect<ReceivedMessage>
+  /** How the next requests are answered (default: as the options said, `Reupload` unless given). */
+  readonly answerWith: (answer: Answer) => Effect.Effect<void>
+  /** Every request received so far, oldest first. */
+  readonly requests: Effect.Effect<ReadonlyArray<ReceivedRequest>>
+}>() {}
+
+/**
+ * Options of the phone. Every field is optional.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Options {
+  /** The first answer. Default `Reupload`. */
+  readonly answer?: Answer | undefined
+  /** The phone's JID. Default `15550001111@s.whatsapp.net`. */
+  readonly jid?: string | undefined
+  /** The bot's own JID. Default `15550002222@s.whatsapp.net`. */
+  readonly ownJid?: string | undefined
+}
+
+interface Kept {
+  readonly mediaKey: MediaKey
+  readonly blob: Uint8Array
+  readonly uploadPath: string
+}
+
+const builders: { readonly [K in SendType]: (media: MediaMessage.UploadedMedia) => Effect.Effect<unknown, unknown> } = {
+  image: (media) => MediaMessage.image(media),
+  video: (media) => MediaMessage.video(media),
+  audio: (media) => MediaMessage.audio(media),
+  document: (media) => MediaMessage.document(media),
+  sticker: (media) => MediaMessage.sticker(media)
+}
+
+/**
+ * Builds a phone that uploads to and re-uploads through a CDN's control side. Media keys, IVs and
+ * message ids come from the `MediaCrypto` of the context (deterministic with its test layer).
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make = (
+  cdn: CdnControl.CdnControl,
+  options: Options = {}
+): Effect.Effect<FakePhone["Type"], never, MediaCrypto | Scope.Scope> =>
+  Effect.gen(function*() {
+    const crypto = yield* MediaCrypto
+    const jid = options.jid ?? "15550001111@s.whatsapp.net"
+    const ownJid = options.ownJid ?? "15550002222@s.whatsapp.net"
+    const kept = new Map<string, Kept>()
+    const received: Array<ReceivedRequest> = []
+    let answer: Answer = options.answer ?? "Reupload"
+    // A queue keeps what the phone sent until the bot reads it: its one reader is the bot.
+    const outbox = yield* Effect.acquireRelease(Queue.unbounded<BinaryNode>(), Queue.shutdown)
+
+    const sendMedia = Effect.fn("FakePhone.sendMedia")(function*(
+      plaintext: Uint8Array,
+      sendOptions: { readonly type: SendType; readonly id?: string | undefined }
+    ) {
+      const mediaType = sendOptions.type
+      const mediaKey = yield* crypto.generateMediaKey
+      const id = sendOptions.id ?? `3EB0${Buffer.from(yield* crypto.randomBytes(8)).toString("hex").toUpperCase()}`
+      const { blob, result } = yield* Effect.orDie(MediaEncryptor.encryptBytes(plaintext, { mediaType, mediaKey }))
+      const uploadPath = MediaType.info(mediaType).uploadPath
+      const stored = yield* cdn.put(blob, { uploadPath })
+      kept.set(id, { mediaKey, blob, uploadPath })
+      const message = yield* Effect.orDie(builders[mediaType]({
+        mediaType,
+        url: stored.url,
+        directPath: stored.directPath,
+        mediaKey,
+        fileSha256: result.fileSha256,
+        fileEncSha256: result.fileEncSha256,
+        fileLength: result.fileLength,
+        mediaKeyTimestamp: 1_700_000_000
+      }))
+      return { key: { remoteJid: jid, fromMe: false, id }, message } as ReceivedMessage
+    })
+
+    const sealed = (id: string, media: Kept, payload: internal.Notification) =>
+      Effect.map(crypto.randomBytes(internal.IV_LENGTH), (iv): BinaryNode => ({
+        tag: "encrypt",
+        attrs: {},
+        content: [
+          {
+            tag: "enc_p",
+            attrs: {},
+            content: internal.seal(Redacted.value(media.mediaKey), id, iv, internal.encodeNotification(payload))
+          },
+          { tag: "enc_iv", attrs: {}, content: iv }
+        ]
+      }))
+
+    const errorNode = (code: number): BinaryNode => ({ tag: "error", attrs: { code: String(code) } })
+
+    // What the phone answers to one receipt, `undefined` for silence.
+    const answerTo = (node: BinaryNode, now: Answer): Effect.Effect<BinaryNode | undefined> =>
+      Effect.gen(function*() {
+        const id = Nodes.attrOf(node, "id")
+        if (id === undefined) return undefined
+        const media = kept.get(id)
+        if (now === "Silence") return undefined
+        if (media === undefined || now === "NotOnPhone") return errorNode(internal.Result.NotFound)
+        const encrypt = Nodes.childOf(node, "encrypt")
+        const encP = encrypt && Nodes.childOf(encrypt, "enc_p")
+        const encIv = encrypt && Nodes.childOf(encrypt, "enc_iv")
+        const ciphertext = encP && Nodes.bytesOf(encP)
+        const iv = encIv && Nodes.bytesOf(encIv)
+        const opened = ciphertext && iv && internal.open(Redacted.value(media.mediaKey), id, iv, ciphertext)
+        const request = opened && internal.encodeServerErrorReceipt(id)
+        const authentic = opened !== undefined && request !== undefined && Buffer.from(opened).equals(request)
+        if (!authentic) return errorNode(internal.Result.DecryptionError)
+        if (now === "DecryptionError") {
+          return yield* sealed(id, media, { stanzaId: id, result: internal.Result.DecryptionError })
+        }
+        if (now === "GeneralError") {
+          return yield* sealed(id, media, { stanzaId: id, result: internal.Result.GeneralError })
+        }
+        const fresh = yield* cdn.put(media.blob, { uploadPath: media.uploadPath })
+        return yield* sealed(id, media, { stanzaId: id, directPath: fresh.directPath, result: internal.Result.Success })
+      })
+
+    const sendNode = (node: BinaryNode) =>
+      Effect.gen(function*() {
+        if (node.tag !== "receipt" || Nodes.attrOf(node, "type") !== "server-error") return
+        const now = answer
+        received.push({ node, answer: now })
+        const content = yield* answerTo(node, now)
+        if (content === undefined) return
+        const rmr = Nodes.childOf(node, "rmr")
+        yield* Queue.offer(outbox, {
+          tag: "notification",
+          attrs: { id: Nodes.attrOf(node, "id")!, type: "mediaretry", from: ownJid },
+          content: [content, ...(rmr === undefined ? [] : [rmr])]
+        })
+      })
+
+    return FakePhone.of({
+      jid,
+      socket: { ownJid, sendNode, notifications: Stream.fromQueue(outbox) },
+      sendMedia,
+      answerWith: (next) =>
+        Effect.sync(() => {
+          answer = next
+        }),
+      requests: Effect.sync(() => received.slice())
+    })
+  })
+
+/**
+ * A phone over the `FakeCdn` of the context, and the `MediaRetry` service of a bot that talks to
+ * it (so downloads re-request expired media from it by themselves).
+ *
+ * @example
+ * ```ts
+ * import { Layer } from "effect"
+ * import { MediaCrypto, MediaDownload } from "effect-wa-media"
+ * import * as FakeCdn from "effect-wa-media/testing/FakeCdn"
+ * import * as FakePhone from "effect-wa-media/testing/FakePhone"
+ *
+ * const TestWorld = MediaDownload.layer.pipe(
+ *   Layer.provideMerge(FakePhone.layer()),
+ *   Layer.provideMerge(FakeCdn.layerWithMediaConn()),
+ *   Layer.provideMerge(MediaCrypto.layerTest())
+ * )
+ * ```
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer = (
+  options: Options & MediaRetry.Options = {}
+): Layer.Layer<FakePhone | MediaRetry.MediaRetry, never, FakeCdn | MediaCrypto> => layerFor(FakeCdn, options)
+
+/**
+ * {@link layer} over the CDN control service of another tag, e.g. `CdnEmulator.CdnEmulator`.
+ *
+ * @example
+ * ```ts
+ * import { Layer } from "effect"
+ * import { CdnEmulator } from "effect-wa-media/CdnEmulator"
+ * import * as FakePhone from "effect-wa-media/testing/FakePhone"
+ *
+ * const PhoneLive = FakePhone.layerFor(CdnEmulator)
+ * ```
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerFor = <I, S extends CdnControl.CdnControl>(
+  tag: Context.Tag<I, S>,
+  options: Options & MediaRetry.Options = {}
+): Layer.Layer<FakePhone | MediaRetry.MediaRetry, never, I | MediaCrypto> =>
+  Layer.scopedContext(Effect.gen(function*() {
+    const phone = yield* make(yield* tag, options)
+    const retry = yield* MediaRetry.make(phone.socket, options)
+    return Context.make(FakePhone, phone).pipe(Context.add(MediaRetry.MediaRetry, retry))
+  }))
