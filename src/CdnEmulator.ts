@@ -14,6 +14,7 @@
  */
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import * as NodeHttpServerRequest from "@effect/platform-node/NodeHttpServerRequest"
+import type * as HttpClient from "@effect/platform/HttpClient"
 import type * as HttpServer from "@effect/platform/HttpServer"
 import type { ServeError } from "@effect/platform/HttpServerError"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
@@ -26,6 +27,7 @@ import * as Stream from "effect/Stream"
 import * as Http from "node:http"
 import type * as CdnControl from "./CdnControl.js"
 import * as internal from "./internal/cdn.js"
+import * as MediaConn from "./MediaConn.js"
 
 /**
  * @since 0.1.0
@@ -167,3 +169,20 @@ export const make = (options: Options = {}): Effect.Effect<CdnEmulator["Type"], 
  */
 export const layer = (options: Options = {}): Layer.Layer<CdnEmulator, ServeError> =>
   Layer.scoped(CdnEmulator, make(options))
+
+/**
+ * The emulator and a `MediaConn` that fetches from its `GET /media_conn` (a fresh auth token each
+ * time it refreshes), over the `HttpClient` you provide (`NodeHttpClient.layerUndici`): the media
+ * connection is fetched over real loopback HTTP, recorded in `requests` and subject to faults with
+ * `on: "media_conn"`. Its hosts speak plain HTTP, so transfers need `protocol: "http"`.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerWithMediaConn = (
+  options: Options = {}
+): Layer.Layer<CdnEmulator | MediaConn.MediaConn, ServeError, HttpClient.HttpClient> =>
+  Layer.provideMerge(
+    Layer.unwrapEffect(Effect.map(CdnEmulator, (cdn) => MediaConn.layerUrl(cdn.mediaConnUrl))),
+    layer(options)
+  )

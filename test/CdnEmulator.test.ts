@@ -2,6 +2,7 @@ import { HttpClient, HttpClientRequest } from "@effect/platform"
 import { NodeHttpClient } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Either, Exit, Fiber, Layer, Option, Scope, Stream } from "effect"
+import { MediaConn } from "effect-wa-media"
 import * as CdnEmulator from "effect-wa-media/CdnEmulator"
 import { createHash } from "node:crypto"
 import { mkdtemp, readdir, rm } from "node:fs/promises"
@@ -147,4 +148,19 @@ describe("CdnEmulator", () => {
         }).pipe(Effect.provide(emulatorWorld({ dir })))
       }).pipe(Effect.scoped))
   })
+})
+
+describe("CdnEmulator.layerWithMediaConn", () => {
+  it.effect("provides a MediaConn fetched from the emulator over HTTP, faults on media_conn honoured", () =>
+    Effect.gen(function*() {
+      const cdn = yield* CdnEmulator.CdnEmulator
+      const conn = yield* MediaConn.MediaConn
+      yield* cdn.injectFault({ _tag: "Status", status: 500, on: "media_conn" })
+      const failed = yield* Effect.flip(conn.get)
+      assert.strictEqual(failed.reason, "SourceFailed")
+      const info = yield* conn.get
+      assert.deepStrictEqual(info.hosts.map((h) => h.hostname), [...cdn.hosts])
+      const requests = (yield* cdn.requests).filter((r) => r.kind === "media_conn")
+      assert.deepStrictEqual(requests.map((r) => [r.host, r.status]), [[cdn.hosts[0], 500], [cdn.hosts[0], 200]])
+    }).pipe(Effect.provide(CdnEmulator.layerWithMediaConn().pipe(Layer.provide(NodeHttpClient.layerUndici)))))
 })

@@ -1,6 +1,7 @@
 import { HttpClient, HttpClientRequest } from "@effect/platform"
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Stream } from "effect"
+import { Effect, Fiber, Stream, TestClock } from "effect"
+import { MediaConn } from "effect-wa-media"
 import * as FakeCdn from "effect-wa-media/testing/FakeCdn"
 import { bytesOf, fetchMediaConn, scenarios, TestWorld, tokenOf, worldLayer } from "./cdnScenarios.js"
 
@@ -33,4 +34,53 @@ describe("FakeCdn", () => {
       })
         .pipe(Effect.provide(fakeWorld()))
   )
+
+  describe("layerWithMediaConn", () => {
+    const mediaConnRequests = Effect.map(
+      Effect.flatMap(FakeCdn.FakeCdn, (cdn) => cdn.requests),
+      (requests) => requests.filter((r) => r.kind === "media_conn")
+    )
+
+    it.effect("fetches the media connection over the fake's HttpClient, recorded in requests", () =>
+      Effect.gen(function*() {
+        const cdn = yield* FakeCdn.FakeCdn
+        const conn = yield* MediaConn.MediaConn
+        const first = yield* conn.get
+        const second = yield* conn.refresh
+        assert.notStrictEqual(first.auth, second.auth)
+        assert.deepStrictEqual(first.hosts.map((h) => h.hostname), [...cdn.hosts])
+        const requests = yield* mediaConnRequests
+        assert.deepStrictEqual(requests.map((r) => [r.host, r.method, r.path, r.status]), [
+          [cdn.hosts[0], "GET", "/media_conn", 200],
+          [cdn.hosts[0], "GET", "/media_conn", 200]
+        ])
+      }).pipe(Effect.provide(FakeCdn.layerWithMediaConn())))
+
+    it.effect("honours a Status fault on media_conn: the fetch fails, and is not cached", () =>
+      Effect.gen(function*() {
+        const cdn = yield* FakeCdn.FakeCdn
+        const conn = yield* MediaConn.MediaConn
+        yield* cdn.injectFault({ _tag: "Status", status: 503, on: "media_conn" })
+        const failed = yield* Effect.flip(conn.get)
+        assert.strictEqual(failed._tag, "MediaConnError")
+        assert.strictEqual(failed.reason, "SourceFailed")
+        assert.include(failed.message, "503")
+        const info = yield* conn.get
+        assert.deepStrictEqual(info.hosts.map((h) => h.hostname), [...cdn.hosts])
+        const requests = yield* mediaConnRequests
+        assert.deepStrictEqual(requests.map((r) => [r.status, r.fault]), [[503, "Status"], [200, undefined]])
+      }).pipe(Effect.provide(FakeCdn.layerWithMediaConn())))
+
+    it.effect("honours a Stall fault on media_conn: the fetch times out on Effect's Clock", () =>
+      Effect.gen(function*() {
+        const cdn = yield* FakeCdn.FakeCdn
+        const conn = yield* MediaConn.MediaConn
+        yield* cdn.injectFault({ _tag: "Stall", on: "media_conn" })
+        const fiber = yield* Effect.fork(Effect.flip(conn.get))
+        yield* TestClock.adjust("30 seconds")
+        const failed = yield* Fiber.join(fiber)
+        assert.strictEqual(failed.reason, "SourceFailed")
+        assert.include(failed.message, "took longer than")
+      }).pipe(Effect.provide(FakeCdn.layerWithMediaConn())))
+  })
 })

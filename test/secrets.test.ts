@@ -59,7 +59,7 @@ const fakeWorld = (telemetry: Telemetry.Telemetry) =>
     const { cdn, client } = yield* FakeCdn.make()
     const base = FakeCdn.layerMediaConn.pipe(
       Layer.provide(Layer.succeed(FakeCdn.FakeCdn, cdn)),
-      Layer.merge(Layer.succeed(HttpClient.HttpClient, client))
+      Layer.provideMerge(Layer.succeed(HttpClient.HttpClient, client))
     )
     return { cdn, protocol: "https" as const, ...(yield* services(telemetry, base)) } satisfies World
   })

@@ -234,19 +234,29 @@ export const layer = (options: Options = {}): Layer.Layer<HttpClient.HttpClient 
   )
 
 /**
+ * The URL the fake answers media connection fetches on: `GET https://<primary host>/media_conn`.
+ *
+ * @since 0.1.0
+ * @category getters
+ */
+export const mediaConnUrl = (cdn: FakeCdn["Type"]): string => `https://${cdn.hosts[0]}/media_conn`
+
+/**
  * A `MediaConn` whose every fetch asks the fake CDN for a fresh media connection (its hosts and a
- * valid auth token), as a WhatsApp socket's IQ would.
+ * valid auth token), as a WhatsApp socket's IQ would. The fetch goes through the `HttpClient` to
+ * {@link mediaConnUrl}, so it is recorded in `requests` (kind `media_conn`) and faults with
+ * `on: "media_conn"` apply to it: a `Status` fault fails the fetch with `MediaConnError`
+ * `SourceFailed`, a `Stall` makes it time out after 30 seconds of Effect's `Clock`.
  *
  * @since 0.1.0
  * @category layers
  */
-export const layerMediaConn: Layer.Layer<MediaConn.MediaConn, never, FakeCdn> = Layer.unwrapEffect(
-  Effect.map(FakeCdn, (cdn) => MediaConn.layer(Effect.flatMap(cdn.mediaConn, MediaConn.fromValue)))
-)
+export const layerMediaConn: Layer.Layer<MediaConn.MediaConn, never, FakeCdn | HttpClient.HttpClient> = Layer
+  .unwrapEffect(Effect.map(FakeCdn, (cdn) => MediaConn.layerUrl(mediaConnUrl(cdn))))
 
 /**
  * The whole fake world a transfer needs: the fake CDN's `HttpClient`, its `FakeCdn` control
- * service, and a `MediaConn` that fetches from it.
+ * service, and a `MediaConn` that fetches from it over that client ({@link layerMediaConn}).
  *
  * @example
  * ```ts
