@@ -14,6 +14,8 @@
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as Cause from "effect/Cause"
 import * as Chunk from "effect/Chunk"
+import * as Config from "effect/Config"
+import type * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
@@ -28,6 +30,7 @@ import * as CdnClient from "./internal/cdnClient.js"
 import * as internal from "./internal/download.js"
 import * as FileOutput from "./internal/fileOutput.js"
 import { withOutcome } from "./internal/outcome.js"
+import { withDefaults } from "./internal/transferOptions.js"
 import { MediaConn } from "./MediaConn.js"
 import { MediaCrypto } from "./MediaCrypto.js"
 import type {
@@ -90,6 +93,17 @@ export interface Options extends internal.Options {
   /** The media type of an inner message given without its wrapper (a library name or an alias). */
   readonly type?: MediaType.MediaType | (string & {}) | undefined
 }
+
+/**
+ * Defaults for every download of a service, given when its layer is built (`layerWith`,
+ * `layerConfig`); the options of a call override them field by field.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface LayerOptions
+  extends Pick<Options, "protocol" | "stallTimeout" | "deadline" | "headers" | "progressInterval" | "retry">
+{}
 
 /**
  * Every error a download can end with (the file and writable targets add `MediaFileError`).
@@ -266,6 +280,149 @@ const writeToNode = (writable: Writable, chunk: Uint8Array): Effect.Effect<void,
 // -----------------------------------------------------------------------------
 
 /**
+ * Builds the service over the `HttpClient`, `MediaConn` and `MediaCrypto` of the context, with
+ * defaults for every download.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const makeWith = (defaults: LayerOptions): Effect.Effect<
+  MediaDownload["Type"],
+  never,
+  HttpClient.HttpClient | MediaConn | MediaCrypto
+> =>
+  Effect.gen(function*() {
+    const env: internal.Env = {
+      client: CdnClient.make(yield* HttpClient.HttpClient),
+      conn: yield* MediaConn,
+      hashing: (yield* MediaCrypto).openHashes
+    }
+
+    // The layer's defaults under each call's own options.
+    const run = <E>(media: MediaMessage.Downloadable, output: internal.Output<E>, options: Options) =>
+      internal.run(env, media, output, withDefaults(defaults, options))
+
+    const bytes = Effect.fn("MediaDownload.bytes")(function*(source: Source, options: Options = {}) {
+      const media = yield* resolve(source, options)
+      let chunks: Array<Uint8Array> = []
+      yield* run(media, {
+        write: (out) =>
+          Effect.sync(() => {
+            for (const chunk of out) chunks.push(chunk)
+          }),
+        reset: Effect.sync(() => {
+          chunks = []
+          return true
+        })
+      }, options)
+      return concat(chunks)
+    }, withOutcome)
+
+    const stream = (source: Source, options: Options = {}): Stream.Stream<Uint8Array, DownloadError> =>
+      Stream.unwrapScoped(Effect.gen(function*() {
+        const media = yield* resolve(source, options)
+        const queue = yield* Effect.acquireRelease(
+          Queue.bounded<Take.Take<Uint8Array, DownloadError>>(4),
+          Queue.shutdown
+        )
+        // Plaintext goes to the queue in batches of STREAM_BATCH bytes: every hand-over between the
+        // download's fiber and the reader's costs far more than the bytes it carries.
+        let batch: Array<Uint8Array> = []
+        let batched = 0
+        let emitted = false
+        const handOver = Effect.suspend(() => {
+          if (batch.length === 0) return Effect.void
+          const chunk = Chunk.unsafeFromArray(batch)
+          batch = []
+          batched = 0
+          emitted = true
+          return Queue.offer(queue, Take.chunk(chunk))
+        })
+        const output: internal.Output<never> = {
+          write: (out) =>
+            Effect.suspend(() => {
+              for (const piece of out) {
+                batch.push(piece)
+                batched += piece.length
+              }
+              return batched >= STREAM_BATCH ? handOver : Effect.void
+            }),
+          // Bytes that left cannot be taken back; the batch not handed over yet can.
+          reset: Effect.sync(() => {
+            if (emitted) return false
+            batch = []
+            batched = 0
+            return true
+          })
+        }
+        yield* run(media, output, options).pipe(
+          withOutcome,
+          Effect.exit,
+          Effect.flatMap((exit) =>
+            Exit.isSuccess(exit)
+              ? Effect.zipRight(handOver, Queue.offer(queue, Take.end))
+              : Queue.offer(queue, Take.failCause(exit.cause))
+          ),
+          Effect.forkScoped
+        )
+        return Stream.flattenTake(Stream.fromQueue(queue))
+      })).pipe(Stream.withSpan("MediaDownload.stream"))
+
+    const toFile = Effect.fn("MediaDownload.toFile")(function*(source: Source, path: string, options: Options = {}) {
+      const media = yield* resolve(source, options)
+      return yield* FileOutput.withFileOutput(
+        path,
+        (file) => run(media, { write: file.write, reset: Effect.as(file.reset, true) }, options)
+      )
+    }, withOutcome)
+
+    const toSink = <A, L, E, R>(
+      source: Source,
+      sink: Sink.Sink<A, Uint8Array, L, E, R>,
+      options: Options = {}
+    ): Effect.Effect<A, DownloadError | E, R> =>
+      Stream.run(stream(source, options), sink).pipe(withOutcome, Effect.withSpan("MediaDownload.toSink"))
+
+    const toWritable = Effect.fn("MediaDownload.toWritable")(function*(
+      source: Source,
+      writable: Writable,
+      options: Options & { readonly end?: boolean | undefined } = {}
+    ) {
+      const media = yield* resolve(source, options)
+      let emitted = false
+      const writeError = (error: Error) =>
+        new MediaFileError({ reason: "Write", path: "writable", detail: error.message })
+      const summary = yield* run(media, {
+        write: (out) =>
+          Effect.suspend(() => {
+            emitted = true
+            return Effect.mapError(
+              Effect.forEach(out, (chunk) => writeToNode(writable, chunk), { discard: true }),
+              writeError
+            )
+          }),
+        reset: Effect.sync(() => !emitted)
+      }, options).pipe(
+        Effect.tapErrorCause((cause) =>
+          Effect.sync(() => {
+            if (writable.destroyed) return
+            const error = Cause.squash(cause)
+            writable.destroy(error instanceof Error ? error : new Error(String(error)))
+          })
+        )
+      )
+      if (options.end !== false) {
+        yield* Effect.async<void>((resume) => {
+          writable.end(() => resume(Effect.void))
+        })
+      }
+      return summary
+    }, withOutcome)
+
+    return MediaDownload.of({ bytes, stream, toFile, toSink, toWritable })
+  })
+
+/**
  * Builds the service over the `HttpClient`, `MediaConn` and `MediaCrypto` of the context.
  *
  * @since 0.1.0
@@ -275,132 +432,7 @@ export const make: Effect.Effect<
   MediaDownload["Type"],
   never,
   HttpClient.HttpClient | MediaConn | MediaCrypto
-> = Effect.gen(function*() {
-  const env: internal.Env = {
-    client: CdnClient.make(yield* HttpClient.HttpClient),
-    conn: yield* MediaConn,
-    hashing: (yield* MediaCrypto).openHashes
-  }
-
-  const bytes = Effect.fn("MediaDownload.bytes")(function*(source: Source, options: Options = {}) {
-    const media = yield* resolve(source, options)
-    let chunks: Array<Uint8Array> = []
-    yield* internal.run(env, media, {
-      write: (out) =>
-        Effect.sync(() => {
-          for (const chunk of out) chunks.push(chunk)
-        }),
-      reset: Effect.sync(() => {
-        chunks = []
-        return true
-      })
-    }, options)
-    return concat(chunks)
-  }, withOutcome)
-
-  const stream = (source: Source, options: Options = {}): Stream.Stream<Uint8Array, DownloadError> =>
-    Stream.unwrapScoped(Effect.gen(function*() {
-      const media = yield* resolve(source, options)
-      const queue = yield* Effect.acquireRelease(
-        Queue.bounded<Take.Take<Uint8Array, DownloadError>>(4),
-        Queue.shutdown
-      )
-      // Plaintext goes to the queue in batches of STREAM_BATCH bytes: every hand-over between the
-      // download's fiber and the reader's costs far more than the bytes it carries.
-      let batch: Array<Uint8Array> = []
-      let batched = 0
-      let emitted = false
-      const handOver = Effect.suspend(() => {
-        if (batch.length === 0) return Effect.void
-        const chunk = Chunk.unsafeFromArray(batch)
-        batch = []
-        batched = 0
-        emitted = true
-        return Queue.offer(queue, Take.chunk(chunk))
-      })
-      const output: internal.Output<never> = {
-        write: (out) =>
-          Effect.suspend(() => {
-            for (const piece of out) {
-              batch.push(piece)
-              batched += piece.length
-            }
-            return batched >= STREAM_BATCH ? handOver : Effect.void
-          }),
-        // Bytes that left cannot be taken back; the batch not handed over yet can.
-        reset: Effect.sync(() => {
-          if (emitted) return false
-          batch = []
-          batched = 0
-          return true
-        })
-      }
-      yield* internal.run(env, media, output, options).pipe(
-        withOutcome,
-        Effect.exit,
-        Effect.flatMap((exit) =>
-          Exit.isSuccess(exit)
-            ? Effect.zipRight(handOver, Queue.offer(queue, Take.end))
-            : Queue.offer(queue, Take.failCause(exit.cause))
-        ),
-        Effect.forkScoped
-      )
-      return Stream.flattenTake(Stream.fromQueue(queue))
-    })).pipe(Stream.withSpan("MediaDownload.stream"))
-
-  const toFile = Effect.fn("MediaDownload.toFile")(function*(source: Source, path: string, options: Options = {}) {
-    const media = yield* resolve(source, options)
-    return yield* FileOutput.withFileOutput(
-      path,
-      (file) => internal.run(env, media, { write: file.write, reset: Effect.as(file.reset, true) }, options)
-    )
-  }, withOutcome)
-
-  const toSink = <A, L, E, R>(
-    source: Source,
-    sink: Sink.Sink<A, Uint8Array, L, E, R>,
-    options: Options = {}
-  ): Effect.Effect<A, DownloadError | E, R> =>
-    Stream.run(stream(source, options), sink).pipe(withOutcome, Effect.withSpan("MediaDownload.toSink"))
-
-  const toWritable = Effect.fn("MediaDownload.toWritable")(function*(
-    source: Source,
-    writable: Writable,
-    options: Options & { readonly end?: boolean | undefined } = {}
-  ) {
-    const media = yield* resolve(source, options)
-    let emitted = false
-    const writeError = (error: Error) =>
-      new MediaFileError({ reason: "Write", path: "writable", detail: error.message })
-    const summary = yield* internal.run(env, media, {
-      write: (out) =>
-        Effect.suspend(() => {
-          emitted = true
-          return Effect.mapError(
-            Effect.forEach(out, (chunk) => writeToNode(writable, chunk), { discard: true }),
-            writeError
-          )
-        }),
-      reset: Effect.sync(() => !emitted)
-    }, options).pipe(
-      Effect.tapErrorCause((cause) =>
-        Effect.sync(() => {
-          if (writable.destroyed) return
-          const error = Cause.squash(cause)
-          writable.destroy(error instanceof Error ? error : new Error(String(error)))
-        })
-      )
-    )
-    if (options.end !== false) {
-      yield* Effect.async<void>((resume) => {
-        writable.end(() => resume(Effect.void))
-      })
-    }
-    return summary
-  }, withOutcome)
-
-  return MediaDownload.of({ bytes, stream, toFile, toSink, toWritable })
-})
+> = makeWith({})
 
 /**
  * The service as a layer.
@@ -410,3 +442,53 @@ export const make: Effect.Effect<
  */
 export const layer: Layer.Layer<MediaDownload, never, HttpClient.HttpClient | MediaConn | MediaCrypto> = Layer
   .effect(MediaDownload, make)
+
+/**
+ * The service as a layer, with defaults for every download (a call's own options override them).
+ *
+ * @example
+ * ```ts
+ * import { Schedule } from "effect"
+ * import { MediaDownload } from "effect-wa-media"
+ *
+ * // Against a loopback emulator; 429 and 5xx answers back off before the next host.
+ * const downloads = MediaDownload.layerWith({
+ *   protocol: "http",
+ *   stallTimeout: "10 seconds",
+ *   retry: Schedule.exponential("200 millis").pipe(
+ *     Schedule.jittered,
+ *     Schedule.whileInput((attempt) => attempt.status === 429 || (attempt.status ?? 0) >= 500)
+ *   )
+ * })
+ * ```
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerWith = (
+  options: LayerOptions
+): Layer.Layer<MediaDownload, never, HttpClient.HttpClient | MediaConn | MediaCrypto> =>
+  Layer.effect(MediaDownload, makeWith(options))
+
+/**
+ * The service as a layer, with defaults read from `Config`; a failing config fails the layer with
+ * its `ConfigError`.
+ *
+ * @example
+ * ```ts
+ * import { Config } from "effect"
+ * import { MediaDownload } from "effect-wa-media"
+ *
+ * const downloads = MediaDownload.layerConfig({
+ *   protocol: Config.literal("https", "http")("CDN_PROTOCOL").pipe(Config.withDefault("https" as const)),
+ *   deadline: Config.duration("CDN_DEADLINE").pipe(Config.withDefault("5 minutes"))
+ * })
+ * ```
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerConfig = (
+  config: Config.Config.Wrap<LayerOptions>
+): Layer.Layer<MediaDownload, ConfigError.ConfigError, HttpClient.HttpClient | MediaConn | MediaCrypto> =>
+  Layer.unwrapEffect(Effect.map(Config.unwrap(config), layerWith))

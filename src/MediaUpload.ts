@@ -12,19 +12,23 @@
  */
 import * as FileSystem from "@effect/platform/FileSystem"
 import * as HttpClient from "@effect/platform/HttpClient"
+import * as Config from "effect/Config"
+import type * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import { flow } from "effect/Function"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
+import type * as Schedule from "effect/Schedule"
 import type * as Stream from "effect/Stream"
 import * as CdnClient from "./internal/cdnClient.js"
 import { withOutcome } from "./internal/outcome.js"
+import { withDefaults } from "./internal/transferOptions.js"
 import * as internal from "./internal/upload.js"
 import { MediaConn } from "./MediaConn.js"
 import { MediaCrypto } from "./MediaCrypto.js"
-import type { InvalidMediaKey, MediaConnError, MediaFileError, MediaUploadError } from "./MediaError.js"
+import type { Attempt, InvalidMediaKey, MediaConnError, MediaFileError, MediaUploadError } from "./MediaError.js"
 import * as MediaKeys from "./MediaKeys.js"
 import * as MediaType from "./MediaType.js"
 
@@ -109,17 +113,38 @@ export interface UploadOptions {
   readonly mediaKey?: MediaKeys.MediaKey | Uint8Array | undefined
   /** Whether to compute the streaming sidecar; by default for video and audio. */
   readonly sidecar?: boolean | undefined
-  /** Called as the body goes out, at most every 100 ms and once at the end of each try. */
+  /** Called as the body goes out, at most every `progressInterval` and once at the end of each try. */
   readonly onProgress?: ((progress: Progress) => Effect.Effect<void>) | undefined
+  /** The `mediaKeyTimestamp` of the result, Unix seconds; by default now, from Effect's `Clock`. */
+  readonly mediaKeyTimestamp?: number | undefined
   /** `https` (the default), or `http` for a loopback emulator. */
   readonly protocol?: "https" | "http" | undefined
   /** How long a try may go without sending a byte or getting its answer. Default 30 seconds. */
   readonly stallTimeout?: Duration.DurationInput | undefined
   /** How long the whole upload (both passes, every try) may take. No limit by default. */
   readonly deadline?: Duration.DurationInput | undefined
-  /** The `mediaKeyTimestamp` of the result, Unix seconds; by default now, from Effect's `Clock`. */
-  readonly mediaKeyTimestamp?: number | undefined
+  /** Extra request headers (`Origin` is always `https://web.whatsapp.com`). */
+  readonly headers?: Readonly<Record<string, string>> | undefined
+  /** How often `onProgress` may be called. Default 100 milliseconds. */
+  readonly progressInterval?: Duration.DurationInput | undefined
+  /**
+   * Spaces (and may limit) the tries of the host failover: a `Schedule` fed with each failed try
+   * (host, status, reason), e.g. exponential backoff with jitter for 429 and 5xx. The hosts of the
+   * media connection bound the failover whatever it says. Default: the next host at once.
+   */
+  readonly retry?: Schedule.Schedule<unknown, Attempt> | undefined
 }
+
+/**
+ * Defaults for every upload of a service, given when its layer is built (`layerWith`,
+ * `layerConfig`); the options of a call override them field by field.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface LayerOptions
+  extends Pick<UploadOptions, "protocol" | "stallTimeout" | "deadline" | "headers" | "progressInterval" | "retry">
+{}
 
 /**
  * An uploaded blob: what the CDN answered and what a media message needs (docs/protocol.md section 7).
@@ -183,7 +208,106 @@ export class MediaUpload extends Context.Tag("effect-wa-media/MediaUpload")<Medi
   ) => Effect.Effect<UploadResult, UploadError | E>
 }>() {}
 
-const PROGRESS_INTERVAL_MS = 100
+/**
+ * Builds the service over the `HttpClient`, `MediaConn`, `MediaCrypto` and `FileSystem` of the
+ * context, with defaults for every upload.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const makeWith = (defaults: LayerOptions): Effect.Effect<
+  MediaUpload["Type"],
+  never,
+  HttpClient.HttpClient | MediaConn | MediaCrypto | FileSystem.FileSystem
+> =>
+  Effect.gen(function*() {
+    const client = CdnClient.make(yield* HttpClient.HttpClient)
+    const mediaConn = yield* MediaConn
+    const crypto = yield* MediaCrypto
+    const fs = yield* FileSystem.FileSystem
+
+    const upload = Effect.fn("MediaUpload.upload")(function*<E>(source: UploadSource<E>, callOptions: UploadOptions) {
+      const options = withDefaults(defaults, callOptions)
+      const clock = yield* Effect.clock
+      const started = clock.unsafeCurrentTimeMillis()
+      const { mediaType } = options
+      yield* Effect.annotateCurrentSpan("media.type", mediaType)
+      const given = options.mediaKey
+      const mediaKey = given === undefined
+        ? yield* crypto.generateMediaKey
+        : yield* MediaKeys.fromBytes(Redacted.isRedacted(given) ? Redacted.value(given) : given)
+      const keys = MediaType.isEncrypted(mediaType) ? yield* MediaKeys.derive(mediaKey, mediaType) : undefined
+      const encryption: internal.Encryption = {
+        mediaType,
+        mediaKey,
+        keys,
+        sidecar: keys !== undefined && (options.sidecar ?? MediaType.hasStreamingSidecar(mediaType)),
+        hashes: crypto.openHashes
+      }
+
+      let plaintext: internal.Source<E | MediaFileError>
+      let first: internal.FirstPass
+      switch (source._tag) {
+        case "Bytes": {
+          plaintext = internal.bytesSource(source.bytes)
+          first = yield* internal.firstPass(plaintext, encryption)
+          break
+        }
+        case "File": {
+          plaintext = yield* internal.fileSource(fs, source.path)
+          first = yield* internal.firstPass(plaintext, encryption)
+          break
+        }
+        case "Stream": {
+          plaintext = internal.streamSource(source.make)
+          first = yield* internal.firstPass(plaintext, encryption)
+          break
+        }
+        case "OneShot": {
+          const spilled = yield* internal.spill(fs, source.stream, encryption)
+          plaintext = yield* internal.fileSource(fs, spilled.path)
+          first = spilled.first
+          break
+        }
+      }
+
+      yield* Effect.annotateCurrentSpan({
+        "media.file_length": first.result.fileLength,
+        "media.blob_length": first.blobLength
+      })
+      const uploaded = yield* internal.run({
+        client,
+        mediaConn,
+        clock,
+        mediaType,
+        first,
+        blob: () => internal.blobStream(plaintext, encryption, first),
+        protocol: options.protocol ?? "https",
+        stallTimeout: Duration.decode(options.stallTimeout ?? Duration.seconds(30)),
+        onProgress: options.onProgress,
+        progressInterval: Duration.toMillis(options.progressInterval ?? Duration.millis(100)),
+        headers: options.headers,
+        retry: options.retry
+      }, options.deadline === undefined ? undefined : Duration.decode(options.deadline))
+
+      const result = first.result
+      return {
+        mediaType,
+        url: uploaded.url,
+        directPath: uploaded.directPath,
+        ...(uploaded.handle === undefined ? {} : { handle: uploaded.handle }),
+        ...(uploaded.objectId === undefined ? {} : { objectId: uploaded.objectId }),
+        mediaKey,
+        fileSha256: result.fileSha256,
+        fileEncSha256: result.fileEncSha256,
+        fileLength: result.fileLength,
+        mediaKeyTimestamp: options.mediaKeyTimestamp ?? Math.floor(started / 1000),
+        ...(result.streamingSidecar === undefined ? {} : { streamingSidecar: result.streamingSidecar })
+      } satisfies UploadResult
+    }, flow(Effect.scoped, withOutcome))
+
+    return MediaUpload.of({ upload })
+  })
 
 /**
  * Builds the service over the `HttpClient`, `MediaConn`, `MediaCrypto` and `FileSystem` of the
@@ -196,91 +320,7 @@ export const make: Effect.Effect<
   MediaUpload["Type"],
   never,
   HttpClient.HttpClient | MediaConn | MediaCrypto | FileSystem.FileSystem
-> = Effect.gen(function*() {
-  const client = CdnClient.make(yield* HttpClient.HttpClient)
-  const mediaConn = yield* MediaConn
-  const crypto = yield* MediaCrypto
-  const fs = yield* FileSystem.FileSystem
-
-  const upload = Effect.fn("MediaUpload.upload")(function*<E>(source: UploadSource<E>, options: UploadOptions) {
-    const clock = yield* Effect.clock
-    const started = clock.unsafeCurrentTimeMillis()
-    const { mediaType } = options
-    yield* Effect.annotateCurrentSpan("media.type", mediaType)
-    const given = options.mediaKey
-    const mediaKey = given === undefined
-      ? yield* crypto.generateMediaKey
-      : yield* MediaKeys.fromBytes(Redacted.isRedacted(given) ? Redacted.value(given) : given)
-    const keys = MediaType.isEncrypted(mediaType) ? yield* MediaKeys.derive(mediaKey, mediaType) : undefined
-    const encryption: internal.Encryption = {
-      mediaType,
-      mediaKey,
-      keys,
-      sidecar: keys !== undefined && (options.sidecar ?? MediaType.hasStreamingSidecar(mediaType)),
-      hashes: crypto.openHashes
-    }
-
-    let plaintext: internal.Source<E | MediaFileError>
-    let first: internal.FirstPass
-    switch (source._tag) {
-      case "Bytes": {
-        plaintext = internal.bytesSource(source.bytes)
-        first = yield* internal.firstPass(plaintext, encryption)
-        break
-      }
-      case "File": {
-        plaintext = yield* internal.fileSource(fs, source.path)
-        first = yield* internal.firstPass(plaintext, encryption)
-        break
-      }
-      case "Stream": {
-        plaintext = internal.streamSource(source.make)
-        first = yield* internal.firstPass(plaintext, encryption)
-        break
-      }
-      case "OneShot": {
-        const spilled = yield* internal.spill(fs, source.stream, encryption)
-        plaintext = yield* internal.fileSource(fs, spilled.path)
-        first = spilled.first
-        break
-      }
-    }
-
-    yield* Effect.annotateCurrentSpan({
-      "media.file_length": first.result.fileLength,
-      "media.blob_length": first.blobLength
-    })
-    const uploaded = yield* internal.run({
-      client,
-      mediaConn,
-      clock,
-      mediaType,
-      first,
-      blob: () => internal.blobStream(plaintext, encryption, first),
-      protocol: options.protocol ?? "https",
-      stallTimeout: Duration.decode(options.stallTimeout ?? Duration.seconds(30)),
-      onProgress: options.onProgress,
-      progressInterval: PROGRESS_INTERVAL_MS
-    }, options.deadline === undefined ? undefined : Duration.decode(options.deadline))
-
-    const result = first.result
-    return {
-      mediaType,
-      url: uploaded.url,
-      directPath: uploaded.directPath,
-      ...(uploaded.handle === undefined ? {} : { handle: uploaded.handle }),
-      ...(uploaded.objectId === undefined ? {} : { objectId: uploaded.objectId }),
-      mediaKey,
-      fileSha256: result.fileSha256,
-      fileEncSha256: result.fileEncSha256,
-      fileLength: result.fileLength,
-      mediaKeyTimestamp: options.mediaKeyTimestamp ?? Math.floor(started / 1000),
-      ...(result.streamingSidecar === undefined ? {} : { streamingSidecar: result.streamingSidecar })
-    } satisfies UploadResult
-  }, flow(Effect.scoped, withOutcome))
-
-  return MediaUpload.of({ upload })
-})
+> = makeWith({})
 
 /**
  * The service as a layer.
@@ -305,3 +345,52 @@ export const layer: Layer.Layer<
   never,
   HttpClient.HttpClient | MediaConn | MediaCrypto | FileSystem.FileSystem
 > = Layer.effect(MediaUpload, make)
+
+/**
+ * The service as a layer, with defaults for every upload (a call's own options override them).
+ *
+ * @example
+ * ```ts
+ * import { Schedule } from "effect"
+ * import { MediaUpload } from "effect-wa-media"
+ *
+ * // Against a loopback emulator, with backoff between hosts.
+ * const uploads = MediaUpload.layerWith({
+ *   protocol: "http",
+ *   stallTimeout: "10 seconds",
+ *   retry: Schedule.exponential("200 millis").pipe(Schedule.jittered)
+ * })
+ * ```
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerWith = (options: LayerOptions): Layer.Layer<
+  MediaUpload,
+  never,
+  HttpClient.HttpClient | MediaConn | MediaCrypto | FileSystem.FileSystem
+> => Layer.effect(MediaUpload, makeWith(options))
+
+/**
+ * The service as a layer, with defaults read from `Config` (e.g. `Config.literal("https", "http")("CDN_PROTOCOL")`
+ * or `Config.duration("CDN_STALL_TIMEOUT")`); a failing config fails the layer with its `ConfigError`.
+ *
+ * @example
+ * ```ts
+ * import { Config } from "effect"
+ * import { MediaUpload } from "effect-wa-media"
+ *
+ * const uploads = MediaUpload.layerConfig({
+ *   protocol: Config.literal("https", "http")("CDN_PROTOCOL").pipe(Config.withDefault("https" as const)),
+ *   stallTimeout: Config.duration("CDN_STALL_TIMEOUT").pipe(Config.withDefault("30 seconds"))
+ * })
+ * ```
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerConfig = (config: Config.Config.Wrap<LayerOptions>): Layer.Layer<
+  MediaUpload,
+  ConfigError.ConfigError,
+  HttpClient.HttpClient | MediaConn | MediaCrypto | FileSystem.FileSystem
+> => Layer.unwrapEffect(Effect.map(Config.unwrap(config), layerWith))

@@ -15,6 +15,9 @@ import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import { constTrue } from "effect/Function"
 
+/** The `Origin` of every CDN request. */
+const ORIGIN = "https://web.whatsapp.com"
+
 /** Query parameters that hold a credential. */
 const secretParams: ReadonlySet<string> = new Set(["auth"])
 
@@ -159,6 +162,8 @@ export const transportReason = (error: HttpClientError.HttpClientError): string 
  */
 export const make = (client: HttpClient.HttpClient): HttpClient.HttpClient =>
   client.pipe(
+    // Every CDN request comes from WhatsApp Web (PROTOCOL.md sections 6 and 7), whatever else it sets.
+    HttpClient.mapRequest(HttpClientRequest.setHeader("origin", ORIGIN)),
     HttpClient.transform((response, request) =>
       response.pipe(
         Effect.mapError(redactError),

@@ -16,6 +16,7 @@ import * as Data from "effect/Data"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
+import type * as Schedule from "effect/Schedule"
 import * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import * as MediaConn from "../MediaConn.js"
@@ -63,6 +64,12 @@ export interface Options {
   readonly onProgress?: ((progress: Progress) => Effect.Effect<void>) | undefined
   /** Default 100 milliseconds. */
   readonly progressInterval?: Duration.DurationInput | undefined
+  /**
+   * Spaces (and may limit) the tries of the host failover: a `Schedule` fed with each failed try
+   * (host, status, reason), e.g. exponential backoff with jitter for 429 and 5xx. The hosts of the
+   * media connection bound the failover whatever it says. Default: the next host at once.
+   */
+  readonly retry?: Schedule.Schedule<unknown, Attempt> | undefined
 }
 
 /** What a finished download did. */
@@ -106,8 +113,6 @@ interface Candidate {
   readonly host: string
   readonly url: string
 }
-
-const ORIGIN = "https://web.whatsapp.com"
 
 const base64Url = (bytes: Uint8Array): string => Buffer.from(bytes).toString("base64url")
 
@@ -270,7 +275,7 @@ export const run = <E>(
         const offset = decryptor.bytesIn
         yield* Effect.annotateCurrentSpan("cdn.offset", offset)
         let request = HttpClientRequest.get(candidate.url).pipe(
-          HttpClientRequest.setHeaders({ ...options.headers, origin: ORIGIN })
+          HttpClientRequest.setHeaders(options.headers ?? {})
         )
         if (offset > 0) {
           request = HttpClientRequest.setHeader(request, "range", `bytes=${offset}-`)
@@ -460,7 +465,8 @@ export const run = <E>(
       label: (candidate: Candidate) => candidate.host,
       span: "MediaDownload.attempt",
       attempt,
-      beforeRefresh: env.conn.invalidate
+      beforeRefresh: env.conn.invalidate,
+      retry: options.retry
     }).pipe(
       Effect.catchIf(
         (error): error is Failover.Exhausted => error instanceof Failover.Exhausted,

@@ -6,6 +6,7 @@
  */
 import * as Data from "effect/Data"
 import * as Effect from "effect/Effect"
+import * as Schedule from "effect/Schedule"
 import type { MediaConnError } from "../MediaError.js"
 import type { Attempt } from "../MediaError.js"
 import { annotateOutcome, failureAttributes } from "./outcome.js"
@@ -48,7 +49,24 @@ export interface Plan<C, A, E, R> {
   readonly attempt: (candidate: C) => Effect.Effect<A, HostFailure | E, R>
   /** Runs between the failed try and the refresh, e.g. to invalidate the cached media connection. */
   readonly beforeRefresh?: Effect.Effect<void, never, R>
+  /**
+   * The user's policy between tries of the host failover, fed with each failed try's attempt: its
+   * delays space the tries (backoff for 429/5xx, say), and when it ends the failover ends. The
+   * host list bounds the failover whatever it says.
+   */
+  readonly retry?: RetryPolicy | undefined
 }
+
+/**
+ * A user's policy for spacing (and limiting) the tries of a transfer: a `Schedule` fed with each
+ * failed try as an `Attempt` (host, status, reason). Default: the next try at once.
+ */
+export type RetryPolicy = Schedule.Schedule<unknown, Attempt>
+
+const toAttempt = (failure: HostFailure): Attempt =>
+  failure.status === undefined
+    ? { host: failure.host, reason: failure.reason }
+    : { host: failure.host, status: failure.status, reason: failure.reason }
 
 /** A failed try's span attributes: what comes next as its outcome, the status and the reason. */
 const failureSpanAttributes = (failure: HostFailure): Record<string, unknown> => ({
@@ -71,14 +89,7 @@ export const run = <C, A, E, R>(
 ): Effect.Effect<A, Exhausted | E | MediaConnError, R> =>
   Effect.suspend(() => {
     const attempts: Array<Attempt> = []
-    const record = (failure: HostFailure) =>
-      Effect.sync(() => {
-        attempts.push(
-          failure.status === undefined
-            ? { host: failure.host, reason: failure.reason }
-            : { host: failure.host, status: failure.status, reason: failure.reason }
-        )
-      })
+    const record = (failure: HostFailure) => Effect.sync(() => attempts.push(toAttempt(failure)))
 
     const overCandidates = (candidates: ReadonlyArray<C>): Effect.Effect<A, HostFailure | E | Exhausted, R> => {
       if (candidates.length === 0) {
@@ -109,13 +120,20 @@ export const run = <C, A, E, R>(
       }).pipe(
         Effect.tapError((error) => isHostFailure(error) ? Effect.zipRight(record(error), advance(error)) : Effect.void)
       )
+      // Host failover: the next candidate (or the same one once more), while there is one, for
+      // failures another try may not have; spaced and bounded by the user's policy too.
+      const failover = Schedule.recurWhile((error: HostFailure | E) =>
+        isHostFailure(error) && (error.next === "next-host" || error.next === "same-host") &&
+        cursor < candidates.length
+      ).pipe(
+        Schedule.intersect(Schedule.mapInput(
+          plan.retry ?? Schedule.forever,
+          // Only host failures go on; the other input is never retried, whatever the policy says.
+          (error: HostFailure | E): Attempt => isHostFailure(error) ? toAttempt(error) : { host: "", reason: "fatal" }
+        ))
+      )
       return tryCurrent.pipe(
-        // Host failover: the next candidate, while there is one, for failures another host may not have.
-        Effect.retry({
-          while: (error) =>
-            isHostFailure(error) && (error.next === "next-host" || error.next === "same-host") &&
-            cursor < candidates.length
-        }),
+        Effect.retry(failover),
         // On the operation's span: where it ended, after how many tries.
         Effect.tap(() =>
           Effect.annotateCurrentSpan({
@@ -129,15 +147,21 @@ export const run = <C, A, E, R>(
     const giveUp = (reason: Exhausted["reason"]) => (failure: unknown) =>
       Effect.fail(new Exhausted({ reason, last: failure as HostFailure, attempts }))
 
-    return plan.candidates(false).pipe(
-      Effect.flatMap(overCandidates),
-      // The single credential refresh: start again from the first of the new candidates.
-      Effect.catchIf(isRefresh, () =>
-        (plan.beforeRefresh ?? Effect.void).pipe(
-          Effect.zipRight(plan.candidates(true)),
-          Effect.flatMap(overCandidates),
-          Effect.catchIf(isRefresh, giveUp("refresh-used"))
-        )),
-      Effect.catchIf(isHostFailure, (failure) => giveUp(failure.next === "fatal" ? "fatal" : "all-hosts")(failure))
+    // The single credential refresh: one more round, from the first of the new candidates.
+    let refreshed = false
+    const refreshOnce = Schedule.recurs(1).pipe(
+      Schedule.whileInput(isRefresh),
+      Schedule.tapInput((error) =>
+        !isRefresh(error) || refreshed
+          ? Effect.void
+          : Effect.zipRight(plan.beforeRefresh ?? Effect.void, Effect.sync(() => refreshed = true))
+      )
+    )
+    const round = Effect.suspend(() => plan.candidates(refreshed)).pipe(Effect.flatMap(overCandidates))
+
+    return round.pipe(
+      Effect.retry(refreshOnce),
+      Effect.catchIf(isHostFailure, (failure) =>
+        giveUp(failure.next === "refresh" ? "refresh-used" : failure.next === "fatal" ? "fatal" : "all-hosts")(failure))
     )
   })

@@ -40,8 +40,6 @@ export const RESUME_THRESHOLD = 5 * 1024 * 1024
 /** The read size of every source: large, since node:crypto and the transport pay per call. */
 export const READ_SIZE = 1024 * 1024
 
-const ORIGIN = "https://web.whatsapp.com"
-
 // -----------------------------------------------------------------------------
 // sources
 // -----------------------------------------------------------------------------
@@ -342,6 +340,9 @@ export interface Job<E> {
   readonly stallTimeout: Duration.Duration
   readonly onProgress: ((progress: Progress) => Effect.Effect<void>) | undefined
   readonly progressInterval: number
+  /** Extra request headers (`Origin` is always `https://web.whatsapp.com`). */
+  readonly headers: Readonly<Record<string, string>> | undefined
+  readonly retry: Failover.RetryPolicy | undefined
 }
 
 interface Candidate {
@@ -360,10 +361,8 @@ const uploadUrl = (job: Job<unknown>, candidate: Candidate, extra: string) => {
   }&token=${token}${extra}`
 }
 
-const baseRequest = (url: string) =>
-  HttpClientRequest.post(url).pipe(
-    HttpClientRequest.setHeader("origin", ORIGIN)
-  )
+const baseRequest = (job: Job<unknown>, url: string) =>
+  HttpClientRequest.post(url).pipe(HttpClientRequest.setHeaders(job.headers ?? {}))
 
 const failure = (host: string, reason: string, next: Failover.Next, status?: number) =>
   new Failover.HostFailure(status === undefined ? { host, reason, next } : { host, status, reason, next })
@@ -430,7 +429,7 @@ const fromStart: ProbeOutcome = { _tag: "Offset", offset: 0 }
  */
 const probe = (job: Job<unknown>, candidate: Candidate): Effect.Effect<ProbeOutcome, Failover.HostFailure> => {
   const started = job.clock.unsafeCurrentTimeMillis()
-  const request = baseRequest(uploadUrl(job, candidate, "&resume=1")).pipe(
+  const request = baseRequest(job, uploadUrl(job, candidate, "&resume=1")).pipe(
     HttpClientRequest.setHeader("content-length", "0")
   )
   const blobLength = job.first.blobLength
@@ -499,7 +498,7 @@ const send = <E>(
       )
     )
     const length = total - offset
-    const request = baseRequest(uploadUrl(job, candidate, offset > 0 ? `&file_offset=${offset}` : "")).pipe(
+    const request = baseRequest(job, uploadUrl(job, candidate, offset > 0 ? `&file_offset=${offset}` : "")).pipe(
       HttpClientRequest.bodyStream(counted, { contentType: "application/octet-stream", contentLength: length }),
       // Set explicitly: the body helper leaves a zero length out.
       HttpClientRequest.setHeader("content-length", String(length))
@@ -587,7 +586,8 @@ export const run = <E>(
           })
         )
       ),
-    beforeRefresh: job.mediaConn.invalidate
+    beforeRefresh: job.mediaConn.invalidate,
+    retry: job.retry
   }
   const ran = Failover.run(plan).pipe(
     Effect.mapError((error): E | MediaUploadError | MediaConnError =>
