@@ -162,7 +162,7 @@ export const transportReason = (error: HttpClientError.HttpClientError): string 
  */
 export const make = (client: HttpClient.HttpClient): HttpClient.HttpClient =>
   client.pipe(
-    // Every CDN request comes from WhatsApp Web (PROTOCOL.md sections 6 and 7), whatever else it sets.
+    // Every CDN request comes from WhatsApp Web (docs/protocol.md sections 6 and 7), whatever else it sets.
     HttpClient.mapRequest(HttpClientRequest.setHeader("origin", ORIGIN)),
     HttpClient.transform((response, request) =>
       response.pipe(
