@@ -604,7 +604,12 @@ const maxDepth = 16
 interface Located {
   readonly kind: MediaKind
   readonly content: Fields
+  /** The fields from the message down to `content`. */
+  readonly path: ReadonlyArray<string>
 }
+
+const within = (prefix: ReadonlyArray<string>, located: Located | undefined): Located | undefined =>
+  located === undefined ? undefined : { ...located, path: [...prefix, ...located.path] }
 
 const isNonEmptyString = (value: unknown): value is string => typeof value === "string" && value.length > 0
 
@@ -615,28 +620,32 @@ const locate = (message: unknown, depth: number): Located | undefined => {
     if (!protoValues.isRecord(content)) continue
     // A plain text message is not media; only a link preview with a server-hosted thumbnail is.
     if (kind === "extendedTextMessage" && !isNonEmptyString(content.thumbnailDirectPath)) continue
-    return { kind, content }
+    return { kind, content, path: [kind] }
   }
   const protocol = message.protocolMessage
   if (protoValues.isRecord(protocol)) {
     if (protoValues.isRecord(protocol.historySyncNotification)) {
-      return { kind: "historySyncNotification", content: protocol.historySyncNotification }
+      return {
+        kind: "historySyncNotification",
+        content: protocol.historySyncNotification,
+        path: ["protocolMessage", "historySyncNotification"]
+      }
     }
-    const edited = locate(protocol.editedMessage, depth + 1)
+    const edited = within(["protocolMessage", "editedMessage"], locate(protocol.editedMessage, depth + 1))
     if (edited !== undefined) return edited
   }
   for (const field of wrapperFields) {
     const wrapper = message[field]
     if (!protoValues.isRecord(wrapper)) continue
-    const inner = locate(wrapper.message, depth + 1)
+    const inner = within([field, "message"], locate(wrapper.message, depth + 1))
     if (inner !== undefined) return inner
   }
   // A `WebMessageInfo` (`{ key, message }`) holds its message one level down.
-  const inner = locate(message.message, depth + 1)
+  const inner = within(["message"], locate(message.message, depth + 1))
   if (inner !== undefined) return inner
   // An app-state `ExternalBlobReference` is recognised by its length field.
   if (message.fileSizeBytes != null && (message.directPath != null || message.mediaKey != null)) {
-    return { kind: "externalBlobReference", content: message }
+    return { kind: "externalBlobReference", content: message, path: [] }
   }
   return undefined
 }
@@ -659,6 +668,39 @@ const locate = (message: unknown, depth: number): Located | undefined => {
  */
 export const mediaKind = (message: unknown): Option.Option<MediaKind> =>
   Option.map(Option.fromNullable(locate(message, 0)), (located) => located.kind)
+
+const replaceAt = (value: unknown, path: ReadonlyArray<string>, content: Fields): unknown => {
+  if (path.length === 0) return content
+  const [field, ...rest] = path
+  const record = value as Fields
+  return { ...record, [field!]: replaceAt(record[field!], rest, content) }
+}
+
+/**
+ * A copy of a message whose media has a new `directPath` (after a re-upload, see `MediaRetry`),
+ * through every wrapper; its `url`, which points at the old path, is dropped, and every other field
+ * is kept. Only the objects on the way to the media are copied. `None` when it holds no media.
+ *
+ * @example
+ * ```ts
+ * import { MediaMessage } from "effect-wa-media"
+ *
+ * const updated = MediaMessage.withDirectPath(
+ *   { key: { id: "3EB0" }, message: { imageMessage: { directPath: "/v/old.enc", url: "https://mmg.whatsapp.net/v/old.enc" } } },
+ *   "/v/new.enc"
+ * )
+ * // Option.some({ key: { id: "3EB0" }, message: { imageMessage: { directPath: "/v/new.enc" } } })
+ * ```
+ *
+ * @since 0.1.0
+ * @category building
+ */
+export const withDirectPath = <M>(message: M, directPath: string): Option.Option<M> => {
+  const located = locate(message, 0)
+  if (located === undefined) return Option.none()
+  const { url: _, ...content } = located.content
+  return Option.some(replaceAt(message, located.path, { ...content, directPath }) as M)
+}
 
 // ---------------------------------------------------------------------------------------------
 // Field readers

@@ -884,3 +884,38 @@ describe("MediaMessage", () => {
       }))
   })
 })
+
+describe("MediaMessage.withDirectPath", () => {
+  const image = { directPath: "/v/old.enc", url: "https://mmg.whatsapp.net/v/old.enc", mediaKey, caption: "hi" }
+
+  it("replaces the directPath through wrappers, drops the url and leaves the input alone", () => {
+    const info = {
+      key: { id: "3EB0", remoteJid: "1@s.whatsapp.net" },
+      message: { viewOnceMessageV2: { message: { imageMessage: image } } }
+    }
+    const updated = MediaMessage.withDirectPath(info, "/v/new.enc")
+    assert.deepStrictEqual(
+      updated,
+      Option.some({
+        key: info.key,
+        message: {
+          viewOnceMessageV2: { message: { imageMessage: { directPath: "/v/new.enc", mediaKey, caption: "hi" } } }
+        }
+      })
+    )
+    assert.strictEqual(info.message.viewOnceMessageV2.message.imageMessage.directPath, "/v/old.enc")
+    // Objects off the path are shared, not copied.
+    assert.strictEqual(Option.getOrThrow(updated).key, info.key)
+    const edited = { protocolMessage: { editedMessage: { documentMessage: image } } }
+    assert.strictEqual(
+      Option.getOrThrow(MediaMessage.withDirectPath(edited, "/v/doc.enc")).protocolMessage.editedMessage.documentMessage
+        .directPath,
+      "/v/doc.enc"
+    )
+  })
+
+  it("is None for a message without media", () => {
+    assert.isTrue(Option.isNone(MediaMessage.withDirectPath({ conversation: "hello" }, "/v/new.enc")))
+    assert.isTrue(Option.isNone(MediaMessage.withDirectPath(null, "/v/new.enc")))
+  })
+})
