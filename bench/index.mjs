@@ -7,7 +7,8 @@
 //   node --expose-gc bench/index.mjs [--size-mib 256] [--runs 3] [--cases file,stream]
 //
 // `--cases` keeps the cases whose name contains one of the comma-separated words (e.g.
-// `--size-mib 1024 --cases file` for the 1 GiB file-to-file check). To add a case, append
+// `--size-mib 1024 --cases file` for the 1 GiB file-to-file check). After the table, the command
+// line's start-up next to bare node's (cli.mjs; `--cases cli` for that section alone). To add a case, append
 // `{ name, sides: { library, baseline } }` to the list below (see runner.mjs for the contract).
 import { randomBytes, randomFillSync } from "node:crypto"
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from "node:fs"
@@ -15,6 +16,7 @@ import { cpus, tmpdir } from "node:os"
 import { join } from "node:path"
 import { parseArgs } from "node:util"
 import * as Baseline from "./baseline.mjs"
+import { benchStartup } from "./cli.mjs"
 import * as Crypto from "./crypto.mjs"
 import { runAll, runChild } from "./runner.mjs"
 
@@ -84,14 +86,17 @@ if (values.child !== undefined) {
     console.log(
       `effect-wa-media bench: ${sizeMiB} MiB, best of ${runs} per side, node ${process.version}, ${cpus().length} cores`
     )
-    await prepare(dir)
-    await runAll({
-      script: import.meta.url,
-      cases,
-      runs,
-      childArgs: ["--dir", dir, "--size-mib", String(sizeMiB)],
-      afterRun: () => rmSync(Crypto.paths(dir).out, { force: true })
-    })
+    if (cases.length > 0) {
+      await prepare(dir)
+      await runAll({
+        script: import.meta.url,
+        cases,
+        runs,
+        childArgs: ["--dir", dir, "--size-mib", String(sizeMiB)],
+        afterRun: () => rmSync(Crypto.paths(dir).out, { force: true })
+      })
+    }
+    if (words === undefined || words.some((w) => "cli-startup".includes(w))) await benchStartup({ dir })
   } finally {
     cleanup()
   }

@@ -80,7 +80,8 @@ const spawnChild = (script, args) =>
     })
   })
 
-const median = (xs) => {
+/** The median of `xs`. */
+export const median = (xs) => {
   const sorted = [...xs].sort((a, b) => a - b)
   const mid = Math.floor(sorted.length / 2)
   return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2

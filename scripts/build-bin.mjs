@@ -6,6 +6,28 @@
 // which in the bundle is dist/bin/wa-media.js. The library itself stays tsc's plain ESM in dist/.
 import { build } from "esbuild"
 import { chmodSync } from "node:fs"
+import { isBuiltin } from "node:module"
+
+/**
+ * An `import` of a Node module would be hoisted to the top of the bundle and loaded at every start,
+ * even for a command that never runs (`node:http` and `node:https` alone cost as much as the rest
+ * of `--help`). Read through `require` instead, each is loaded when the code that needs it runs.
+ */
+const lazyNodeModules = {
+  name: "lazy-node-modules",
+  setup(build) {
+    build.onResolve({ filter: /^[a-z]/ }, (args) => {
+      if (!isBuiltin(args.path)) return undefined
+      return args.namespace === "node-module" || args.kind === "require-call"
+        ? { path: args.path, external: true }
+        : { path: args.path, namespace: "node-module" }
+    })
+    build.onLoad({ filter: /.*/, namespace: "node-module" }, (args) => ({
+      contents: `module.exports = require(${JSON.stringify(args.path)})`,
+      loader: "js"
+    }))
+  }
+}
 
 await build({
   entryPoints: {
@@ -18,7 +40,8 @@ await build({
   format: "esm",
   target: "node20",
   minify: true,
-  // Some bundled dependencies (undici, ws) are CommonJS and `require` Node's own modules.
+  plugins: [lazyNodeModules],
+  // `require` for the Node modules above and for the bundled CommonJS dependencies (ws, multipasta).
   banner: {
     js:
       "import { createRequire as __waCreateRequire } from \"node:module\"; const require = __waCreateRequire(import.meta.url);"

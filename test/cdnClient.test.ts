@@ -87,6 +87,15 @@ describe("CdnClient.transportReason", () => {
       withCause(coded("ERR_SSL_WRONG_VERSION_NUMBER")),
       "transport error: TLS ERR_SSL_WRONG_VERSION_NUMBER (the host may speak plain HTTP: protocol \"http\", --cdn-protocol http)"
     )
+    // Node's own https (NodeHttpClient.layer): EPROTO, with OpenSSL's reason in the message.
+    assert.strictEqual(
+      withCause(coded(
+        "EPROTO",
+        "write EPROTO 80CC0CE8327F0000:error:0A00010B:SSL routines:ssl3_get_record:wrong version number:../deps/openssl/openssl/ssl/record/ssl3_record.c:350:"
+      )),
+      "transport error: TLS ERR_SSL_WRONG_VERSION_NUMBER (the host may speak plain HTTP: protocol \"http\", --cdn-protocol http)"
+    )
+    assert.strictEqual(withCause(coded("EPROTO", "write EPROTO")), "transport error: TLS EPROTO")
     assert.strictEqual(withCause(coded("CERT_HAS_EXPIRED")), "transport error: TLS CERT_HAS_EXPIRED")
     assert.strictEqual(
       withCause(coded("ERR_TLS_CERT_ALTNAME_INVALID")),

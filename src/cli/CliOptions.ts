@@ -1,15 +1,11 @@
 /**
  * The values of the `wa-media` options, read once a command runs: media types by library name or
- * alias, byte values as standard base64, and the media connection source.
+ * alias, and byte values as standard base64.
  */
-import type * as FileSystem from "@effect/platform/FileSystem"
-import type * as HttpClient from "@effect/platform/HttpClient"
 import * as Effect from "effect/Effect"
-import type * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import { decodeStandard } from "../internal/base64.js"
-import * as MediaConn from "../MediaConn.js"
 import * as MediaKeys from "../MediaKeys.js"
 import * as MediaType from "../MediaType.js"
 import { UsageError } from "./CliExit.js"
@@ -42,19 +38,3 @@ export const parseMediaKey = (value: string) =>
 
 /** Prints a key for the user who asked for it (the JSON result line), never in an error. */
 export const revealBase64 = (key: MediaKeys.MediaKey): string => encodeBase64(Redacted.value(key))
-
-/** The media connection layer of `--media-conn-url` or `--media-conn`; none when neither is given. */
-export const mediaConnSource = (
-  url: Option.Option<string>,
-  file: Option.Option<string>
-): Effect.Effect<
-  Option.Option<Layer.Layer<MediaConn.MediaConn, never, HttpClient.HttpClient | FileSystem.FileSystem>>,
-  UsageError
-> => {
-  if (Option.isSome(url) && Option.isSome(file)) {
-    return Effect.fail(new UsageError({ message: "give at most one of --media-conn-url and --media-conn" }))
-  }
-  if (Option.isSome(url)) return Effect.succeed(Option.some(MediaConn.layerUrl(url.value)))
-  if (Option.isSome(file)) return Effect.succeed(Option.some(MediaConn.layerFile(file.value)))
-  return Effect.succeed(Option.none())
-}

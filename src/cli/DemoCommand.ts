@@ -5,7 +5,6 @@
  * short report. The emulator is told to misbehave on the way (a failing host on upload, a dropped
  * connection on download) so that the report shows failover and resume, not only the happy path.
  */
-import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import * as FileSystem from "@effect/platform/FileSystem"
 import * as Path from "@effect/platform/Path"
 import * as Console from "effect/Console"
@@ -23,6 +22,7 @@ import * as MediaCrypto from "../MediaCrypto.js"
 import * as MediaDownload from "../MediaDownload.js"
 import * as MediaMessage from "../MediaMessage.js"
 import * as MediaUpload from "../MediaUpload.js"
+import { httpClientLayer } from "./CdnAccess.js"
 import { encodeBase64 } from "./CliOptions.js"
 import type { DemoArgs } from "./Commands.js"
 import * as ProgressBar from "./ProgressBar.js"
@@ -90,7 +90,7 @@ export const demo = (args: DemoArgs) =>
 
     const services = Layer.mergeAll(MediaUpload.layer, MediaDownload.layer).pipe(
       Layer.provide(MediaConn.layerUrl(emulator.mediaConnUrl)),
-      Layer.provide(NodeHttpClient.layerUndici)
+      Layer.provide(httpClientLayer)
     )
 
     // The primary fails the probe and the first upload (the upload moves to the fallback host), and

@@ -2,7 +2,6 @@
  * `wa-media download`: fetches, verifies and writes a media file atomically, from a message JSON
  * file or raw parameters, over a media connection from a URL, a file, or hosts given directly.
  */
-import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import * as FileSystem from "@effect/platform/FileSystem"
 import type * as HttpClient from "@effect/platform/HttpClient"
 import * as Console from "effect/Console"
@@ -16,8 +15,9 @@ import * as MediaCrypto from "../MediaCrypto.js"
 import * as MediaDownload from "../MediaDownload.js"
 import type { MediaFileError } from "../MediaError.js"
 import type * as MediaMessage from "../MediaMessage.js"
+import { httpClientLayer, mediaConnSource } from "./CdnAccess.js"
 import { UsageError } from "./CliExit.js"
-import { decodeBase64, encodeBase64, mediaConnSource, parseMediaKey, parseMediaType } from "./CliOptions.js"
+import { decodeBase64, encodeBase64, parseMediaKey, parseMediaType } from "./CliOptions.js"
 import type { DownloadArgs as Args } from "./Commands.js"
 import * as ProgressBar from "./ProgressBar.js"
 
@@ -97,7 +97,7 @@ export const download = (args: Args) =>
       )).pipe(
         Effect.provide(MediaDownload.layer.pipe(
           Layer.provide(connLayer),
-          Layer.provide(NodeHttpClient.layerUndici)
+          Layer.provide(httpClientLayer)
         ))
       )
     yield* Console.log(JSON.stringify({

@@ -2,7 +2,6 @@
  * `wa-media upload`: encrypts a file and uploads it (resumably from 5 MiB), with the media
  * connection from a URL or a file; prints the result as one JSON line.
  */
-import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
@@ -10,8 +9,9 @@ import * as Option from "effect/Option"
 import * as MediaCrypto from "../MediaCrypto.js"
 import * as MediaType from "../MediaType.js"
 import * as MediaUpload from "../MediaUpload.js"
+import { httpClientLayer, mediaConnSource } from "./CdnAccess.js"
 import { UsageError } from "./CliExit.js"
-import { encodeBase64, mediaConnSource, parseMediaKey, parseMediaType, revealBase64 } from "./CliOptions.js"
+import { encodeBase64, parseMediaKey, parseMediaType, revealBase64 } from "./CliOptions.js"
 import type { UploadArgs } from "./Commands.js"
 import * as ProgressBar from "./ProgressBar.js"
 
@@ -40,7 +40,7 @@ export const upload = (args: UploadArgs) =>
           ...progress
         }))).pipe(
         Effect.provide(
-          MediaUpload.layer.pipe(Layer.provide(connLayer), Layer.provideMerge(NodeHttpClient.layerUndici))
+          MediaUpload.layer.pipe(Layer.provide(connLayer), Layer.provideMerge(httpClientLayer))
         )
       )
     yield* Console.log(JSON.stringify({

@@ -18,6 +18,7 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import { outcome, UsageError } from "./CliExit.js"
 import { commands, root, summary } from "./Commands.js"
+import * as HelpText from "./HelpText.js"
 
 const NAME = "wa-media"
 const VERSION = "0.1.0"
@@ -26,17 +27,10 @@ const VERSION = "0.1.0"
 // --version are answered.
 const config = CliConfig.make({ showBuiltIns: false })
 
-const ansi = /\u001b\[[0-9;]*m/g
-
 /** Whether to colour what goes to `stream`: a terminal, and no `NO_COLOR` (https://no-color.org). */
 const colours = (stream: NodeJS.WriteStream): boolean => stream.isTTY === true && (process.env["NO_COLOR"] ?? "") === ""
 
-const render = (doc: HelpDoc.HelpDoc, stream: NodeJS.WriteStream): string => {
-  const text = HelpDoc.toAnsiText(doc)
-  return colours(stream) ? text : text.replace(ansi, "")
-}
-
-const plain = (span: Span.Span): string => HelpDoc.toAnsiText(HelpDoc.p(span)).replace(ansi, "").trim()
+const render = (doc: HelpDoc.HelpDoc, stream: NodeJS.WriteStream): string => HelpText.render(doc, colours(stream))
 
 // What @effect/cli says of every option of a kind before its own description: it says nothing.
 const filler = new Set(["A user-defined piece of text.", "A true or false value.", "An integer."])
@@ -46,7 +40,7 @@ const withoutFiller = (doc: HelpDoc.HelpDoc): HelpDoc.HelpDoc => {
     case "Sequence":
       return HelpDoc.sequence(withoutFiller(doc.left), withoutFiller(doc.right))
     case "Paragraph":
-      return filler.has(plain(doc.value)) ? HelpDoc.empty : doc
+      return filler.has(HelpText.spanText(doc.value)) ? HelpDoc.empty : doc
     case "DescriptionList":
       return HelpDoc.mapDescriptionList(doc, (span, body) => [span, withoutFiller(body)])
     default:
@@ -57,7 +51,7 @@ const withoutFiller = (doc: HelpDoc.HelpDoc): HelpDoc.HelpDoc => {
 /** The usage lines of `usage`, each as `$ wa-media …`. */
 const usageLines = (usage: Usage.Usage): Array<HelpDoc.HelpDoc> =>
   Usage.enumerate(usage, config).map((span) =>
-    HelpDoc.p(Span.concat(Span.text(plain(span).startsWith(NAME) ? "$ " : `$ ${NAME} `), span))
+    HelpDoc.p(Span.concat(Span.text(HelpText.spanText(span).startsWith(NAME) ? "$ " : `$ ${NAME} `), span))
   )
 
 /** The help of `wa-media` itself: every command's usage and summary. */
@@ -81,13 +75,14 @@ const commandHelp = (usage: Usage.Usage, doc: HelpDoc.HelpDoc): HelpDoc.HelpDoc 
     withoutFiller(doc)
   ])
 
-const isRoot = (usage: Usage.Usage) => Usage.enumerate(usage, config).every((span) => plain(span).startsWith(NAME))
+const isRoot = (usage: Usage.Usage) =>
+  Usage.enumerate(usage, config).every((span) => HelpText.spanText(span).startsWith(NAME))
 
 const helpOf = (usage: Usage.Usage, doc: HelpDoc.HelpDoc) => isRoot(usage) ? rootHelp() : commandHelp(usage, doc)
 
 /** A parse error as the one line that reports it. */
 const usageError = (error: ValidationError.ValidationError): UsageError => {
-  const text = "error" in error ? HelpDoc.toAnsiText(error.error).replace(ansi, "") : ""
+  const text = "error" in error ? HelpText.render(error.error, false) : ""
   const line = text.split("\n").map((part) => part.trim()).find((part) => part.length > 0)
   return new UsageError({ message: line ?? "invalid arguments" })
 }

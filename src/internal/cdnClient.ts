@@ -117,10 +117,25 @@ const isTlsCode = (code: string): boolean =>
   code.startsWith("ERR_SSL_") || code.startsWith("ERR_TLS_") || code === "EPROTO" || code.includes("CERT") ||
   code.startsWith("UNABLE_TO_") || code.startsWith("SELF_SIGNED")
 
+/**
+ * Node's own `https` reports a failed handshake as `EPROTO`, with OpenSSL's reason only in the
+ * message (`…:SSL routines:ssl3_get_record:wrong version number:…`): the code undici gives the same
+ * failure (`ERR_SSL_WRONG_VERSION_NUMBER`), built from the reason's words alone.
+ */
+const opensslCode = (message: unknown): string | undefined => {
+  const match = typeof message === "string" ? /SSL routines:[a-z0-9_]*:([a-z ]+):/.exec(message) : null
+  return match === null ? undefined : `ERR_SSL_${match[1]!.trim().toUpperCase().replaceAll(" ", "_")}`
+}
+
 /** The first error code in a cause chain (`cause`, and the `errors` of an `AggregateError`). */
 const codeOf = (cause: unknown, depth = 0): string | undefined => {
   if (typeof cause !== "object" || cause === null || depth > 5) return undefined
-  const { code, errors } = cause as { readonly code?: unknown; readonly errors?: unknown }
+  const { code, errors, message } = cause as {
+    readonly code?: unknown
+    readonly errors?: unknown
+    readonly message?: unknown
+  }
+  if (code === "EPROTO") return opensslCode(message) ?? code
   if (typeof code === "string" && code !== "") return code
   if (Array.isArray(errors)) {
     for (const inner of errors) {
