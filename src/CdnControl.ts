@@ -1,14 +1,18 @@
 /**
  * What tests and tools control on a CDN, the loopback `CdnEmulator` and the in-memory
  * `testing/FakeCdn` alike: injected faults, the record of requests, stored blobs, expiring links
- * and revoked credentials.
+ * and revoked credentials; and `incoming`, media from another sender stored on either, for a bot's
+ * tests.
  *
  * @since 0.1.0
  */
-import type * as Effect from "effect/Effect"
+import * as Effect from "effect/Effect"
 import type * as Schema from "effect/Schema"
 import type * as Stream from "effect/Stream"
 import * as internal from "./internal/cdn.js"
+import * as incomingInternal from "./internal/incoming.js"
+import type { MediaCrypto } from "./MediaCrypto.js"
+import type { InvalidMediaKey, MediaMessageError } from "./MediaError.js"
 
 /**
  * A fault to inject at one host. Each applies to the next `times` (default 1) matching requests,
@@ -95,3 +99,63 @@ export interface CdnControl {
   /** Invalidates every auth token issued so far (uploads answer 401). */
   readonly revokeAuth: Effect.Effect<void>
 }
+
+/**
+ * The message kinds {@link incoming} builds, with the message each gives.
+ *
+ * @since 0.1.0
+ * @category incoming
+ */
+export interface IncomingKinds extends incomingInternal.Kinds {}
+
+/**
+ * Options of {@link incoming}: the `kind` of message, the `MediaMessage` builder options of that
+ * kind (`caption`, `fileName`, `width`, `ptt`, `contextInfo`, …), and optionally the sender's JID
+ * `from` (default `15550001111@s.whatsapp.net`), the message `id` (default a random `3EB0…`), the
+ * `mediaKey` (default a fresh one from `MediaCrypto`) and `mediaKeyTimestamp` (default now).
+ *
+ * @since 0.1.0
+ * @category incoming
+ */
+export type IncomingOptions<K extends keyof IncomingKinds> = incomingInternal.Options<K>
+
+/**
+ * A message as a WhatsApp client receives it from someone else (`WAProto.WebMessageInfo`,
+ * camelCase): `key` (`fromMe: false`), the media `message`, and `messageTimestamp` (Unix seconds).
+ *
+ * @since 0.1.0
+ * @category incoming
+ */
+export interface IncomingMessage<M> extends incomingInternal.Received<M> {}
+
+/**
+ * Media sent by someone else, for a bot's tests: encrypts `media` under a media key of its own (as
+ * the sender's phone does), stores the blob on the CDN (the `FakeCdn` or the `CdnEmulator`, no
+ * upload request), and returns the message that arrives, ready for `MediaDownload` and the
+ * `MediaMessage` readers. Video and audio carry their streaming sidecar. Media keys and ids come
+ * from the `MediaCrypto` of the context (deterministic with `MediaCrypto.layerTest`).
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { CdnControl, MediaDownload } from "effect-wa-media"
+ * import * as FakeCdn from "effect-wa-media/testing/FakeCdn"
+ *
+ * const program = Effect.gen(function*() {
+ *   const cdn = yield* FakeCdn.FakeCdn
+ *   const downloads = yield* MediaDownload.MediaDownload
+ *   const received = yield* CdnControl.incoming(cdn, new Uint8Array(1000), { kind: "image", caption: "hi" })
+ *   // received.key.fromMe === false; received.message.imageMessage: url, directPath, mediaKey, …
+ *   return yield* downloads.bytes(received)
+ * })
+ * ```
+ *
+ * @since 0.1.0
+ * @category incoming
+ */
+export const incoming = <K extends keyof IncomingKinds>(
+  cdn: CdnControl,
+  media: Uint8Array,
+  options: IncomingOptions<K>
+): Effect.Effect<IncomingMessage<IncomingKinds[K]>, InvalidMediaKey | MediaMessageError, MediaCrypto> =>
+  Effect.map(incomingInternal.send(cdn, media, options), (sent) => sent.received)

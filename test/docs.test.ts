@@ -119,10 +119,15 @@ describe("docs", () => {
       }))
   }
 
-  it.effect("test/readme.test.ts runs the README's testing example as it is written there", () =>
+  it.effect("every README block with tests runs as it is written there, from a test/readme*.test.ts", () =>
     Effect.sync(() => {
-      const testing = readme.find((block) => block.code.includes("describe(\"my media code\""))
-      assert.isDefined(testing)
-      assert.include(readFileSync(join(root, "test", "readme.test.ts"), "utf8"), testing!.code)
+      const runners = readdirSync(join(root, "test"))
+        .filter((name) => /^readme.*\.test\.ts$/.test(name))
+        .map((name) => readFileSync(join(root, "test", name), "utf8"))
+      const withTests = readme.filter((block) => block.code.includes("it.effect("))
+      assert.isAtLeast(withTests.length, 2)
+      for (const block of withTests) {
+        assert.isTrue(runners.some((runner) => runner.includes(block.code)), `${block.where} is not run verbatim`)
+      }
     }))
 })

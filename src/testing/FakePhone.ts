@@ -22,14 +22,13 @@ import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import type * as CdnControl from "../CdnControl.js"
 import * as Nodes from "../internal/binaryNode.js"
+import * as Incoming from "../internal/incoming.js"
 import * as internal from "../internal/mediaRetry.js"
 import type { BinaryNode } from "../MediaConn.js"
 import { MediaCrypto } from "../MediaCrypto.js"
-import * as MediaEncryptor from "../MediaEncryptor.js"
 import type { MediaKey } from "../MediaKeys.js"
-import * as MediaMessage from "../MediaMessage.js"
+import type * as MediaMessage from "../MediaMessage.js"
 import * as MediaRetry from "../MediaRetry.js"
-import * as MediaType from "../MediaType.js"
 import { FakeCdn } from "./FakeCdn.js"
 
 /**
@@ -115,14 +114,6 @@ interface Kept {
   readonly uploadPath: string
 }
 
-const builders: { readonly [K in SendType]: (media: MediaMessage.UploadedMedia) => Effect.Effect<unknown, unknown> } = {
-  image: (media) => MediaMessage.image(media),
-  video: (media) => MediaMessage.video(media),
-  audio: (media) => MediaMessage.audio(media),
-  document: (media) => MediaMessage.document(media),
-  sticker: (media) => MediaMessage.sticker(media)
-}
-
 /**
  * Builds a phone that uploads to and re-uploads through a CDN's control side. Media keys, IVs and
  * message ids come from the `MediaCrypto` of the context (deterministic with its test layer).
@@ -148,24 +139,14 @@ export const make = (
       plaintext: Uint8Array,
       sendOptions: { readonly type: SendType; readonly id?: string | undefined }
     ) {
-      const mediaType = sendOptions.type
-      const mediaKey = yield* crypto.generateMediaKey
-      const id = sendOptions.id ?? `3EB0${Buffer.from(yield* crypto.randomBytes(8)).toString("hex").toUpperCase()}`
-      const { blob, result } = yield* Effect.orDie(MediaEncryptor.encryptBytes(plaintext, { mediaType, mediaKey }))
-      const uploadPath = MediaType.info(mediaType).uploadPath
-      const stored = yield* cdn.put(blob, { uploadPath })
-      kept.set(id, { mediaKey, blob, uploadPath })
-      const message = yield* Effect.orDie(builders[mediaType]({
-        mediaType,
-        url: stored.url,
-        directPath: stored.directPath,
-        mediaKey,
-        fileSha256: result.fileSha256,
-        fileEncSha256: result.fileEncSha256,
-        fileLength: result.fileLength,
+      const sent = yield* Incoming.send(cdn, plaintext, {
+        kind: sendOptions.type,
+        from: jid,
+        id: sendOptions.id,
         mediaKeyTimestamp: 1_700_000_000
-      }))
-      return { key: { remoteJid: jid, fromMe: false, id }, message } as ReceivedMessage
+      }).pipe(Effect.orDie, Effect.provideService(MediaCrypto, crypto))
+      kept.set(sent.received.key.id, { mediaKey: sent.mediaKey, blob: sent.blob, uploadPath: sent.uploadPath })
+      return sent.received as ReceivedMessage
     })
 
     const sealed = (id: string, media: Kept, payload: internal.Notification) =>
