@@ -10,6 +10,7 @@
 import * as FileSystem from "@effect/platform/FileSystem"
 import * as HttpClient from "@effect/platform/HttpClient"
 import type * as HttpClientError from "@effect/platform/HttpClientError"
+import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
@@ -299,6 +300,8 @@ const describeParseError = (error: ParseResult.ParseError): string =>
 
 const decodeJsonUnknown = Schema.decodeUnknownEither(MediaConnFromJson)
 
+const parseJsonText = Schema.decodeEither(Schema.parseJson())
+
 /**
  * Decodes the JSON form (an already parsed value) into a `MediaConnReply`. Fails with
  * `MediaConnError` `Malformed` when it does not fit, `NoHosts` when no usable host is left.
@@ -320,15 +323,12 @@ export const decodeJson = (json: unknown): Either.Either<MediaConnReply, MediaCo
  * @since 0.1.0
  * @category json
  */
-export const decodeJsonString = (text: string): Either.Either<MediaConnReply, MediaConnError> => {
-  let json: unknown
-  try {
-    json = JSON.parse(text)
-  } catch {
-    return Either.left(malformed("not valid JSON"))
-  }
-  return decodeJson(json)
-}
+export const decodeJsonString = (text: string): Either.Either<MediaConnReply, MediaConnError> =>
+  parseJsonText(text).pipe(
+    // The parser's message quotes the text: it is not kept.
+    Either.mapLeft(() => malformed("not valid JSON")),
+    Either.flatMap(decodeJson)
+  )
 
 /**
  * Encodes a media connection into its JSON form, auth token in clear (`fetchedAt`, if present, is
@@ -610,10 +610,11 @@ export const fromUrl = (
   return Effect.gen(function*() {
     const client = yield* HttpClient.HttpClient
     const response = yield* client.get(url, { acceptJson: true })
-    if (response.status < 200 || response.status >= 300) {
-      return yield* new MediaConnError({ reason: "SourceFailed", detail: `GET ${shown} answered ${response.status}` })
-    }
-    return yield* decodeJsonString(yield* response.text)
+    return yield* HttpClientResponse.matchStatus(response, {
+      "2xx": (ok) => Effect.flatMap(ok.text, decodeJsonString),
+      orElse: (failed) =>
+        new MediaConnError({ reason: "SourceFailed", detail: `GET ${shown} answered ${failed.status}` })
+    })
   }).pipe(
     Effect.catchTags({ RequestError: httpFailure(url, shown), ResponseError: httpFailure(url, shown) }),
     Effect.timeoutFail({

@@ -246,6 +246,11 @@ const concat = (chunks: ReadonlyArray<Uint8Array>): Uint8Array => {
   return out
 }
 
+/**
+ * Writes one chunk with backpressure. Not `NodeSink.fromWritable`: `@effect/platform-node` is an
+ * optional peer (this entry runs where it is not installed), and a `Sink` is fed through a stream,
+ * which costs a queue hand-off per batch that the download's own fiber does not need.
+ */
 const writeToNode = (writable: Writable, chunk: Uint8Array): Effect.Effect<void, Error> =>
   Effect.async<void, Error>((resume) => {
     if (writable.destroyed || writable.writableEnded) {

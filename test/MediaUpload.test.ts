@@ -382,15 +382,23 @@ describe("MediaUpload", () => {
         assert.include(error.message, "mmg.whatsapp.net 503")
       }))
 
-    it.scoped("a 2xx without url or direct_path moves to the next host", () =>
+    it.scoped("a 2xx that is not JSON, or without url or direct_path, moves to the next host", () =>
       Effect.gen(function*() {
-        const { uploads } = yield* setup((request, url) =>
-          url.host === "mmg.whatsapp.net"
-            ? Effect.succeed(HttpClientResponse.fromWeb(request, new Response(JSON.stringify({ url: "x" }))))
-            : undefined
-        )
-        const result = yield* uploads.upload(MediaUpload.bytes(pattern(1000)), { mediaType: "image", mediaKey: key })
-        assert.include(result.url, "media-fallback.whatsapp.net")
+        const replies = [
+          JSON.stringify({ url: "x" }),
+          JSON.stringify({ url: "x", direct_path: "/p", handle: 5 }),
+          "<html>gateway</html>",
+          ""
+        ]
+        for (const reply of replies) {
+          const { uploads } = yield* setup((request, url) =>
+            url.host === "mmg.whatsapp.net"
+              ? Effect.succeed(HttpClientResponse.fromWeb(request, new Response(reply)))
+              : undefined
+          )
+          const result = yield* uploads.upload(MediaUpload.bytes(pattern(1000)), { mediaType: "image", mediaKey: key })
+          assert.include(result.url, "media-fallback.whatsapp.net", reply)
+        }
       }))
 
     it.scoped("a stalled host times out after stallTimeout and the next host takes the upload", () =>

@@ -111,29 +111,36 @@ export type DownloadErrors = MediaDownloadError | MediaIntegrityError | MediaCon
 
 interface Candidate {
   readonly host: string
-  readonly url: string
+  /** The GET of this candidate, before the per-try headers. */
+  readonly request: HttpClientRequest.HttpClientRequest
 }
 
 const base64Url = (bytes: Uint8Array): string => Buffer.from(bytes).toString("base64url")
 
 /**
- * The download URL of docs/protocol.md section 6:
- * `{scheme}://{host}{directPath}{sep}hash={token}&mms-type={mmsType}&__wa-mms=`.
+ * The download request of docs/protocol.md section 6:
+ * `{scheme}://{host}{directPath}{sep}hash={token}&mms-type={mmsType}&__wa-mms=`. The direct path's
+ * own query (the link signature) comes first, as parameters of the request.
  */
-export const buildUrl = (
+export const downloadRequest = (
   protocol: "https" | "http",
   host: string,
   media: Downloadable
-): string => {
+): HttpClientRequest.HttpClientRequest => {
   const directPath = media.directPath ?? "/"
-  const sep = directPath.includes("?") ? "&" : "?"
+  const query = directPath.indexOf("?")
   // Unencrypted media is named by the SHA-256 of its plaintext.
   const hash = media.mediaKey !== undefined && MediaType.isEncrypted(media.mediaType)
     ? media.fileEncSha256 ?? media.fileSha256
     : media.fileSha256 ?? media.fileEncSha256
-  const token = hash === undefined ? "" : `hash=${base64Url(hash)}&`
-  const mmsType = MediaType.info(media.mediaType).mmsType
-  return `${protocol}://${host}${directPath}${sep}${token}mms-type=${encodeURIComponent(mmsType)}&__wa-mms=`
+  return HttpClientRequest.get(`${protocol}://${host}${query < 0 ? directPath : directPath.slice(0, query)}`).pipe(
+    HttpClientRequest.setUrlParams(query < 0 ? [] : new URLSearchParams(directPath.slice(query + 1))),
+    HttpClientRequest.appendUrlParams({
+      ...(hash === undefined ? {} : { hash: base64Url(hash) }),
+      "mms-type": MediaType.info(media.mediaType).mmsType,
+      "__wa-mms": ""
+    })
+  )
 }
 
 const hostOf = (url: string): string => {
@@ -143,6 +150,9 @@ const hostOf = (url: string): string => {
     return "invalid-url"
   }
 }
+
+/** A message's own URL, tried as it is. */
+const byUrl = (url: string): Candidate => ({ host: hostOf(url), request: HttpClientRequest.get(url) })
 
 const isEncryptedMedia = (media: Downloadable): boolean =>
   media.mediaKey !== undefined && MediaType.isEncrypted(media.mediaType)
@@ -234,16 +244,16 @@ export const run = <E>(
       const direct = media.staticUrl ?? media.url
       // Channel media lives at its static URL; a message without a direct path has only its URL.
       if (media.staticUrl !== undefined || media.directPath === undefined) {
-        return Effect.succeed(direct === undefined ? [] : [{ host: hostOf(direct), url: direct }])
+        return Effect.succeed(direct === undefined ? [] : [byUrl(direct)])
       }
-      const first = !fresh && media.url !== undefined ? [{ host: hostOf(media.url), url: media.url }] : []
+      const first = !fresh && media.url !== undefined ? [byUrl(media.url)] : []
       return (fresh ? env.conn.refresh : env.conn.get).pipe(
         Effect.map((info) => [
           ...first,
           // The message URL stands in for its own host: the same host is not tried twice in a row.
           ...MediaConn.hostOrder(info).filter((host) => !first.some((c) => c.host === host)).map((host) => ({
             host,
-            url: buildUrl(protocol, host, media)
+            request: downloadRequest(protocol, host, media)
           }))
         ]),
         // The message URL alone can still work without a media connection.
@@ -274,9 +284,7 @@ export const run = <E>(
         tries++
         const offset = decryptor.bytesIn
         yield* Effect.annotateCurrentSpan("cdn.offset", offset)
-        let request = HttpClientRequest.get(candidate.url).pipe(
-          HttpClientRequest.setHeaders(options.headers ?? {})
-        )
+        let request = HttpClientRequest.setHeaders(candidate.request, options.headers ?? {})
         if (offset > 0) {
           request = HttpClientRequest.setHeader(request, "range", `bytes=${offset}-`)
         }

@@ -7,15 +7,16 @@
  */
 import type * as FileSystem from "@effect/platform/FileSystem"
 import type * as HttpClient from "@effect/platform/HttpClient"
-import type * as HttpClientError from "@effect/platform/HttpClientError"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
-import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import type * as UrlParams from "@effect/platform/UrlParams"
 import * as Chunk from "effect/Chunk"
 import type * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
+import * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
 import * as Sink from "effect/Sink"
 import * as Stream from "effect/Stream"
@@ -352,23 +353,31 @@ interface Candidate {
 
 const base64Url = (bytes: Uint8Array) => Buffer.from(bytes).toString("base64url")
 
-/** The upload URL; `extra` is appended to the query (`&resume=1`, `&file_offset=N`). */
-const uploadUrl = (job: Job<unknown>, candidate: Candidate, extra: string) => {
+/**
+ * The upload POST of docs/protocol.md section 7, `{scheme}://{host}{uploadPath}/{token}?auth=…&token=…`,
+ * with `extra` after them (`resume=1`, `file_offset=N`) and the job's headers.
+ */
+const uploadRequest = (job: Job<unknown>, candidate: Candidate, extra: UrlParams.Input = []) => {
   const token = base64Url(job.first.result.fileEncSha256)
   const path = MediaType.info(job.mediaType).uploadPath
-  return `${job.protocol}://${candidate.host}${path}/${token}?auth=${
-    encodeURIComponent(Redacted.value(candidate.auth))
-  }&token=${token}${extra}`
+  return HttpClientRequest.post(`${job.protocol}://${candidate.host}${path}/${token}`).pipe(
+    HttpClientRequest.setUrlParams({ auth: Redacted.value(candidate.auth), token }),
+    HttpClientRequest.appendUrlParams(extra),
+    HttpClientRequest.setHeaders(job.headers ?? {})
+  )
 }
-
-const baseRequest = (job: Job<unknown>, url: string) =>
-  HttpClientRequest.post(url).pipe(HttpClientRequest.setHeaders(job.headers ?? {}))
 
 const failure = (host: string, reason: string, next: Failover.Next, status?: number) =>
   new Failover.HostFailure(status === undefined ? { host, reason, next } : { host, status, reason, next })
 
-const statusFailure = (host: string, status: number) =>
-  status === 401 || status === 403
+/** A 2xx whose body is not the JSON of a finished upload. */
+const badReply = (host: string, status: number) =>
+  failure(host, "reply without url or direct_path", "next-host", status)
+
+/** A reply with a status that is not 2xx: a refresh for 401/403, the next host otherwise. */
+const statusFailure = (host: string) => (response: HttpClientResponse.HttpClientResponse) => {
+  const { status } = response
+  const failed = status === 401 || status === 403
     ? failure(host, status === 401 ? "unauthorized" : "forbidden", "refresh", status)
     : failure(
       host,
@@ -376,27 +385,29 @@ const statusFailure = (host: string, status: number) =>
       "next-host",
       status
     )
-
-const isRecord = (u: unknown): u is Record<string, unknown> => typeof u === "object" && u !== null
-
-const readJson = (response: HttpClientResponse.HttpClientResponse) =>
-  Effect.map(response.text, (text): unknown => {
-    try {
-      return JSON.parse(text)
-    } catch {
-      return undefined
-    }
-  })
-
-const toUploaded = (json: unknown): Uploaded | undefined => {
-  if (!isRecord(json) || typeof json.url !== "string" || typeof json.direct_path !== "string") return undefined
-  return {
-    url: json.url,
-    directPath: json.direct_path,
-    ...(typeof json.handle === "string" ? { handle: json.handle } : {}),
-    ...(typeof json.object_id === "string" ? { objectId: json.object_id } : {})
-  }
+  return Effect.zipRight(Effect.ignore(response.text), Effect.fail(failed))
 }
+
+/** The CDN's JSON answer to a finished upload. */
+const UploadReply = Schema.Struct({
+  url: Schema.String,
+  direct_path: Schema.String,
+  handle: Schema.optional(Schema.String),
+  object_id: Schema.optional(Schema.String)
+})
+
+const toUploaded = (reply: typeof UploadReply.Type): Uploaded => ({
+  url: reply.url,
+  directPath: reply.direct_path,
+  ...(reply.handle === undefined ? {} : { handle: reply.handle }),
+  ...(reply.object_id === undefined ? {} : { objectId: reply.object_id })
+})
+
+/** The CDN's answer to a resume probe: the upload is complete, or how many bytes it holds. */
+const ProbeReply = Schema.Union(
+  Schema.Struct({ ...UploadReply.fields, resume: Schema.Literal("complete") }),
+  Schema.Struct({ resume: Schema.String.pipe(Schema.pattern(/^\d{1,16}$/), Schema.compose(Schema.NumberFromString)) })
+)
 
 /**
  * Fails with a stall when neither `activity` moved nor `work` finished for `timeout`; `activity`
@@ -429,33 +440,24 @@ const fromStart: ProbeOutcome = { _tag: "Offset", offset: 0 }
  */
 const probe = (job: Job<unknown>, candidate: Candidate): Effect.Effect<ProbeOutcome, Failover.HostFailure> => {
   const started = job.clock.unsafeCurrentTimeMillis()
-  const request = baseRequest(job, uploadUrl(job, candidate, "&resume=1")).pipe(
+  const request = uploadRequest(job, candidate, { resume: 1 }).pipe(
     HttpClientRequest.setHeader("content-length", "0")
   )
   const blobLength = job.first.blobLength
-  const asked: Effect.Effect<ProbeOutcome, Failover.HostFailure | HttpClientError.HttpClientError> = Effect.flatMap(
+  const answer = (reply: typeof ProbeReply.Type): ProbeOutcome => {
+    if (reply.resume === "complete") return { _tag: "Complete", uploaded: toUploaded(reply) }
+    const offset = reply.resume
+    return offset > 0 && offset < blobLength ? { _tag: "Offset", offset } : fromStart
+  }
+  // Anything but a 2xx with a reply of the right shape is a full upload; only 401/403 fail.
+  const asked = Effect.flatMap(
     job.client.execute(request),
-    (response): Effect.Effect<ProbeOutcome, Failover.HostFailure | HttpClientError.HttpClientError> => {
-      if (response.status === 401 || response.status === 403) {
-        return Effect.zipRight(
-          Effect.ignore(response.text),
-          Effect.fail(statusFailure(candidate.host, response.status))
-        )
-      }
-      if (response.status < 200 || response.status >= 300) return Effect.as(Effect.ignore(response.text), fromStart)
-      return Effect.map(readJson(response), (json): ProbeOutcome => {
-        if (!isRecord(json)) return fromStart
-        if (json.resume === "complete") {
-          const uploaded = toUploaded(json)
-          return uploaded === undefined ? fromStart : { _tag: "Complete", uploaded }
-        }
-        if (typeof json.resume === "string" && /^\d{1,16}$/.test(json.resume)) {
-          const offset = Number(json.resume)
-          return offset > 0 && offset < blobLength ? { _tag: "Offset", offset } : fromStart
-        }
-        return fromStart
-      })
-    }
+    HttpClientResponse.matchStatus({
+      "2xx": (response) => Effect.map(HttpClientResponse.schemaBodyJson(ProbeReply)(response), answer),
+      401: statusFailure(candidate.host),
+      403: statusFailure(candidate.host),
+      orElse: (response) => Effect.as(Effect.ignore(response.text), fromStart)
+    })
   )
   return withStallTimeout(asked, job, () => started, () => failure(candidate.host, "probe stalled", "next-host")).pipe(
     Effect.catchAll((error) =>
@@ -498,29 +500,32 @@ const send = <E>(
       )
     )
     const length = total - offset
-    const request = baseRequest(job, uploadUrl(job, candidate, offset > 0 ? `&file_offset=${offset}` : "")).pipe(
+    const request = uploadRequest(job, candidate, offset > 0 ? { file_offset: offset } : []).pipe(
       HttpClientRequest.bodyStream(counted, { contentType: "application/octet-stream", contentLength: length }),
       // Set explicitly: the body helper leaves a zero length out.
       HttpClientRequest.setHeader("content-length", String(length))
     )
     const resumable = total >= RESUME_THRESHOLD
     const exchange = job.client.execute(request).pipe(
-      Effect.flatMap((response): Effect.Effect<Uploaded, Failover.HostFailure | HttpClientError.HttpClientError> => {
-        if (response.status < 200 || response.status >= 300) {
-          return Effect.zipRight(Effect.ignore(response.text), Effect.fail(statusFailure(host, response.status)))
-        }
-        return Effect.flatMap(readJson(response), (json) => {
-          const uploaded = toUploaded(json)
-          return uploaded === undefined
-            ? Effect.fail(failure(host, "reply without url or direct_path", "next-host", response.status))
-            : Effect.succeed(uploaded)
-        })
-      }),
+      Effect.flatMap(HttpClientResponse.matchStatus({
+        "2xx": (response) =>
+          HttpClientResponse.schemaBodyJson(UploadReply)(response).pipe(
+            Effect.map(toUploaded),
+            Effect.catchTag("ParseError", () => Effect.fail(badReply(host, response.status)))
+          ),
+        orElse: statusFailure(host)
+      })),
       Effect.catchTags({
         // Bytes that got through are held by the CDN: the same host resumes from them once.
         RequestError: (error) =>
           Effect.fail(failure(host, transportReason(error), resumable && sent > offset ? "same-host" : "next-host")),
-        ResponseError: (error) => Effect.fail(failure(host, `broken reply: ${transportReason(error)}`, "next-host"))
+        ResponseError: (error) =>
+          Effect.fail(
+            // A body that arrived but is not JSON; a body that broke off is a transport failure.
+            error.reason === "Decode" && error.cause instanceof SyntaxError
+              ? badReply(host, error.response.status)
+              : failure(host, `broken reply: ${transportReason(error)}`, "next-host")
+          )
       })
     )
     return withStallTimeout(exchange, job, () => lastActivity, () => failure(host, "stalled", "next-host")).pipe(
