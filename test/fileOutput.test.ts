@@ -32,6 +32,22 @@ layer(NodeFileSystem.layer)("fileOutput", (it) => {
       assert.deepStrictEqual(yield* fs.readDirectory(dir), ["out.bin"])
     }))
 
+  it.scoped("a target the rename cannot take (a folder, a missing folder) fails before use runs", () =>
+    Effect.gen(function*() {
+      const { dir, fs } = yield* tempDir
+      yield* fs.makeDirectory(`${dir}/folder`)
+      for (const [target, detail] of [[`${dir}/folder`, "it is a directory"], [`${dir}/none/out.bin`, "ENOENT"]]) {
+        let used = false
+        const error = yield* Effect.flip(FileOutput.withFileOutput(target, () => Effect.sync(() => (used = true))))
+        assert.isFalse(used)
+        assert.strictEqual(error._tag, "MediaFileError")
+        assert.strictEqual(error.reason, "Write")
+        assert.include(error.detail, detail)
+      }
+      assert.deepStrictEqual(yield* fs.readDirectory(dir), ["folder"])
+      assert.deepStrictEqual(yield* fs.readDirectory(`${dir}/folder`), [])
+    }))
+
   it.scoped("a failure leaves a previous file as it was and no temp file", () =>
     Effect.gen(function*() {
       const { dir, fs } = yield* tempDir

@@ -9,7 +9,7 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import { fileError } from "../internal/fileError.js"
-import { refuseSameFile } from "../internal/sameFile.js"
+import { refuseOutput } from "../internal/sameFile.js"
 import * as MediaConn from "../MediaConn.js"
 import * as MediaCrypto from "../MediaCrypto.js"
 import * as MediaDownload from "../MediaDownload.js"
@@ -82,8 +82,9 @@ const mediaConnLayer = (
 /** Runs `wa-media download`. */
 export const download = (args: Args) =>
   Effect.gen(function*() {
-    // The files the download reads must not be the one it writes, checked before any of them is read.
-    yield* refuseSameFile([...Option.toArray(args.message), ...Option.toArray(args.mediaConnFile)], args.output)
+    // The files the download reads must not be the one it writes, and the output must be writable:
+    // checked before any file is read or any request is made.
+    yield* refuseOutput([...Option.toArray(args.message), ...Option.toArray(args.mediaConnFile)], args.output)
     const input = yield* source(args)
     const connLayer = yield* mediaConnLayer(args)
     const media = yield* MediaDownload.resolve(input, {

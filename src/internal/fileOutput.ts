@@ -15,9 +15,10 @@ import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import type { FileHandle } from "node:fs/promises"
 import { open, rename, rm } from "node:fs/promises"
-import type { MediaFileError } from "../MediaError.js"
+import { MediaFileError } from "../MediaError.js"
 import * as BufferPool from "./bufferPool.js"
 import { nodeFileError, tempPathFor, writeAll } from "./nodeFile.js"
+import { unwritableError } from "./sameFile.js"
 
 /**
  * The size of each of the two buffers: 256 KiB in flight per download. Measured on the bench's
@@ -127,10 +128,13 @@ export const withFileOutput = <A, E, R>(
       const tempPath = tempPathFor(target)
       return Effect.tryPromise({
         try: async () => {
+          // A target the final rename cannot take fails now, not once all the bytes arrived.
+          const refused = await unwritableError(target)
+          if (refused !== undefined) throw refused
           const handle = await open(tempPath, "wx")
           return { tempPath, handle, writer: makeWriter(handle, toError, bufferSize), closed: false }
         },
-        catch: toError
+        catch: (error) => error instanceof MediaFileError ? error : toError(error)
       })
     }),
     (file) =>

@@ -16,7 +16,7 @@ import { open, rename, rm } from "node:fs/promises"
 import { MediaFileError } from "../MediaError.js"
 import type { Later } from "./hashing.js"
 import { nodeFileError, tempPathFor, writeAll } from "./nodeFile.js"
-import { sameFileError } from "./sameFile.js"
+import { outputError } from "./sameFile.js"
 
 /**
  * A chunk-based state machine run over a whole file by {@link transformFile}: the encryptor or the
@@ -111,9 +111,10 @@ const transformToTemp = async <A, E>(
   signal: AbortSignal
 ): Promise<Either.Either<A, E>> => {
   const errors = { read: nodeFileError("Read", input), write: nodeFileError("Write", output) }
-  // Before anything is opened: an output over its own input would replace it.
-  const same = await sameFileError([input], output)
-  if (same !== undefined) throw same
+  // Before anything is opened: an output over its own input would replace it, and one the rename
+  // cannot take would fail only after the whole input was transformed.
+  const refused = await outputError([input], output)
+  if (refused !== undefined) throw refused
   const source = await inFlight(open(input, "r"), errors.read)
   try {
     const tempPath = tempPathFor(output)
