@@ -9,6 +9,13 @@
  * part-way resumes from its last received byte with `Range` (the same host once more, then the
  * next ones), keeping the decryption and hash state, so no byte is fetched twice.
  *
+ * Expired media: when a `MediaRetry` service is in the context of the layer and a download still
+ * ends `NotFound` or `Expired` after the credential refresh, the sender's phone is asked once to
+ * upload it again (the message key comes from a `WebMessageInfo` source or `Options.messageKey`),
+ * and the download starts over from the fresh `directPath` with the same key and checks. The new
+ * path reaches the caller through `Options.onReupload` and `Summary.reupload`; a failure lists the
+ * phone's answer among the attempts. Without a `MediaRetry` service nothing of this happens.
+ *
  * @since 0.1.0
  */
 import * as HttpClient from "@effect/platform/HttpClient"
@@ -42,6 +49,7 @@ import type {
 } from "./MediaError.js"
 import { MediaFileError, MediaMessageError } from "./MediaError.js"
 import * as MediaMessage from "./MediaMessage.js"
+import * as MediaRetry from "./MediaRetry.js"
 import * as MediaType from "./MediaType.js"
 
 // -----------------------------------------------------------------------------
@@ -73,13 +81,30 @@ export type Source =
 export interface Progress extends internal.Progress {}
 
 /**
- * What a finished download did: the host that served it, the plaintext and blob lengths, and how
- * many requests, resumes (`Range` continuations) and clean restarts it took.
+ * Expired media that the sender's phone uploaded again during a download (see `MediaRetry`): its
+ * new `directPath`, and the source with that path to keep in place of the old one (a message is
+ * copied with `MediaMessage.withDirectPath`; a `Downloadable` or raw parameters become the
+ * `Downloadable` at the new path). Key, hashes and length stay as they were.
  *
  * @since 0.1.0
  * @category models
  */
-export interface Summary extends internal.Summary {}
+export interface Reupload {
+  readonly directPath: string
+  readonly source: Source
+}
+
+/**
+ * What a finished download did: the host that served it, the plaintext and blob lengths, how
+ * many requests, resumes (`Range` continuations) and clean restarts it took, and the
+ * {@link Reupload} when the media had expired and was uploaded again.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Summary extends Omit<internal.Summary, "directPath"> {
+  readonly reupload?: Reupload | undefined
+}
 
 /**
  * Options of a download. Every field is optional.
@@ -92,6 +117,16 @@ export interface Options extends internal.Options {
   readonly thumbnail?: boolean | undefined
   /** The media type of an inner message given without its wrapper (a library name or an alias). */
   readonly type?: MediaType.MediaType | (string & {}) | undefined
+  /**
+   * The key of the message, for a source that does not carry it (a `WebMessageInfo` does): with a
+   * `MediaRetry` service, expired media is then asked again from the sender's phone.
+   */
+  readonly messageKey?: MediaRetry.MessageKey | undefined
+  /**
+   * Called once the sender's phone uploaded expired media again, before the download from the new
+   * path starts: persist `reupload.source` (or its `directPath`) here, whatever the download's end.
+   */
+  readonly onReupload?: ((reupload: Reupload) => Effect.Effect<void>) | undefined
 }
 
 /**
@@ -281,6 +316,48 @@ const writeToNode = (writable: Writable, chunk: Uint8Array): Effect.Effect<void,
   })
 
 // -----------------------------------------------------------------------------
+// re-upload of expired media
+// -----------------------------------------------------------------------------
+
+// The phone uploads message media again, not link previews, history or app state.
+const isReuploadKind = (kind: MediaMessage.MediaKind): boolean =>
+  kind !== "extendedTextMessage" && kind !== "historySyncNotification" && kind !== "externalBlobReference"
+
+// What to ask the phone for a source, when it can be asked: encrypted media (not a thumbnail, not
+// a channel's) of a message whose key is known.
+const reuploadOf = (
+  retry: MediaRetry.MediaRetry["Type"],
+  source: Source,
+  media: MediaMessage.Downloadable,
+  options: Options,
+  onSuccess: (reupload: Reupload) => Effect.Effect<void>
+): Option.Option<internal.Reupload> => {
+  const mediaKey = media.mediaKey
+  if (options.thumbnail === true || mediaKey === undefined || media.staticUrl !== undefined) return Option.none()
+  const record = isRecord(source) ? source : undefined
+  const key = options.messageKey ?? (isRecord(record?.key) ? record.key as MediaRetry.MessageKey : undefined)
+  if (key === undefined) return Option.none()
+  const kind = MediaMessage.mediaKind(source)
+  if (Option.isSome(kind) && !isReuploadKind(kind.value)) return Option.none()
+  // A `WebMessageInfo` holds the message one level down; a `Downloadable` or parameters hold none.
+  const message = Option.isNone(kind) ? undefined : isRecord(record?.key) && record.message != null
+    ? record.message
+    : source
+  const updated = (directPath: string): Source => {
+    if (Option.isSome(kind)) return Option.getOrElse(MediaMessage.withDirectPath(source, directPath), () => source)
+    const { url: _, ...kept } = media
+    return { ...kept, directPath }
+  }
+  return Option.some({
+    request: Effect.map(
+      retry.reupload({ key, mediaKey, ...(message === undefined ? {} : { message }) }),
+      (done) => done.directPath
+    ),
+    onSuccess: (directPath) => onSuccess({ directPath, source: updated(directPath) })
+  })
+}
+
+// -----------------------------------------------------------------------------
 // constructors
 // -----------------------------------------------------------------------------
 
@@ -303,14 +380,36 @@ export const makeWith = (defaults: LayerOptions): Effect.Effect<
       hashing: (yield* MediaCrypto).openHashes
     }
 
-    // The layer's defaults under each call's own options.
-    const run = <E>(media: MediaMessage.Downloadable, output: internal.Output<E>, options: Options) =>
-      internal.run(env, media, output, withDefaults(defaults, options))
+    const retry = yield* Effect.serviceOption(MediaRetry.MediaRetry)
+
+    // The layer's defaults under each call's own options; with a `MediaRetry` service, a re-upload
+    // of expired media when the source says which message it is.
+    const run = <E>(
+      source: Source,
+      media: MediaMessage.Downloadable,
+      output: internal.Output<E>,
+      options: Options
+    ): Effect.Effect<Summary, internal.DownloadErrors | E> =>
+      Effect.suspend(() => {
+        let reported: Reupload | undefined
+        const reupload = Option.isNone(retry) ? undefined : Option.getOrUndefined(
+          reuploadOf(retry.value, source, media, options, (done) =>
+            Effect.suspend(() => {
+              reported = done
+              return options.onReupload?.(done) ?? Effect.void
+            }))
+        )
+        return Effect.map(
+          internal.run(env, media, output, withDefaults(defaults, options), reupload),
+          ({ directPath: _, ...summary }): Summary =>
+            reported === undefined ? summary : { ...summary, reupload: reported }
+        )
+      })
 
     const bytes = Effect.fn("MediaDownload.bytes")(function*(source: Source, options: Options = {}) {
       const media = yield* resolve(source, options)
       let chunks: Array<Uint8Array> = []
-      yield* run(media, {
+      yield* run(source, media, {
         write: (out) =>
           Effect.sync(() => {
             for (const chunk of out) chunks.push(chunk)
@@ -360,7 +459,7 @@ export const makeWith = (defaults: LayerOptions): Effect.Effect<
             return true
           })
         }
-        yield* run(media, output, options).pipe(
+        yield* run(source, media, output, options).pipe(
           withOutcome,
           Effect.exit,
           Effect.flatMap((exit) =>
@@ -377,7 +476,7 @@ export const makeWith = (defaults: LayerOptions): Effect.Effect<
       const media = yield* resolve(source, options)
       return yield* FileOutput.withFileOutput(
         path,
-        (file) => run(media, { write: file.write, reset: Effect.as(file.reset, true) }, options)
+        (file) => run(source, media, { write: file.write, reset: Effect.as(file.reset, true) }, options)
       )
     }, withOutcome)
 
@@ -397,7 +496,7 @@ export const makeWith = (defaults: LayerOptions): Effect.Effect<
       let emitted = false
       const writeError = (error: Error) =>
         new MediaFileError({ reason: "Write", path: "writable", detail: error.message })
-      const summary = yield* run(media, {
+      const summary = yield* run(source, media, {
         write: (out) =>
           Effect.suspend(() => {
             emitted = true

@@ -27,7 +27,8 @@ import {
   type InvalidMediaKey,
   type MediaConnError,
   MediaDownloadError,
-  MediaIntegrityError
+  MediaIntegrityError,
+  type MediaRetryError
 } from "../MediaError.js"
 import type { Downloadable } from "../MediaMessage.js"
 import * as MediaType from "../MediaType.js"
@@ -86,7 +87,22 @@ export interface Summary {
   readonly resumes: number
   /** Clean restarts from byte 0 after bytes had arrived (an ignored `Range`, an integrity failure). */
   readonly restarts: number
+  /** The media's new `directPath`, when it was re-uploaded by the sender's phone during the download. */
+  readonly directPath?: string | undefined
 }
+
+/**
+ * A re-upload of expired media (`MediaRetry`), asked at most once when a download ends `NotFound`
+ * or `Expired` after its credential refresh: `request` yields the fresh `directPath`, `onSuccess`
+ * hears of it before the download from there starts.
+ */
+export interface Reupload {
+  readonly request: Effect.Effect<string, MediaRetryError | InvalidMediaKey>
+  readonly onSuccess: (directPath: string) => Effect.Effect<void>
+}
+
+/** How a re-upload appears in the attempt list. */
+export const REUPLOAD_HOST = "sender's phone"
 
 /**
  * Where plaintext goes. `write` may hand over unverified bytes; `reset` rewinds the output to empty
@@ -196,7 +212,8 @@ export const run = <E>(
   env: Env,
   media: Downloadable,
   output: Output<E>,
-  options: Options = {}
+  options: Options = {},
+  reupload?: Reupload
 ): Effect.Effect<Summary, DownloadErrors | E> =>
   Effect.scoped(Effect.gen(function*() {
     const decryptOptions: MediaDecryptor.DecryptOptions = {
@@ -240,7 +257,11 @@ export const run = <E>(
       return Effect.fail(failure)
     }
 
+    // Where the blob is: the message's path, or the fresh one of a re-upload (the old URL then
+    // points at the expired path and is dropped).
+    let current: Downloadable = media
     const candidates = (fresh: boolean): Effect.Effect<ReadonlyArray<Candidate>, MediaConnError> => {
+      const media = current
       const direct = media.staticUrl ?? media.url
       // Channel media lives at its static URL; a message without a direct path has only its URL.
       if (media.staticUrl !== undefined || media.directPath === undefined) {
@@ -468,7 +489,7 @@ export const run = <E>(
       }
     }
 
-    const download = Failover.run({
+    const failover = Failover.run({
       candidates,
       label: (candidate: Candidate) => candidate.host,
       span: "MediaDownload.attempt",
@@ -480,6 +501,42 @@ export const run = <E>(
         (error): error is Failover.Exhausted => error instanceof Failover.Exhausted,
         (exhausted) => Effect.fail(toError(exhausted))
       )
+    )
+
+    // Gone from the CDN after the credential refresh: the sender's phone may upload it again, once.
+    // The download then starts over from the fresh path with the same key and checks.
+    const expired = (error: DownloadErrors | E): error is MediaDownloadError =>
+      error instanceof MediaDownloadError && (error.reason === "NotFound" || error.reason === "Expired")
+    const withAttempts = (error: MediaDownloadError, attempts: ReadonlyArray<Attempt>) =>
+      new MediaDownloadError({ reason: error.reason, attempts })
+    const download = reupload === undefined ? failover : failover.pipe(
+      Effect.catchIf(expired, (gone) =>
+        Effect.gen(function*() {
+          const before = gone.attempts
+          const directPath = yield* reupload.request.pipe(
+            Effect.catchAll((error) => {
+              const refused: Attempt = { host: REUPLOAD_HOST, reason: error.message }
+              log.push(refused)
+              return Effect.fail(withAttempts(gone, [...before, refused]))
+            })
+          )
+          const asked: Attempt = { host: REUPLOAD_HOST, reason: "re-uploaded" }
+          log.push(asked)
+          yield* reupload.onSuccess(directPath)
+          if (!(yield* restart)) {
+            return yield* new MediaDownloadError({ reason: "RestartImpossible", attempts: [...before, asked] })
+          }
+          const { staticUrl: _static, url: _url, ...kept } = media
+          current = { ...kept, directPath }
+          const summary = yield* failover.pipe(
+            Effect.mapError((error) =>
+              error instanceof MediaDownloadError
+                ? withAttempts(error, [...before, asked, ...error.attempts])
+                : error
+            )
+          )
+          return { ...summary, directPath }
+        }))
     )
 
     const bounded = options.deadline === undefined ? download : Effect.timeoutFail(download, {
