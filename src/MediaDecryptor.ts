@@ -4,8 +4,8 @@
  * MAC (in constant time), the PKCS7 padding, the plaintext SHA-256, the blob SHA-256 and the
  * plaintext length. Unencrypted media (no media key) only gets the hash and length checks.
  *
- * The core is a chunk-based state machine ({@link make}); {@link decrypt}, {@link decryptBytes} and
- * {@link decryptFile} are built on it.
+ * The core is a chunk-based state machine ({@link make}); {@link decrypt} and {@link decryptBytes} are
+ * built on it, and so is `MediaFile.decryptFile`.
  *
  * @since 0.1.0
  */
@@ -18,8 +18,7 @@ import * as Stream from "effect/Stream"
 import { transformChannel } from "./internal/blocks.js"
 import * as internal from "./internal/decryptor.js"
 import { withOutcome } from "./internal/outcome.js"
-import type { InvalidMediaKey, MediaFileError, MediaIntegrityError } from "./MediaError.js"
-import * as MediaFile from "./MediaFile.js"
+import type { InvalidMediaKey, MediaIntegrityError } from "./MediaError.js"
 import type * as MediaKeys from "./MediaKeys.js"
 import type * as MediaType from "./MediaType.js"
 
@@ -122,7 +121,7 @@ export const decryptChannel = <E = never>(
 /**
  * Decrypts a blob stream into a plaintext stream, emitted as it goes; the stream fails at its end
  * with a `MediaIntegrityError` naming the failed check. Plaintext is only verified once the stream
- * ended without failure: write it somewhere that can be thrown away (see {@link decryptFile}).
+ * ended without failure: write it somewhere that can be thrown away (see `MediaFile.decryptFile`).
  *
  * @example
  * ```ts
@@ -174,16 +173,3 @@ export const decryptBytes: (
   },
   withOutcome
 )
-
-/**
- * Decrypts a file into another, streaming in constant memory; the same function as
- * `MediaFile.decryptFile` (see there), which loads less when it is all you need.
- *
- * @since 0.1.0
- * @category decryption
- */
-export const decryptFile: (
-  input: string,
-  output: string,
-  options: DecryptOptions
-) => Effect.Effect<void, InvalidMediaKey | MediaIntegrityError | MediaFileError> = MediaFile.decryptFile

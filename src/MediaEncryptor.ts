@@ -4,7 +4,7 @@
  * audio, the streaming sidecar of section 4, all computed in one pass.
  *
  * The core is a chunk-based state machine ({@link make}); {@link encryptChannel}, {@link encrypt},
- * {@link computeResult}, {@link encryptBytes} and {@link encryptFile} are built on it.
+ * {@link computeResult} and {@link encryptBytes} are built on it, and so is `MediaFile.encryptFile`.
  *
  * @since 0.1.0
  */
@@ -18,8 +18,7 @@ import * as Stream from "effect/Stream"
 import { transformChannel } from "./internal/blocks.js"
 import * as internal from "./internal/encryptor.js"
 import { withOutcome } from "./internal/outcome.js"
-import type { InvalidMediaKey, MediaFileError } from "./MediaError.js"
-import * as MediaFile from "./MediaFile.js"
+import type { InvalidMediaKey } from "./MediaError.js"
 import type * as MediaKeys from "./MediaKeys.js"
 import type * as MediaType from "./MediaType.js"
 
@@ -272,16 +271,3 @@ export const encryptBytes: (
   blob.set(tail, body.length)
   return { blob, result }
 }, withOutcome)
-
-/**
- * Encrypts a file into another, streaming in constant memory; the same function as
- * `MediaFile.encryptFile` (see there), which loads less when it is all you need.
- *
- * @since 0.1.0
- * @category encryption
- */
-export const encryptFile: (
-  input: string,
-  output: string,
-  options: EncryptOptions
-) => Effect.Effect<EncryptResult, InvalidMediaKey | MediaFileError> = MediaFile.encryptFile

@@ -5,8 +5,7 @@
  *
  * Node only: the files are read and written with `node:fs`, so no `FileSystem` layer is needed.
  * This module loads the encryptor and decryptor state machines and nothing of Effect's `Stream`,
- * which keeps the start-up time and the memory of a program that only converts files small;
- * `MediaEncryptor.encryptFile` and `MediaDecryptor.decryptFile` are the same functions.
+ * which keeps the start-up time and the memory of a program that only converts files small.
  *
  * The hashes run where the `MediaCrypto` of the context says (with `MediaCrypto.layer`, a worker
  * pool for large files, so the cipher and the hashes take two cores); with none, on the calling

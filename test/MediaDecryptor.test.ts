@@ -2,7 +2,7 @@ import { FileSystem } from "@effect/platform"
 import { NodeFileSystem } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
 import { Cause, Chunk, Deferred, Effect, Either, Exit, FastCheck as fc, Fiber, Redacted, Stream } from "effect"
-import { MediaDecryptor, MediaEncryptor, MediaError, MediaKeys, MediaType } from "effect-wa-media"
+import { MediaDecryptor, MediaEncryptor, MediaError, MediaFile, MediaKeys, MediaType } from "effect-wa-media"
 import { createCipheriv, createHash, createHmac } from "node:crypto"
 import * as FileTransform from "../src/internal/fileTransform.js"
 import { arbBytes, arbCuts, concat, cut, pseudoRandomBytes } from "./bytes.js"
@@ -283,11 +283,11 @@ describe("MediaDecryptor", () => {
         const dir = yield* fs.makeTempDirectoryScoped()
         const plaintext = pseudoRandomBytes(26, 5 * 65536 + 77)
         yield* fs.writeFile(`${dir}/in.bin`, plaintext)
-        const result = yield* MediaEncryptor.encryptFile(`${dir}/in.bin`, `${dir}/in.enc`, {
+        const result = yield* MediaFile.encryptFile(`${dir}/in.bin`, `${dir}/in.enc`, {
           mediaType: "audio",
           mediaKey
         })
-        yield* MediaDecryptor.decryptFile(`${dir}/in.enc`, `${dir}/out.bin`, {
+        yield* MediaFile.decryptFile(`${dir}/in.enc`, `${dir}/out.bin`, {
           mediaType: "audio",
           mediaKey,
           fileSha256: result.fileSha256,
@@ -310,17 +310,17 @@ describe("MediaDecryptor", () => {
         const { fileEncSha256, fileLength, fileSha256 } = result
         const options = { mediaType: "document" as const, mediaKey, fileSha256, fileEncSha256, fileLength }
         yield* fs.writeFile(`${dir}/in.enc`, blob)
-        yield* MediaDecryptor.decryptFile(`${dir}/in.enc`, `${dir}/out.bin`, options)
+        yield* MediaFile.decryptFile(`${dir}/in.enc`, `${dir}/out.bin`, options)
         assert.strictEqual(toHex(yield* fs.readFile(`${dir}/out.bin`)), toHex(plaintext))
         // A flipped bit in the second chunk is caught too.
         yield* fs.writeFile(`${dir}/in.enc`, flipBit(blob, (FileTransform.TRANSFORM_CHUNK_SIZE + 1000) * 8))
-        const error = yield* Effect.flip(MediaDecryptor.decryptFile(`${dir}/in.enc`, `${dir}/bad.bin`, options))
+        const error = yield* Effect.flip(MediaFile.decryptFile(`${dir}/in.enc`, `${dir}/bad.bin`, options))
         assert.strictEqual(error._tag, "MediaIntegrityError")
         if (error._tag === "MediaIntegrityError") assert.strictEqual(error.reason, "Mac")
         assert.deepStrictEqual((yield* fs.readDirectory(dir)).sort(), ["in.enc", "out.bin"])
         // And encryptFile gives the same blob and result as encryptBytes.
         yield* fs.writeFile(`${dir}/plain.bin`, plaintext)
-        const fromFile = yield* MediaEncryptor.encryptFile(`${dir}/plain.bin`, `${dir}/blob.enc`, {
+        const fromFile = yield* MediaFile.encryptFile(`${dir}/plain.bin`, `${dir}/blob.enc`, {
           mediaType: "document",
           mediaKey
         })
@@ -340,7 +340,7 @@ describe("MediaDecryptor", () => {
         })
         yield* fs.writeFile(`${dir}/in.enc`, flipBit(blob, 12345))
         const options = { mediaType: "image" as const, mediaKey, fileSha256: result.fileSha256 }
-        const error = yield* Effect.flip(MediaDecryptor.decryptFile(`${dir}/in.enc`, `${dir}/out.bin`, options))
+        const error = yield* Effect.flip(MediaFile.decryptFile(`${dir}/in.enc`, `${dir}/out.bin`, options))
         assert.strictEqual(error._tag, "MediaIntegrityError")
         if (error._tag === "MediaIntegrityError") assert.strictEqual(error.reason, "Mac")
         assert.deepStrictEqual(yield* fs.readDirectory(dir), ["in.enc"])
@@ -348,17 +348,17 @@ describe("MediaDecryptor", () => {
         // A wrong expected hash: the MAC passes, the file still never appears.
         yield* fs.writeFile(`${dir}/in.enc`, blob)
         const wrongHash = yield* Effect.flip(
-          MediaDecryptor.decryptFile(`${dir}/in.enc`, `${dir}/out.bin`, { ...options, fileSha256: new Uint8Array(32) })
+          MediaFile.decryptFile(`${dir}/in.enc`, `${dir}/out.bin`, { ...options, fileSha256: new Uint8Array(32) })
         )
         assert.strictEqual(wrongHash._tag, "MediaIntegrityError")
         assert.deepStrictEqual(yield* fs.readDirectory(dir), ["in.enc"])
 
-        const missing = yield* Effect.flip(MediaDecryptor.decryptFile(`${dir}/nope`, `${dir}/out.bin`, options))
+        const missing = yield* Effect.flip(MediaFile.decryptFile(`${dir}/nope`, `${dir}/out.bin`, options))
         assert.strictEqual(missing._tag, "MediaFileError")
         assert.deepStrictEqual(yield* fs.readDirectory(dir), ["in.enc"])
 
         // An output folder that does not exist: a write error naming the output.
-        const unwritable = yield* Effect.flip(MediaDecryptor.decryptFile(`${dir}/in.enc`, `${dir}/no/out.bin`, options))
+        const unwritable = yield* Effect.flip(MediaFile.decryptFile(`${dir}/in.enc`, `${dir}/no/out.bin`, options))
         assert.strictEqual(unwritable._tag, "MediaFileError")
         if (unwritable._tag === "MediaFileError") {
           assert.strictEqual(unwritable.reason, "Write")
@@ -368,7 +368,7 @@ describe("MediaDecryptor", () => {
         // A file already at the output stays as it was when the new one fails its checks.
         yield* fs.writeFileString(`${dir}/out.bin`, "previous")
         yield* fs.writeFile(`${dir}/in.enc`, flipBit(blob, 7))
-        yield* Effect.flip(MediaDecryptor.decryptFile(`${dir}/in.enc`, `${dir}/out.bin`, options))
+        yield* Effect.flip(MediaFile.decryptFile(`${dir}/in.enc`, `${dir}/out.bin`, options))
         assert.strictEqual(yield* fs.readFileString(`${dir}/out.bin`), "previous")
         assert.deepStrictEqual((yield* fs.readDirectory(dir)).sort(), ["in.enc", "out.bin"])
       }).pipe(Effect.provide(layer)))

@@ -2,7 +2,7 @@ import { FileSystem } from "@effect/platform"
 import { NodeFileSystem } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
 import { Channel, Chunk, Effect, FastCheck as fc, Redacted, Stream } from "effect"
-import { MediaDecryptor, MediaEncryptor, MediaType } from "effect-wa-media"
+import { MediaDecryptor, MediaEncryptor, MediaFile, MediaType } from "effect-wa-media"
 import { FLUSH_BYTES } from "../src/internal/blocks.js"
 import { arbBytes, arbCuts, concat, cut, pseudoRandomBytes, toBase64Url } from "./bytes.js"
 import { hex, libraryName, toHex, vectors } from "./vectors.js"
@@ -252,7 +252,7 @@ describe("MediaEncryptor", () => {
       const dir = yield* fs.makeTempDirectoryScoped()
       const plaintext = pseudoRandomBytes(13, 3 * 65536 + 1234)
       yield* fs.writeFile(`${dir}/clip.mp4`, plaintext)
-      const result = yield* MediaEncryptor.encryptFile(`${dir}/clip.mp4`, `${dir}/clip.enc`, {
+      const result = yield* MediaFile.encryptFile(`${dir}/clip.mp4`, `${dir}/clip.enc`, {
         mediaType: "video",
         mediaKey
       })
@@ -267,7 +267,7 @@ describe("MediaEncryptor", () => {
       const fs = yield* FileSystem.FileSystem
       const dir = yield* fs.makeTempDirectoryScoped()
       const error = yield* Effect.flip(
-        MediaEncryptor.encryptFile(`${dir}/missing`, `${dir}/out.enc`, { mediaType: "image", mediaKey })
+        MediaFile.encryptFile(`${dir}/missing`, `${dir}/out.enc`, { mediaType: "image", mediaKey })
       )
       assert.strictEqual(error._tag, "MediaFileError")
       if (error._tag === "MediaFileError") {
@@ -276,7 +276,7 @@ describe("MediaEncryptor", () => {
       }
       assert.deepStrictEqual(yield* fs.readDirectory(dir), [])
       const badKey = yield* Effect.flip(
-        MediaEncryptor.encryptFile(`${dir}/missing`, `${dir}/out.enc`, {
+        MediaFile.encryptFile(`${dir}/missing`, `${dir}/out.enc`, {
           mediaType: "image",
           mediaKey: mediaKey.slice(1)
         })

@@ -5,8 +5,7 @@ import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as MediaCrypto from "../MediaCrypto.js"
-import * as MediaDecryptor from "../MediaDecryptor.js"
-import * as MediaEncryptor from "../MediaEncryptor.js"
+import * as MediaFile from "../MediaFile.js"
 import { decodeBase64, encodeBase64, parseMediaKey, parseMediaType, revealBase64 } from "./CliOptions.js"
 import type { DecryptArgs, EncryptArgs } from "./Commands.js"
 
@@ -23,7 +22,7 @@ export const encrypt = (args: EncryptArgs) =>
     const mediaKey = Option.isSome(args.mediaKey)
       ? yield* parseMediaKey(args.mediaKey.value)
       : yield* Effect.flatMap(MediaCrypto.MediaCrypto, (crypto) => crypto.generateMediaKey)
-    const result = yield* MediaEncryptor.encryptFile(args.input, args.output, {
+    const result = yield* MediaFile.encryptFile(args.input, args.output, {
       mediaType: type,
       mediaKey,
       sidecar: args.sidecar
@@ -47,7 +46,7 @@ export const decrypt = (args: DecryptArgs) =>
     const mediaKey = yield* parseMediaKey(args.mediaKey)
     const fileSha256 = yield* optionalBytes("file-sha256", args.fileSha256)
     const fileEncSha256 = yield* optionalBytes("file-enc-sha256", args.fileEncSha256)
-    yield* MediaDecryptor.decryptFile(args.input, args.output, {
+    yield* MediaFile.decryptFile(args.input, args.output, {
       mediaType: type,
       mediaKey,
       ...(fileSha256 === undefined ? {} : { fileSha256 }),
