@@ -5,7 +5,7 @@ import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { pathToFileURL } from "node:url"
-import { binary, runCli } from "./cliHarness.js"
+import { binary, runCli, workerSpy } from "./cliHarness.js"
 
 // A copy of dist/bin in a folder with no node_modules above it: whatever the bundle needs must be in it.
 const withCopy = <A, E>(use: (dir: string) => Effect.Effect<A, E>) =>
@@ -18,20 +18,6 @@ const withCopy = <A, E>(use: (dir: string) => Effect.Effect<A, E>) =>
     use,
     (dir) => Effect.sync(() => rmSync(dir, { recursive: true, force: true }))
   )
-
-// Loaded before the bundle: reports every worker_threads worker started, and when it came online.
-const workerSpy = `
-const threads = require("node:worker_threads")
-const Original = threads.Worker
-threads.Worker = class extends Original {
-  constructor(url, options) {
-    super(url, options)
-    process.stderr.write("worker started: " + String(url) + "\\n")
-    this.on("online", () => process.stderr.write("worker online\\n"))
-  }
-}
-require("node:module").syncBuiltinESMExports()
-`
 
 describe("the bundled wa-media", () => {
   it.effect("runs alone, without any node_modules: help, and an encrypt with hashes on the worker beside it", () =>

@@ -21,12 +21,17 @@ export interface CliOptions {
   readonly env?: NodeJS.ProcessEnv
 }
 
-export const runCli = (args: ReadonlyArray<string>, options: CliOptions = {}): Effect.Effect<CliRun> =>
+/** Runs `command` with `args` and captures its exit status and what it printed. */
+export const runCommand = (
+  command: string,
+  args: ReadonlyArray<string>,
+  options: { readonly cwd?: string | undefined; readonly env?: NodeJS.ProcessEnv | undefined } = {}
+): Effect.Effect<CliRun> =>
   Effect.async<CliRun>((resume) => {
     const child = execFile(
-      process.execPath,
-      [...(options.nodeArgs ?? []), options.binary ?? binary, ...args],
-      { cwd: options.cwd, maxBuffer: 16 * 1024 * 1024, env: options.env ?? { ...process.env, NO_COLOR: "1" } },
+      command,
+      args,
+      { cwd: options.cwd, maxBuffer: 16 * 1024 * 1024, env: options.env },
       (error, stdout, stderr) => {
         const code = error === null ? 0 : typeof error.code === "number" ? error.code : 1
         resume(Effect.succeed({ code, stdout, stderr }))
@@ -34,6 +39,26 @@ export const runCli = (args: ReadonlyArray<string>, options: CliOptions = {}): E
     )
     return Effect.sync(() => child.kill())
   })
+
+export const runCli = (args: ReadonlyArray<string>, options: CliOptions = {}): Effect.Effect<CliRun> =>
+  runCommand(process.execPath, [...(options.nodeArgs ?? []), options.binary ?? binary, ...args], {
+    cwd: options.cwd,
+    env: options.env ?? { ...process.env, NO_COLOR: "1" }
+  })
+
+/** Loaded before the bundle (`--require`): reports every worker_threads worker started, and when it came online. */
+export const workerSpy = `
+const threads = require("node:worker_threads")
+const Original = threads.Worker
+threads.Worker = class extends Original {
+  constructor(url, options) {
+    super(url, options)
+    process.stderr.write("worker started: " + String(url) + "\\n")
+    this.on("online", () => process.stderr.write("worker online\\n"))
+  }
+}
+require("node:module").syncBuiltinESMExports()
+`
 
 /** The last non-empty line of what the command printed to stderr. */
 export const lastLine = (text: string): string => text.trimEnd().split("\n").at(-1) ?? ""
