@@ -11,6 +11,7 @@ import type * as Schema from "effect/Schema"
 import type * as Stream from "effect/Stream"
 import * as internal from "./internal/cdn.js"
 import * as incomingInternal from "./internal/incoming.js"
+import type * as MediaConn from "./MediaConn.js"
 import type { MediaCrypto } from "./MediaCrypto.js"
 import type { InvalidMediaKey, MediaMessageError } from "./MediaError.js"
 
@@ -48,14 +49,6 @@ export type Fault = internal.Fault
 export interface RecordedRequest extends internal.RecordedRequest {}
 
 /**
- * The JSON of docs/protocol.md section 5, as `GET /media_conn` answers it.
- *
- * @since 0.1.0
- * @category models
- */
-export interface MediaConnJson extends internal.MediaConnJson {}
-
-/**
  * A blob held by the CDN: a fresh signed `directPath`, its full `url`, the token
  * (`base64url(SHA-256)` of the blob) and its length.
  *
@@ -74,7 +67,7 @@ export interface CdnControl {
   /** Host names (`127.0.0.1:4100`), the primary first. */
   readonly hosts: ReadonlyArray<string>
   /** A media connection for these hosts, with a freshly issued auth token. */
-  readonly mediaConn: Effect.Effect<MediaConnJson>
+  readonly mediaConn: Effect.Effect<MediaConn.MediaConnJson>
   /** Queues a fault at a host (default: the primary). */
   readonly injectFault: (fault: Fault, options?: { readonly host?: string | undefined }) => Effect.Effect<void>
   /** Queues several faults at a host (default: the primary), to be used in order. */

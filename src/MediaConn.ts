@@ -1,32 +1,27 @@
 /**
  * docs/protocol.md section 5: the media connection, i.e. the CDN hosts and the upload credential. This
- * module holds the model, its JSON form, the parser of the `<media_conn>` IQ reply, the host order,
- * and the `MediaConn` service: a cache that is valid for `min(ttl, auth_ttl)` seconds (measured with
- * Effect's `Clock`), shares one in-flight fetch between concurrent callers and never caches a
- * failure. Sources for tools and tests read the JSON form from a URL or a file.
+ * module is its face: the model, its JSON form, the parser of the `<media_conn>` IQ reply, the host
+ * order, and the `MediaConn` service: a cache that is valid for `min(ttl, auth_ttl)` seconds
+ * (measured with Effect's `Clock`), shares one in-flight fetch between concurrent callers and never
+ * caches a failure. Sources read it from the IQ, a Baileys socket, a URL or a file. The code is in
+ * `internal/mediaConnModel.ts` (model and parsers), `internal/mediaConnCache.ts` (the service) and
+ * `internal/mediaConnSources.ts` (the sources).
  *
  * @since 0.1.0
  */
-import * as FileSystem from "@effect/platform/FileSystem"
-import * as HttpClient from "@effect/platform/HttpClient"
-import type * as HttpClientError from "@effect/platform/HttpClientError"
-import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
-import * as Clock from "effect/Clock"
+import type * as FileSystem from "@effect/platform/FileSystem"
+import type * as HttpClient from "@effect/platform/HttpClient"
 import * as Context from "effect/Context"
-import * as Duration from "effect/Duration"
-import * as Effect from "effect/Effect"
-import * as Either from "effect/Either"
-import * as Exit from "effect/Exit"
-import * as Fiber from "effect/Fiber"
+import type * as Duration from "effect/Duration"
+import type * as Effect from "effect/Effect"
+import type * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
-import * as Option from "effect/Option"
-import * as ParseResult from "effect/ParseResult"
-import * as Redacted from "effect/Redacted"
-import * as Schema from "effect/Schema"
+import type * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
-import * as SynchronizedRef from "effect/SynchronizedRef"
-import * as Nodes from "./internal/binaryNode.js"
-import { MediaConnError } from "./MediaError.js"
+import * as Cache from "./internal/mediaConnCache.js"
+import * as Model from "./internal/mediaConnModel.js"
+import * as Sources from "./internal/mediaConnSources.js"
+import type { MediaConnError } from "./MediaError.js"
 
 // -----------------------------------------------------------------------------
 // models
@@ -38,7 +33,7 @@ import { MediaConnError } from "./MediaError.js"
  * @since 0.1.0
  * @category models
  */
-export const HostType = Schema.Literal("primary", "fallback")
+export const HostType: typeof Model.HostType = Model.HostType
 
 /**
  * @since 0.1.0
@@ -52,13 +47,7 @@ export type HostType = typeof HostType.Type
  * @since 0.1.0
  * @category models
  */
-export const MediaConnHost = Schema.Struct({
-  hostname: Schema.String,
-  type: HostType,
-  fallbackHostname: Schema.optionalWith(Schema.String, { exact: true }),
-  ip4: Schema.optionalWith(Schema.String, { exact: true }),
-  ip6: Schema.optionalWith(Schema.String, { exact: true })
-})
+export const MediaConnHost: typeof Model.MediaConnHost = Model.MediaConnHost
 
 /**
  * @since 0.1.0
@@ -73,13 +62,7 @@ export interface MediaConnHost extends Schema.Schema.Type<typeof MediaConnHost> 
  * @since 0.1.0
  * @category models
  */
-export const MediaConnReply = Schema.Struct({
-  auth: Schema.RedactedFromSelf(Schema.String),
-  ttl: Schema.Number,
-  authTtl: Schema.optionalWith(Schema.Number, { exact: true }),
-  maxBuckets: Schema.optionalWith(Schema.Number, { exact: true }),
-  hosts: Schema.Array(MediaConnHost)
-})
+export const MediaConnReply: typeof Model.MediaConnReply = Model.MediaConnReply
 
 /**
  * @since 0.1.0
@@ -94,10 +77,7 @@ export interface MediaConnReply extends Schema.Schema.Type<typeof MediaConnReply
  * @since 0.1.0
  * @category models
  */
-export const MediaConnInfo = Schema.Struct({
-  ...MediaConnReply.fields,
-  fetchedAt: Schema.Number
-})
+export const MediaConnInfo: typeof Model.MediaConnInfo = Model.MediaConnInfo
 
 /**
  * @since 0.1.0
@@ -112,8 +92,7 @@ export interface MediaConnInfo extends Schema.Schema.Type<typeof MediaConnInfo> 
  * @since 0.1.0
  * @category accessors
  */
-export const expiresAt = (info: MediaConnInfo): number =>
-  info.fetchedAt + Math.min(info.ttl, info.authTtl ?? info.ttl) * 1000
+export const expiresAt: (info: MediaConnInfo) => number = Model.expiresAt
 
 /**
  * The host names to try, in order: primary hosts first, then fallback hosts, server order kept
@@ -122,88 +101,11 @@ export const expiresAt = (info: MediaConnInfo): number =>
  * @since 0.1.0
  * @category accessors
  */
-export const hostOrder = (info: Pick<MediaConnReply, "hosts">): ReadonlyArray<string> => {
-  const seen = new Set<string>()
-  const order: Array<string> = []
-  const add = (hostname: string | undefined) => {
-    if (hostname !== undefined && !seen.has(hostname)) {
-      seen.add(hostname)
-      order.push(hostname)
-    }
-  }
-  for (const type of ["primary", "fallback"] as const) {
-    for (const host of info.hosts) {
-      if (host.type === type) {
-        add(host.hostname)
-        add(host.fallbackHostname)
-      }
-    }
-  }
-  return order
-}
-
-// -----------------------------------------------------------------------------
-// validation shared by every form
-// -----------------------------------------------------------------------------
-
-// A host name goes straight into `https://{host}{path}`: anything beyond a DNS name, an IPv4 address
-// or a bracketed IPv6 address, with an optional port, could redirect the request (`/`, `@`, `#`).
-const hostnamePattern = /^(?:[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*\.?|\[[0-9A-Fa-f:.]+\])(?::(\d{1,5}))?$/
-
-const isUsableHostname = (hostname: string): boolean => {
-  const match = hostnamePattern.exec(hostname)
-  return match !== null && (match[1] === undefined || Number(match[1]) <= 65535)
-}
-
-interface RawHost {
-  readonly hostname?: string | undefined
-  readonly type?: string | undefined
-  readonly fallbackHostname?: string | undefined
-  readonly ip4?: string | undefined
-  readonly ip6?: string | undefined
-}
-
-// A host without a usable name is skipped; a missing type is primary; an unknown type is treated as
-// a fallback (tried last) rather than failing the whole reply.
-const normalizeHost = (raw: RawHost): MediaConnHost | undefined => {
-  if (raw.hostname === undefined || !isUsableHostname(raw.hostname)) {
-    return undefined
-  }
-  return {
-    hostname: raw.hostname,
-    type: raw.type === undefined || raw.type === "primary" ? "primary" : "fallback",
-    ...(raw.fallbackHostname !== undefined && isUsableHostname(raw.fallbackHostname)
-      ? { fallbackHostname: raw.fallbackHostname }
-      : {}),
-    ...(raw.ip4 !== undefined ? { ip4: raw.ip4 } : {}),
-    ...(raw.ip6 !== undefined ? { ip6: raw.ip6 } : {})
-  }
-}
-
-const normalizeHosts = (raw: ReadonlyArray<RawHost>): ReadonlyArray<MediaConnHost> => {
-  const hosts: Array<MediaConnHost> = []
-  for (const host of raw) {
-    const normalized = normalizeHost(host)
-    if (normalized !== undefined) hosts.push(normalized)
-  }
-  return hosts
-}
-
-const requireHosts = <A extends Pick<MediaConnReply, "hosts">>(reply: A): Either.Either<A, MediaConnError> => {
-  if (reply.hosts.length > 0) return Either.right(reply)
-  return Either.left(new MediaConnError({ reason: "NoHosts", detail: "the reply lists no usable host" }))
-}
-
-const malformed = (detail: string) => new MediaConnError({ reason: "Malformed", detail })
+export const hostOrder: (info: Pick<MediaConnReply, "hosts">) => ReadonlyArray<string> = Model.hostOrder
 
 // -----------------------------------------------------------------------------
 // JSON form
 // -----------------------------------------------------------------------------
-
-const optionalField = <S extends Schema.Schema.Any>(schema: S) =>
-  Schema.optionalWith(schema, { exact: true, nullable: true })
-
-const Seconds = Schema.Number.pipe(Schema.finite(), Schema.nonNegative())
 
 /**
  * One host in the JSON form (snake_case, as the IQ reply's attributes).
@@ -211,13 +113,7 @@ const Seconds = Schema.Number.pipe(Schema.finite(), Schema.nonNegative())
  * @since 0.1.0
  * @category json
  */
-export const MediaConnHostJson = Schema.Struct({
-  hostname: optionalField(Schema.String),
-  type: optionalField(Schema.String),
-  fallback_hostname: optionalField(Schema.String),
-  ip4: optionalField(Schema.String),
-  ip6: optionalField(Schema.String)
-})
+export const MediaConnHostJson: typeof Model.MediaConnHostJson = Model.MediaConnHostJson
 
 /**
  * The JSON form of a media connection used by this library's tools (docs/protocol.md section 5):
@@ -227,13 +123,7 @@ export const MediaConnHostJson = Schema.Struct({
  * @since 0.1.0
  * @category json
  */
-export const MediaConnJson = Schema.Struct({
-  auth: Schema.String,
-  ttl: optionalField(Seconds),
-  auth_ttl: optionalField(Seconds),
-  max_buckets: optionalField(Schema.NonNegativeInt),
-  hosts: optionalField(Schema.Array(MediaConnHostJson))
-})
+export const MediaConnJson: typeof Model.MediaConnJson = Model.MediaConnJson
 
 /**
  * The JSON object as `encodeJson` produces it (decoding also accepts `null` for a missing field).
@@ -243,20 +133,6 @@ export const MediaConnJson = Schema.Struct({
  */
 export type MediaConnJson = typeof MediaConnJson.Type
 
-const toJson = (reply: MediaConnReply): MediaConnJson => ({
-  auth: Redacted.value(reply.auth),
-  ttl: reply.ttl,
-  ...(reply.authTtl !== undefined ? { auth_ttl: reply.authTtl } : {}),
-  ...(reply.maxBuckets !== undefined ? { max_buckets: reply.maxBuckets } : {}),
-  hosts: reply.hosts.map((host) => ({
-    hostname: host.hostname,
-    type: host.type,
-    ...(host.fallbackHostname !== undefined ? { fallback_hostname: host.fallbackHostname } : {}),
-    ...(host.ip4 !== undefined ? { ip4: host.ip4 } : {}),
-    ...(host.ip6 !== undefined ? { ip6: host.ip6 } : {})
-  }))
-})
-
 /**
  * Decodes the JSON form into a `MediaConnReply` and encodes it back. Decoding skips hosts without
  * a usable `hostname`, reads a missing `type` as primary and a missing `ttl` as 0; encoding writes
@@ -265,42 +141,7 @@ const toJson = (reply: MediaConnReply): MediaConnJson => ({
  * @since 0.1.0
  * @category json
  */
-export const MediaConnFromJson: Schema.Schema<MediaConnReply, typeof MediaConnJson.Encoded> = Schema.transform(
-  MediaConnJson,
-  Schema.typeSchema(MediaConnReply),
-  {
-    strict: true,
-    decode: (json) => ({
-      auth: Redacted.make(json.auth),
-      ttl: json.ttl ?? 0,
-      ...(json.auth_ttl !== undefined ? { authTtl: json.auth_ttl } : {}),
-      ...(json.max_buckets !== undefined ? { maxBuckets: json.max_buckets } : {}),
-      hosts: normalizeHosts(
-        (json.hosts ?? []).map((host) => ({
-          hostname: host.hostname,
-          type: host.type,
-          fallbackHostname: host.fallback_hostname,
-          ip4: host.ip4,
-          ip6: host.ip6
-        }))
-      )
-    }),
-    encode: toJson
-  }
-)
-
-// Schema messages end with ", actual <value>": the value may be the auth token, so it is dropped.
-const describeParseError = (error: ParseResult.ParseError): string =>
-  ParseResult.ArrayFormatter.formatErrorSync(error)
-    .map((issue) => {
-      const path = issue.path.length === 0 ? "(root)" : issue.path.map(String).join(".")
-      return `${path}: ${issue.message.replace(/, actual [\s\S]*$/, "")}`
-    })
-    .join("; ")
-
-const decodeJsonUnknown = Schema.decodeUnknownEither(MediaConnFromJson)
-
-const parseJsonText = Schema.decodeEither(Schema.parseJson())
+export const MediaConnFromJson: Schema.Schema<MediaConnReply, typeof MediaConnJson.Encoded> = Model.MediaConnFromJson
 
 /**
  * Decodes the JSON form (an already parsed value) into a `MediaConnReply`. Fails with
@@ -310,11 +151,7 @@ const parseJsonText = Schema.decodeEither(Schema.parseJson())
  * @since 0.1.0
  * @category json
  */
-export const decodeJson = (json: unknown): Either.Either<MediaConnReply, MediaConnError> =>
-  decodeJsonUnknown(json).pipe(
-    Either.mapLeft((error) => malformed(describeParseError(error))),
-    Either.flatMap(requireHosts)
-  )
+export const decodeJson: (json: unknown) => Either.Either<MediaConnReply, MediaConnError> = Model.decodeJson
 
 /**
  * Decodes the JSON form from text. Text that is not JSON fails with `MediaConnError` `Malformed`
@@ -323,12 +160,7 @@ export const decodeJson = (json: unknown): Either.Either<MediaConnReply, MediaCo
  * @since 0.1.0
  * @category json
  */
-export const decodeJsonString = (text: string): Either.Either<MediaConnReply, MediaConnError> =>
-  parseJsonText(text).pipe(
-    // The parser's message quotes the text: it is not kept.
-    Either.mapLeft(() => malformed("not valid JSON")),
-    Either.flatMap(decodeJson)
-  )
+export const decodeJsonString: (text: string) => Either.Either<MediaConnReply, MediaConnError> = Model.decodeJsonString
 
 /**
  * Encodes a media connection into its JSON form, auth token in clear (`fetchedAt`, if present, is
@@ -337,7 +169,7 @@ export const decodeJsonString = (text: string): Either.Either<MediaConnReply, Me
  * @since 0.1.0
  * @category json
  */
-export const encodeJson = (info: MediaConnReply): MediaConnJson => toJson(info)
+export const encodeJson: (info: MediaConnReply) => MediaConnJson = Model.encodeJson
 
 /**
  * `encodeJson` as a JSON string.
@@ -345,7 +177,7 @@ export const encodeJson = (info: MediaConnReply): MediaConnJson => toJson(info)
  * @since 0.1.0
  * @category json
  */
-export const encodeJsonString = (info: MediaConnReply): string => JSON.stringify(encodeJson(info))
+export const encodeJsonString: (info: MediaConnReply) => string = Model.encodeJsonString
 
 // -----------------------------------------------------------------------------
 // IQ reply
@@ -357,33 +189,10 @@ export const encodeJsonString = (info: MediaConnReply): string => JSON.stringify
  * @since 0.1.0
  * @category iq
  */
-export interface BinaryNode extends Nodes.BinaryNode {}
-
-const { attrOf, childrenOf, isNode } = Nodes
-
-const decimal = /^\d+$/
-
-const secondsAttr = (
-  node: BinaryNode,
-  name: string
-): Either.Either<number | undefined, MediaConnError> => {
-  const value = attrOf(node, name)
-  if (value === undefined) return Either.right(undefined)
-  const number = Number(value)
-  return decimal.test(value) && Number.isFinite(number)
-    ? Either.right(number)
-    : Either.left(malformed(`${name} ${JSON.stringify(value.slice(0, 32))} is not a non-negative integer`))
-}
-
-const iqError = (iq: BinaryNode): MediaConnError => {
-  const error = childrenOf(iq).find((child) => child.tag === "error")
-  const code = error === undefined ? undefined : attrOf(error, "code")
-  const text = error === undefined ? undefined : attrOf(error, "text")
-  const what = [code, text].filter((part) => part !== undefined).join(" ")
-  return new MediaConnError({
-    reason: "SourceFailed",
-    detail: what === "" ? "the server answered an IQ error" : `the server answered IQ error ${what}`
-  })
+export interface BinaryNode {
+  readonly tag: string
+  readonly attrs: { readonly [key: string]: string }
+  readonly content?: ReadonlyArray<BinaryNode> | Uint8Array | string | undefined
 }
 
 /**
@@ -412,38 +221,7 @@ const iqError = (iq: BinaryNode): MediaConnError => {
  * @since 0.1.0
  * @category iq
  */
-export const fromNode = (node: BinaryNode): Either.Either<MediaConnReply, MediaConnError> => {
-  if (!isNode(node)) return Either.left(malformed("the reply is not a node"))
-  if (node.tag === "iq" && attrOf(node, "type") === "error") return Either.left(iqError(node))
-  const mediaConn = node.tag === "media_conn" ? node : childrenOf(node).find((child) => child.tag === "media_conn")
-  if (mediaConn === undefined) return Either.left(malformed("the reply has no media_conn node"))
-  const auth = attrOf(mediaConn, "auth")
-  if (auth === undefined || auth === "") return Either.left(malformed("media_conn has no auth"))
-  return Either.all([
-    secondsAttr(mediaConn, "ttl"),
-    secondsAttr(mediaConn, "auth_ttl"),
-    secondsAttr(mediaConn, "max_buckets")
-  ]).pipe(
-    Either.map(([ttl, authTtl, maxBuckets]): MediaConnReply => ({
-      auth: Redacted.make(auth),
-      ttl: ttl ?? 0,
-      ...(authTtl !== undefined ? { authTtl } : {}),
-      ...(maxBuckets !== undefined ? { maxBuckets } : {}),
-      hosts: normalizeHosts(
-        childrenOf(mediaConn)
-          .filter((child) => child.tag === "host")
-          .map((host) => ({
-            hostname: attrOf(host, "hostname"),
-            type: attrOf(host, "type"),
-            fallbackHostname: attrOf(host, "fallback_hostname"),
-            ip4: attrOf(host, "ip4"),
-            ip6: attrOf(host, "ip6")
-          }))
-      )
-    })),
-    Either.flatMap(requireHosts)
-  )
-}
+export const fromNode: (node: BinaryNode) => Either.Either<MediaConnReply, MediaConnError> = Model.fromNode
 
 // -----------------------------------------------------------------------------
 // service
@@ -467,14 +245,6 @@ export class MediaConn extends Context.Tag("effect-wa-media/MediaConn")<MediaCon
   readonly refresh: Effect.Effect<MediaConnInfo, MediaConnError>
 }>() {}
 
-const stamp = (reply: MediaConnReply, fetchedAt: number): Either.Either<MediaConnInfo, MediaConnError> => {
-  // A custom source may hand over hosts the parsers would have skipped.
-  const hosts = reply.hosts.filter((host) => isUsableHostname(host.hostname))
-  return requireHosts({ ...reply, hosts, fetchedAt })
-}
-
-type Fetch = Fiber.RuntimeFiber<MediaConnInfo, MediaConnError>
-
 /**
  * Builds the service over a source, an effect that fetches a fresh media connection each time it
  * runs (e.g. the IQ query through `fromNode`, `fromUrl`, `fromFile`). Fetches run in the scope of
@@ -483,53 +253,9 @@ type Fetch = Fiber.RuntimeFiber<MediaConnInfo, MediaConnError>
  * @since 0.1.0
  * @category constructors
  */
-export const make = <R>(
+export const make: <R>(
   source: Effect.Effect<MediaConnReply, MediaConnError, R>
-): Effect.Effect<MediaConn["Type"], never, R | Scope.Scope> =>
-  Effect.gen(function*() {
-    const context = yield* Effect.context<R>()
-    const scope = yield* Effect.scope
-    // The latest fetch as a fiber of the service's scope: callers join it, so concurrent callers
-    // share one fetch, an interrupted caller only stops its own wait, and closing the scope stops
-    // the fetch. Effect's `Cache` does not fit: its lookup runs in the first caller's fiber (that
-    // caller's interruption interrupts every waiter) and its TTL counts from the end of the fetch.
-    const latest = yield* SynchronizedRef.make(Option.none<Fetch>())
-
-    const fetch = Effect.flatMap(Clock.currentTimeMillis, (fetchedAt) =>
-      source.pipe(
-        Effect.flatMap((reply) => stamp(reply, fetchedAt)),
-        Effect.mapInputContext((caller: Context.Context<never>) => Context.merge(caller, context))
-      ))
-
-    // A fetch in flight is always shared (it is as fresh as it gets); a finished one only while it
-    // succeeded and has not expired, and not for a refresh. A failure is never reused.
-    const reusable = (current: Fetch, force: boolean, now: number): boolean => {
-      const exit = current.unsafePoll()
-      return exit === null || (!force && Exit.isSuccess(exit) && now < expiresAt(exit.value))
-    }
-
-    const obtain = (force: boolean): Effect.Effect<MediaConnInfo, MediaConnError> =>
-      Effect.flatMap(Clock.currentTimeMillis, (now) =>
-        SynchronizedRef.modifyEffect(latest, (current) =>
-          Option.isSome(current) && reusable(current.value, force, now)
-            ? Effect.succeed([current.value, current] as const)
-            : Effect.map(Effect.forkIn(fetch, scope), (started) =>
-              [started, Option.some(started)] as const))).pipe(
-          Effect.flatMap(Fiber.join)
-        )
-
-    return MediaConn.of({
-      get: obtain(false).pipe(Effect.withSpan("MediaConn.get")),
-      // A fetch in flight is kept: it is already fresh.
-      invalidate: SynchronizedRef.update(
-        latest,
-        Option.filter((current) =>
-          current.unsafePoll() === null
-        )
-      ),
-      refresh: obtain(true).pipe(Effect.withSpan("MediaConn.refresh"))
-    })
-  })
+) => Effect.Effect<MediaConn["Type"], never, R | Scope.Scope> = Cache.make
 
 /**
  * The service over a source, as a layer.
@@ -552,10 +278,8 @@ export const layer = <R>(
  * @since 0.1.0
  * @category sources
  */
-export const fromValue = (input: MediaConnReply | MediaConnJson): Effect.Effect<MediaConnReply, MediaConnError> => {
-  const decoded = Redacted.isRedacted(input.auth) ? Either.right(input as MediaConnReply) : decodeJson(input)
-  return Effect.suspend(() => decoded)
-}
+export const fromValue: (input: MediaConnReply | MediaConnJson) => Effect.Effect<MediaConnReply, MediaConnError> =
+  Sources.fromValue
 
 /**
  * The service over a fixed media connection, for tests and tools.
@@ -576,23 +300,6 @@ export interface UrlOptions {
   readonly timeout?: Duration.DurationInput | undefined
 }
 
-// URLs in errors lose their query, fragment and user info, which may carry credentials.
-const displayUrl = (url: string | URL): string => {
-  try {
-    const parsed = new URL(url)
-    return `${parsed.origin}${parsed.pathname}`
-  } catch {
-    return "the media connection URL"
-  }
-}
-
-const httpFailure = (url: string | URL, shown: string) => (error: HttpClientError.HttpClientError) => {
-  const description = error.description === undefined
-    ? ""
-    : ` (${error.description.split(String(url)).join(shown)})`
-  return new MediaConnError({ reason: "SourceFailed", detail: `GET ${shown} failed: ${error.reason}${description}` })
-}
-
 /**
  * A source that GETs the JSON form from a URL with the `HttpClient` of the context; each run asks
  * again (the server hands over a fresh credential each time). A non-2xx status, a transport error or
@@ -601,33 +308,10 @@ const httpFailure = (url: string | URL, shown: string) => (error: HttpClientErro
  * @since 0.1.0
  * @category sources
  */
-export const fromUrl = (
+export const fromUrl: (
   url: string | URL,
   options?: UrlOptions
-): Effect.Effect<MediaConnReply, MediaConnError, HttpClient.HttpClient> => {
-  const shown = displayUrl(url)
-  const timeout = Duration.decode(options?.timeout ?? Duration.seconds(30))
-  return Effect.gen(function*() {
-    const client = yield* HttpClient.HttpClient
-    const response = yield* client.get(url, { acceptJson: true })
-    return yield* HttpClientResponse.matchStatus(response, {
-      "2xx": (ok) => Effect.flatMap(ok.text, decodeJsonString),
-      orElse: (failed) =>
-        new MediaConnError({ reason: "SourceFailed", detail: `GET ${shown} answered ${failed.status}` })
-    })
-  }).pipe(
-    Effect.catchTags({ RequestError: httpFailure(url, shown), ResponseError: httpFailure(url, shown) }),
-    Effect.timeoutFail({
-      duration: timeout,
-      onTimeout: () =>
-        new MediaConnError({
-          reason: "SourceFailed",
-          detail: `GET ${shown} took longer than ${Duration.format(timeout)}`
-        })
-    }),
-    Effect.withSpan("MediaConn.fromUrl", { attributes: { url: shown } })
-  )
-}
+) => Effect.Effect<MediaConnReply, MediaConnError, HttpClient.HttpClient> = Sources.fromUrl
 
 /**
  * The service over `fromUrl`.
@@ -648,19 +332,8 @@ export const layerUrl = (
  * @since 0.1.0
  * @category sources
  */
-export const fromFile = (path: string): Effect.Effect<MediaConnReply, MediaConnError, FileSystem.FileSystem> =>
-  Effect.gen(function*() {
-    const fs = yield* FileSystem.FileSystem
-    const text = yield* fs.readFileString(path).pipe(
-      Effect.mapError((error) =>
-        new MediaConnError({
-          reason: "SourceFailed",
-          detail: `cannot read ${path}: ${error._tag === "SystemError" ? error.reason : error._tag}`
-        })
-      )
-    )
-    return yield* decodeJsonString(text)
-  }).pipe(Effect.withSpan("MediaConn.fromFile", { attributes: { path } }))
+export const fromFile: (path: string) => Effect.Effect<MediaConnReply, MediaConnError, FileSystem.FileSystem> =
+  Sources.fromFile
 
 /**
  * The service over `fromFile`: refreshing re-reads the file.
@@ -702,25 +375,4 @@ export interface BaileysSocket {
  * @since 0.1.0
  * @category sources
  */
-export const fromBaileys = (socket: BaileysSocket): Effect.Effect<MediaConnReply, MediaConnError> =>
-  Effect.tryPromise({
-    try: () => socket.refreshMediaConn(true),
-    catch: (error) =>
-      new MediaConnError({
-        reason: "SourceFailed",
-        detail: `refreshMediaConn failed: ${error instanceof Error ? error.message : "unknown error"}`
-      })
-  }).pipe(
-    Effect.flatMap((info) =>
-      isRecordLike(info) && Array.isArray(info.hosts)
-        ? decodeJson({
-          auth: info.auth,
-          ttl: info.ttl,
-          hosts: info.hosts.map((host) => ({ hostname: isRecordLike(host) ? host.hostname : undefined }))
-        })
-        : Either.left(malformed("refreshMediaConn resolved to something else than a media connection"))
-    ),
-    Effect.withSpan("MediaConn.fromBaileys")
-  )
-
-const isRecordLike = (u: unknown): u is Record<string, unknown> => typeof u === "object" && u !== null
+export const fromBaileys: (socket: BaileysSocket) => Effect.Effect<MediaConnReply, MediaConnError> = Sources.fromBaileys

@@ -73,7 +73,7 @@ const emulatorWorld = (telemetry: Telemetry.Telemetry, hosts: ReadonlyArray<stri
       : MediaConn.layer(Effect.flatMap(cdn.mediaConn, (json) =>
         MediaConn.fromValue({
           ...json,
-          hosts: [...hosts.map((hostname) => ({ hostname, type: "primary" as const })), ...json.hosts]
+          hosts: [...hosts.map((hostname) => ({ hostname, type: "primary" as const })), ...(json.hosts ?? [])]
         })))
     const base = conn.pipe(Layer.provideMerge(NodeHttpClient.layerUndici))
     return { cdn, protocol: "http" as const, ...(yield* services(telemetry, base)) } satisfies World

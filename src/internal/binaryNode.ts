@@ -5,12 +5,7 @@
  * @internal
  */
 
-/** A binary node (the public type is `MediaConn.BinaryNode`). @internal */
-export interface BinaryNode {
-  readonly tag: string
-  readonly attrs: { readonly [key: string]: string }
-  readonly content?: ReadonlyArray<BinaryNode> | Uint8Array | string | undefined
-}
+import type { BinaryNode } from "../MediaConn.js"
 
 /** @internal */
 export const isNode = (u: unknown): u is BinaryNode =>

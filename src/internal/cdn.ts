@@ -15,6 +15,7 @@ import * as Crypto from "node:crypto"
 import * as Fs from "node:fs/promises"
 import * as Path from "node:path"
 import type { CdnControl } from "../CdnControl.js"
+import type { MediaConnJson } from "../MediaConn.js"
 import * as MediaType from "../MediaType.js"
 
 // ---------------------------------------------------------------------------------------------
@@ -55,19 +56,6 @@ export interface RecordedRequest {
   readonly range: string | undefined
   readonly bytes: number
   readonly fault: Fault["_tag"] | undefined
-}
-
-/** @internal */
-export interface MediaConnJson {
-  readonly auth: string
-  readonly ttl: number
-  readonly auth_ttl: number
-  readonly max_buckets: number
-  readonly hosts: ReadonlyArray<{
-    readonly hostname: string
-    readonly type: "primary" | "fallback"
-    readonly fallback_hostname?: string
-  }>
 }
 
 /** @internal */

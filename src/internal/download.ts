@@ -19,9 +19,8 @@ import * as Either from "effect/Either"
 import type * as Schedule from "effect/Schedule"
 import * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
-import * as MediaConn from "../MediaConn.js"
+import type * as MediaConn from "../MediaConn.js"
 import type * as MediaDecryptor from "../MediaDecryptor.js"
-import * as MediaEncryptor from "../MediaEncryptor.js"
 import {
   type Attempt,
   type InvalidMediaKey,
@@ -35,8 +34,10 @@ import * as MediaType from "../MediaType.js"
 import { makeBlocker } from "./blocks.js"
 import { transportReason } from "./cdnClient.js"
 import * as Decryptor from "./decryptor.js"
+import * as Encryptor from "./encryptor.js"
 import * as Failover from "./failover.js"
 import * as Hashing from "./hashing.js"
+import { hostOrder } from "./mediaConnModel.js"
 
 /** Progress of one download, reported through `Options.onProgress`. */
 export interface Progress {
@@ -178,7 +179,7 @@ export const expectedBlobLength = (media: Downloadable): number | undefined =>
   media.fileLength === undefined
     ? undefined
     : isEncryptedMedia(media)
-    ? MediaEncryptor.blobLength(media.mediaType, media.fileLength)
+    ? Encryptor.blobLength(media.mediaType, media.fileLength)
     : media.fileLength
 
 const contentRangePattern = /^bytes (\d+)-(\d+)\/(\d+|\*)$/
@@ -272,7 +273,7 @@ export const run = <E>(
         Effect.map((info) => [
           ...first,
           // The message URL stands in for its own host: the same host is not tried twice in a row.
-          ...MediaConn.hostOrder(info).filter((host) => !first.some((c) => c.host === host)).map((host) => ({
+          ...hostOrder(info).filter((host) => !first.some((c) => c.host === host)).map((host) => ({
             host,
             request: downloadRequest(protocol, host, media)
           }))

@@ -8,10 +8,10 @@ import { BinaryReader, BinaryWriter, WireType } from "@bufbuild/protobuf/wire"
 import * as Either from "effect/Either"
 import * as Redacted from "effect/Redacted"
 import { createCipheriv, createDecipheriv } from "node:crypto"
+import type { BinaryNode } from "../MediaConn.js"
 import { InvalidMediaKey, MediaRetryError } from "../MediaError.js"
 import type { MediaKey } from "../MediaKeys.js"
 import { hkdf, MEDIA_KEY_LENGTH } from "../MediaKeys.js"
-import type { BinaryNode } from "./binaryNode.js"
 import { attrOf, bytesOf, childOf, isNode } from "./binaryNode.js"
 
 /** @internal */

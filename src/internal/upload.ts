@@ -21,7 +21,6 @@ import type * as Scope from "effect/Scope"
 import * as Sink from "effect/Sink"
 import * as Stream from "effect/Stream"
 import type * as MediaConn from "../MediaConn.js"
-import { hostOrder } from "../MediaConn.js"
 import type * as MediaEncryptor from "../MediaEncryptor.js"
 import type { Attempt, MediaConnError } from "../MediaError.js"
 import { MediaUploadError } from "../MediaError.js"
@@ -34,6 +33,7 @@ import * as Encryptor from "./encryptor.js"
 import * as Failover from "./failover.js"
 import { fileError } from "./fileError.js"
 import * as Hashing from "./hashing.js"
+import { hostOrder } from "./mediaConnModel.js"
 
 /** Blobs of at least this many bytes are uploaded resumably (a probe first). */
 export const RESUME_THRESHOLD = 5 * 1024 * 1024
