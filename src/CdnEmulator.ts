@@ -14,6 +14,7 @@
  */
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import * as NodeHttpServerRequest from "@effect/platform-node/NodeHttpServerRequest"
+import type * as FileSystem from "@effect/platform/FileSystem"
 import type * as HttpClient from "@effect/platform/HttpClient"
 import type * as HttpServer from "@effect/platform/HttpServer"
 import type { ServeError } from "@effect/platform/HttpServerError"
@@ -28,6 +29,9 @@ import * as Http from "node:http"
 import type * as CdnControl from "./CdnControl.js"
 import * as internal from "./internal/cdn.js"
 import * as MediaConn from "./MediaConn.js"
+import type { MediaCrypto } from "./MediaCrypto.js"
+import * as MediaDownload from "./MediaDownload.js"
+import * as MediaUpload from "./MediaUpload.js"
 
 /**
  * @since 0.1.0
@@ -174,7 +178,8 @@ export const layer = (options: Options = {}): Layer.Layer<CdnEmulator, ServeErro
  * The emulator and a `MediaConn` that fetches from its `GET /media_conn` (a fresh auth token each
  * time it refreshes), over the `HttpClient` you provide (`NodeHttpClient.layerUndici`): the media
  * connection is fetched over real loopback HTTP, recorded in `requests` and subject to faults with
- * `on: "media_conn"`. Its hosts speak plain HTTP, so transfers need `protocol: "http"`.
+ * `on: "media_conn"`. Its hosts speak plain HTTP, so transfers need `protocol: "http"` (or take
+ * {@link layerTransfers}).
  *
  * @since 0.1.0
  * @category layers
@@ -185,4 +190,44 @@ export const layerWithMediaConn = (
   Layer.provideMerge(
     Layer.unwrapEffect(Effect.map(CdnEmulator, (cdn) => MediaConn.layerUrl(cdn.mediaConnUrl))),
     layer(options)
+  )
+
+/**
+ * Everything a wire-level test of transfers needs over the emulator: the emulator, its `MediaConn`
+ * ({@link layerWithMediaConn}), and `MediaUpload` and `MediaDownload` whose default protocol is
+ * `http` (built with `layerWith({ protocol: "http" })`; a call's options still override it). It
+ * takes the `HttpClient` (`NodeHttpClient.layerUndici`), `MediaCrypto` and, for file uploads,
+ * `FileSystem` from you.
+ *
+ * @example
+ * ```ts
+ * import { NodeFileSystem, NodeHttpClient } from "@effect/platform-node"
+ * import { Effect, Layer } from "effect"
+ * import { MediaCrypto, MediaDownload, MediaUpload } from "effect-wa-media"
+ * import * as CdnEmulator from "effect-wa-media/CdnEmulator"
+ *
+ * const WireWorld = CdnEmulator.layerTransfers({ ports: 2 }).pipe(
+ *   Layer.provide(Layer.mergeAll(NodeHttpClient.layerUndici, MediaCrypto.layerTest(), NodeFileSystem.layer))
+ * )
+ *
+ * const roundTrip = Effect.gen(function*() {
+ *   const uploads = yield* MediaUpload.MediaUpload
+ *   const downloads = yield* MediaDownload.MediaDownload
+ *   const uploaded = yield* uploads.upload(MediaUpload.bytes(new Uint8Array(1000)), { mediaType: "image" })
+ *   return yield* downloads.bytes(uploaded) // over http://127.0.0.1:<port>, no protocol option needed
+ * }).pipe(Effect.provide(WireWorld))
+ * ```
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerTransfers = (
+  options: Options = {}
+): Layer.Layer<
+  CdnEmulator | MediaConn.MediaConn | MediaUpload.MediaUpload | MediaDownload.MediaDownload,
+  ServeError,
+  HttpClient.HttpClient | MediaCrypto | FileSystem.FileSystem
+> =>
+  Layer.mergeAll(MediaUpload.layerWith({ protocol: "http" }), MediaDownload.layerWith({ protocol: "http" })).pipe(
+    Layer.provideMerge(layerWithMediaConn(options))
   )

@@ -1,8 +1,8 @@
 import { HttpClient, HttpClientRequest } from "@effect/platform"
-import { NodeHttpClient } from "@effect/platform-node"
+import { NodeFileSystem, NodeHttpClient } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Either, Exit, Fiber, Layer, Option, Scope, Stream } from "effect"
-import { MediaConn } from "effect-wa-media"
+import { MediaConn, MediaCrypto, MediaDownload, MediaMessage, MediaUpload } from "effect-wa-media"
 import * as CdnEmulator from "effect-wa-media/CdnEmulator"
 import { createHash } from "node:crypto"
 import { mkdtemp, readdir, rm } from "node:fs/promises"
@@ -163,4 +163,34 @@ describe("CdnEmulator.layerWithMediaConn", () => {
       const requests = (yield* cdn.requests).filter((r) => r.kind === "media_conn")
       assert.deepStrictEqual(requests.map((r) => [r.host, r.status]), [[cdn.hosts[0], 500], [cdn.hosts[0], 200]])
     }).pipe(Effect.provide(CdnEmulator.layerWithMediaConn().pipe(Layer.provide(NodeHttpClient.layerUndici)))))
+})
+
+describe("CdnEmulator.layerTransfers", () => {
+  it.live("uploads and downloads over the emulator with http by default, a call's protocol overriding it", () =>
+    Effect.gen(function*() {
+      const cdn = yield* CdnEmulator.CdnEmulator
+      const uploads = yield* MediaUpload.MediaUpload
+      const downloads = yield* MediaDownload.MediaDownload
+      const photo = new Uint8Array(40_000).fill(3)
+      const uploaded = yield* uploads.upload(MediaUpload.bytes(photo), { mediaType: "image" })
+      assert.isTrue(Buffer.from(yield* downloads.bytes(uploaded)).equals(photo))
+      const kinds = (yield* cdn.requests).map((r) => [r.kind, r.host, r.status])
+      assert.deepStrictEqual(kinds, [
+        ["media_conn", cdn.hosts[0], 200],
+        ["upload", cdn.hosts[0], 200],
+        ["download", cdn.hosts[0], 200]
+      ])
+      // A call's https against the plain-HTTP emulator: every host fails at TLS, none is reached.
+      // (Read as a message, the upload's http:// url is no download candidate.)
+      yield* cdn.clearRequests
+      const failed = yield* Effect.either(downloads.bytes(MediaMessage.fromUpload(uploaded), { protocol: "https" }))
+      assert.isTrue(Either.isLeft(failed) && failed.left._tag === "MediaDownloadError")
+      assert.deepStrictEqual((yield* cdn.requests).filter((r) => r.kind === "download"), [])
+    }).pipe(
+      Effect.provide(
+        CdnEmulator.layerTransfers().pipe(
+          Layer.provide(Layer.mergeAll(NodeHttpClient.layerUndici, MediaCrypto.layerTest(), NodeFileSystem.layer))
+        )
+      )
+    ))
 })
