@@ -24,11 +24,14 @@ import * as Chunk from "effect/Chunk"
 import * as Config from "effect/Config"
 import type * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
+import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
+import * as Predicate from "effect/Predicate"
 import * as Queue from "effect/Queue"
+import type * as Schedule from "effect/Schedule"
 import type * as Sink from "effect/Sink"
 import * as Stream from "effect/Stream"
 import * as Take from "effect/Take"
@@ -41,6 +44,7 @@ import { withDefaults } from "./internal/transferOptions.js"
 import { MediaConn } from "./MediaConn.js"
 import { MediaCrypto } from "./MediaCrypto.js"
 import type {
+  Attempt,
   InvalidMediaKey,
   MediaConnError,
   MediaDownloadError,
@@ -78,7 +82,14 @@ export type Source =
  * @since 0.1.0
  * @category models
  */
-export interface Progress extends internal.Progress {}
+export interface Progress {
+  /** Blob bytes received and kept so far (a restart starts again from 0). */
+  readonly bytes: number
+  /** The blob length, when the message or the server told it. */
+  readonly total: number | undefined
+  /** The host the bytes are coming from (never a credential). */
+  readonly host: string
+}
 
 /**
  * Expired media that the sender's phone uploaded again during a download (see `MediaRetry`): its
@@ -102,7 +113,19 @@ export interface Reupload {
  * @since 0.1.0
  * @category models
  */
-export interface Summary extends Omit<internal.Summary, "directPath"> {
+export interface Summary {
+  /** The host the last (successful) bytes came from. */
+  readonly host: string
+  /** Plaintext bytes delivered. */
+  readonly fileLength: number
+  /** Blob bytes of the verified blob. */
+  readonly blobLength: number
+  /** Requests made, the successful one included. */
+  readonly attempts: number
+  /** Requests that continued a broken body with `Range`. */
+  readonly resumes: number
+  /** Clean restarts from byte 0 after bytes had arrived (an ignored `Range`, an integrity failure). */
+  readonly restarts: number
   readonly reupload?: Reupload | undefined
 }
 
@@ -112,7 +135,28 @@ export interface Summary extends Omit<internal.Summary, "directPath"> {
  * @since 0.1.0
  * @category models
  */
-export interface Options extends internal.Options {
+export interface Options {
+  /** A host that sends no byte for this long is given up (next host, resuming). Default 30 seconds. */
+  readonly stallTimeout?: Duration.DurationInput | undefined
+  /** The whole download fails with `MediaDownloadError` `DeadlineExceeded` after this long. */
+  readonly deadline?: Duration.DurationInput | undefined
+  /** `http` is for loopback emulators only. Default `https`. */
+  readonly protocol?: "https" | "http" | undefined
+  /** Extra request headers (`Origin` is always `https://web.whatsapp.com`). */
+  readonly headers?: Readonly<Record<string, string>> | undefined
+  /**
+   * Called with the progress at most once per `progressInterval` (measured with Effect's `Clock`),
+   * and once more at the end. To observe progress as a value, set a `SubscriptionRef` here.
+   */
+  readonly onProgress?: ((progress: Progress) => Effect.Effect<void>) | undefined
+  /** Default 100 milliseconds. */
+  readonly progressInterval?: Duration.DurationInput | undefined
+  /**
+   * Spaces (and may limit) the tries of the host failover: a `Schedule` fed with each failed try
+   * (host, status, reason), e.g. exponential backoff with jitter for 429 and 5xx. The hosts of the
+   * media connection bound the failover whatever it says. Default: the next host at once.
+   */
+  readonly retry?: Schedule.Schedule<unknown, Attempt> | undefined
   /** Fetch the server-hosted thumbnail of an image, video, document or link preview message instead. */
   readonly thumbnail?: boolean | undefined
   /** The media type of an inner message given without its wrapper (a library name or an alias). */
@@ -213,13 +257,12 @@ export class MediaDownload extends Context.Tag("effect-wa-media/MediaDownload")<
 // sources
 // -----------------------------------------------------------------------------
 
-const isRecord = (u: unknown): u is Record<string, unknown> => typeof u === "object" && u !== null
-
 const isDownloadable = (u: unknown): u is MediaMessage.Downloadable =>
-  isRecord(u) && typeof u.mediaType === "string" && (MediaType.names as ReadonlyArray<string>).includes(u.mediaType)
+  Predicate.isRecord(u) && typeof u.mediaType === "string" &&
+  (MediaType.names as ReadonlyArray<string>).includes(u.mediaType)
 
 const isParams = (u: unknown): u is MediaMessage.Params =>
-  isRecord(u) && typeof u.type === "string" && Option.isNone(MediaMessage.mediaKind(u))
+  Predicate.isRecord(u) && typeof u.type === "string" && Option.isNone(MediaMessage.mediaKind(u))
 
 const thumbnailTypeOf = (type: MediaType.MediaType): MediaType.MediaType | undefined =>
   type.endsWith("-thumbnail")
@@ -334,13 +377,13 @@ const reuploadOf = (
 ): Option.Option<internal.Reupload> => {
   const mediaKey = media.mediaKey
   if (options.thumbnail === true || mediaKey === undefined || media.staticUrl !== undefined) return Option.none()
-  const record = isRecord(source) ? source : undefined
-  const key = options.messageKey ?? (isRecord(record?.key) ? record.key as MediaRetry.MessageKey : undefined)
+  const record = Predicate.isRecord(source) ? source : undefined
+  const key = options.messageKey ?? (Predicate.isRecord(record?.key) ? record.key as MediaRetry.MessageKey : undefined)
   if (key === undefined) return Option.none()
   const kind = MediaMessage.mediaKind(source)
   if (Option.isSome(kind) && !isReuploadKind(kind.value)) return Option.none()
   // A `WebMessageInfo` holds the message one level down; a `Downloadable` or parameters hold none.
-  const message = Option.isNone(kind) ? undefined : isRecord(record?.key) && record.message != null
+  const message = Option.isNone(kind) ? undefined : Predicate.isRecord(record?.key) && record.message != null
     ? record.message
     : source
   const updated = (directPath: string): Source => {

@@ -16,11 +16,11 @@ import * as Data from "effect/Data"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
-import type * as Schedule from "effect/Schedule"
 import * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import type * as MediaConn from "../MediaConn.js"
 import type * as MediaDecryptor from "../MediaDecryptor.js"
+import type * as MediaDownload from "../MediaDownload.js"
 import {
   type Attempt,
   type InvalidMediaKey,
@@ -39,56 +39,14 @@ import * as Failover from "./failover.js"
 import * as Hashing from "./hashing.js"
 import { hostOrder } from "./mediaConnModel.js"
 
-/** Progress of one download, reported through `Options.onProgress`. */
-export interface Progress {
-  /** Blob bytes received and kept so far (a restart starts again from 0). */
-  readonly bytes: number
-  /** The blob length, when the message or the server told it. */
-  readonly total: number | undefined
-  /** The host the bytes are coming from (never a credential). */
-  readonly host: string
-}
+/** How a download runs: the options of `MediaDownload.Options` that are not about picking the media. */
+export type Options = Pick<
+  MediaDownload.Options,
+  "stallTimeout" | "deadline" | "protocol" | "headers" | "onProgress" | "progressInterval" | "retry"
+>
 
-/** How a download runs (the public `MediaDownload.Options` adds what picks the media). */
-export interface Options {
-  /** A host that sends no byte for this long is given up (next host, resuming). Default 30 seconds. */
-  readonly stallTimeout?: Duration.DurationInput | undefined
-  /** The whole download fails with `MediaDownloadError` `DeadlineExceeded` after this long. */
-  readonly deadline?: Duration.DurationInput | undefined
-  /** `http` is for loopback emulators only. Default `https`. */
-  readonly protocol?: "https" | "http" | undefined
-  /** Extra request headers (`Origin` is always `https://web.whatsapp.com`). */
-  readonly headers?: Readonly<Record<string, string>> | undefined
-  /**
-   * Called with the progress at most once per `progressInterval` (measured with Effect's `Clock`),
-   * and once more at the end. To observe progress as a value, set a `SubscriptionRef` here.
-   */
-  readonly onProgress?: ((progress: Progress) => Effect.Effect<void>) | undefined
-  /** Default 100 milliseconds. */
-  readonly progressInterval?: Duration.DurationInput | undefined
-  /**
-   * Spaces (and may limit) the tries of the host failover: a `Schedule` fed with each failed try
-   * (host, status, reason), e.g. exponential backoff with jitter for 429 and 5xx. The hosts of the
-   * media connection bound the failover whatever it says. Default: the next host at once.
-   */
-  readonly retry?: Schedule.Schedule<unknown, Attempt> | undefined
-}
-
-/** What a finished download did. */
-export interface Summary {
-  /** The host the last (successful) bytes came from. */
-  readonly host: string
-  /** Plaintext bytes delivered. */
-  readonly fileLength: number
-  /** Blob bytes of the verified blob. */
-  readonly blobLength: number
-  /** Requests made, the successful one included. */
-  readonly attempts: number
-  /** Requests that continued a broken body with `Range`. */
-  readonly resumes: number
-  /** Clean restarts from byte 0 after bytes had arrived (an ignored `Range`, an integrity failure). */
-  readonly restarts: number
-  /** The media's new `directPath`, when it was re-uploaded by the sender's phone during the download. */
+/** What a finished download did, with the media's new `directPath` when it was re-uploaded. */
+export interface Summary extends Omit<MediaDownload.Summary, "reupload"> {
   readonly directPath?: string | undefined
 }
 
