@@ -4,7 +4,7 @@
 import { HttpClient } from "@effect/platform"
 import { NodeFileSystem, NodeHttpClient } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
-import { Cause, Context, Effect, Exit, Fiber, Layer, Sink, Stream } from "effect"
+import { Cause, Context, Effect, Exit, Fiber, Layer, Redacted, Sink, Stream } from "effect"
 import type { Scope } from "effect"
 import type { CdnControl, MediaType } from "effect-wa-media"
 import {
@@ -14,11 +14,13 @@ import {
   MediaDownload,
   MediaEncryptor,
   MediaFile,
+  MediaKeys,
   MediaMessage,
   MediaUpload
 } from "effect-wa-media"
 import * as CdnEmulator from "effect-wa-media/CdnEmulator"
 import * as FakeCdn from "effect-wa-media/testing/FakeCdn"
+import * as FakePhone from "effect-wa-media/testing/FakePhone"
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
@@ -597,5 +599,45 @@ describe("secrets in encryption by hand", () => {
         "media.blob_length": MediaEncryptor.blobLength("video", 100_000)
       })
       assert.deepStrictEqual(of("MediaFile.decryptFile"), failed)
+    }))
+})
+
+describe("secrets in a re-upload of expired media", () => {
+  it.scoped("asking the phone, its answers and the download from the fresh path: no key, retry key or auth", () =>
+    Effect.gen(function*() {
+      const telemetry = Telemetry.make()
+      const context = yield* Layer.build(
+        MediaDownload.layer.pipe(
+          Layer.provide(Layer.merge(telemetry.wire, telemetry.mediaConn)),
+          Layer.provideMerge(FakePhone.layer()),
+          Layer.provideMerge(FakeCdn.layerWithMediaConn()),
+          Layer.provideMerge(MediaCrypto.layerTest())
+        )
+      )
+      const phone = Context.get(context, FakePhone.FakePhone)
+      const cdn = Context.get(context, FakeCdn.FakeCdn)
+      const downloads = Context.get(context, MediaDownload.MediaDownload)
+      const sent = yield* Effect.orDie(phone.sendMedia(bytesOf(40_000), { type: "image" }))
+      yield* cdn.expireLinks
+      const exits = yield* Effect.gen(function*() {
+        const reuploaded = yield* outcome(downloads.bytes(sent))
+        yield* cdn.expireLinks
+        yield* phone.answerWith("NotOnPhone")
+        return [reuploaded, yield* outcome(downloads.bytes(sent))]
+      }).pipe(Effect.provide(telemetry.layer))
+      assert.isTrue(Exit.isSuccess(exits[0]!))
+      assert.isTrue(Exit.isFailure(exits[1]!))
+      const key = Redacted.value((yield* MediaMessage.downloadable(sent)).mediaKey!)
+      const retryKey = Buffer.from(MediaKeys.hkdf(key, "WhatsApp Media Retry Notification", 32))
+      const secrets = [
+        ...Telemetry.authSecrets(telemetry),
+        ...(yield* Telemetry.keySecrets(key, "image")),
+        retryKey.toString("base64"),
+        retryKey.toString("hex")
+      ]
+      Telemetry.assertNoSecret([...Telemetry.texts(telemetry), ...exits.flatMap(Telemetry.exitTexts)], secrets)
+      const asked = Telemetry.spansNamed(telemetry, "MediaRetry.reupload")
+      assert.strictEqual(asked.length, 2)
+      assert.deepStrictEqual(asked.map((span) => span.attributes.get("messageId")), [sent.key.id, sent.key.id])
     }))
 })
