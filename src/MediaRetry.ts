@@ -9,23 +9,17 @@
  * @since 0.1.0
  */
 import * as Context from "effect/Context"
-import * as Deferred from "effect/Deferred"
-import * as Duration from "effect/Duration"
-import * as Effect from "effect/Effect"
-import * as Either from "effect/Either"
-import * as Exit from "effect/Exit"
+import type * as Duration from "effect/Duration"
+import type * as Effect from "effect/Effect"
+import type * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
-import * as Option from "effect/Option"
 import type * as Scope from "effect/Scope"
-import * as Stream from "effect/Stream"
-import { randomBytes } from "node:crypto"
+import type * as Stream from "effect/Stream"
 import * as internal from "./internal/mediaRetry.js"
+import * as service from "./internal/mediaRetryService.js"
 import type { BinaryNode } from "./MediaConn.js"
-import { MediaCrypto } from "./MediaCrypto.js"
-import type { InvalidMediaKey, MediaRetryReason } from "./MediaError.js"
-import { MediaRetryError } from "./MediaError.js"
+import type { InvalidMediaKey, MediaRetryError } from "./MediaError.js"
 import type { MediaKey } from "./MediaKeys.js"
-import * as MediaMessage from "./MediaMessage.js"
 
 // -----------------------------------------------------------------------------
 // models
@@ -51,7 +45,12 @@ export const ResultType: {
  * @since 0.1.0
  * @category models
  */
-export interface MessageKey extends internal.Key {}
+export interface MessageKey {
+  readonly remoteJid?: string | null | undefined
+  readonly fromMe?: boolean | null | undefined
+  readonly id?: string | null | undefined
+  readonly participant?: string | null | undefined
+}
 
 /**
  * A sealed request: the ciphertext with its 16-byte GCM tag appended, and the 12-byte IV used.
@@ -84,7 +83,13 @@ export interface NotificationPayload {
  * @since 0.1.0
  * @category models
  */
-export interface Notification extends internal.ParsedNotification {}
+export interface Notification {
+  readonly messageId: string
+  readonly key: MessageKey
+  readonly answer:
+    | { readonly _tag: "Encrypted"; readonly ciphertext: Uint8Array; readonly iv: Uint8Array }
+    | { readonly _tag: "Error"; readonly code: number }
+}
 
 /**
  * A successful re-upload: the message id and the fresh `directPath`.
@@ -100,16 +105,6 @@ export interface Reupload {
 // -----------------------------------------------------------------------------
 // payloads
 // -----------------------------------------------------------------------------
-
-// The IV comes from the MediaCrypto service when there is one (so its test layer is deterministic),
-// from node:crypto otherwise.
-const randomIv: Effect.Effect<Uint8Array> = Effect.flatMap(
-  Effect.serviceOption(MediaCrypto),
-  Option.match({
-    onNone: () => Effect.sync(() => new Uint8Array(randomBytes(internal.IV_LENGTH))),
-    onSome: (crypto) => crypto.randomBytes(internal.IV_LENGTH)
-  })
-)
 
 /**
  * Seals the request payload: AES-256-GCM under the retry key of `mediaKey`, AAD the message id as
@@ -131,22 +126,11 @@ const randomIv: Effect.Effect<Uint8Array> = Effect.flatMap(
  * @since 0.1.0
  * @category payloads
  */
-export const encryptRequest = (options: {
+export const encryptRequest: (options: {
   readonly mediaKey: MediaKey | Uint8Array
   readonly messageId: string
   readonly iv?: Uint8Array | undefined
-}): Effect.Effect<SealedRequest, InvalidMediaKey> =>
-  Effect.gen(function*() {
-    const key = yield* internal.keyBytes(options.mediaKey)
-    if (options.iv !== undefined && options.iv.length !== internal.IV_LENGTH) {
-      return yield* Effect.dieMessage(
-        `MediaRetry.encryptRequest: the IV must be ${internal.IV_LENGTH} bytes, got ${options.iv.length}`
-      )
-    }
-    const iv = options.iv ?? (yield* randomIv)
-    const ciphertext = internal.seal(key, options.messageId, iv, internal.encodeServerErrorReceipt(options.messageId))
-    return { ciphertext, iv }
-  })
+}) => Effect.Effect<SealedRequest, InvalidMediaKey> = internal.encryptRequest
 
 /**
  * Opens a sealed `MediaRetryNotification`. A wrong key, IV or message id, a changed bit or a
@@ -157,27 +141,12 @@ export const encryptRequest = (options: {
  * @since 0.1.0
  * @category payloads
  */
-export const decryptNotification = (options: {
+export const decryptNotification: (options: {
   readonly mediaKey: MediaKey | Uint8Array
   readonly messageId: string
   readonly ciphertext: Uint8Array
   readonly iv: Uint8Array
-}): Effect.Effect<NotificationPayload, MediaRetryError | InvalidMediaKey> =>
-  Effect.gen(function*() {
-    const key = yield* internal.keyBytes(options.mediaKey)
-    const plaintext = internal.open(key, options.messageId, options.iv, options.ciphertext)
-    if (plaintext === undefined) {
-      return yield* new MediaRetryError({
-        reason: "BadInput",
-        messageId: options.messageId,
-        detail: "the notification does not authenticate (wrong key, IV or message id, or altered)"
-      })
-    }
-    return yield* Either.mapLeft(
-      internal.decodeNotification(plaintext),
-      (detail) => new MediaRetryError({ reason: "BadInput", messageId: options.messageId, detail })
-    )
-  })
+}) => Effect.Effect<NotificationPayload, MediaRetryError | InvalidMediaKey> = internal.decryptNotification
 
 // -----------------------------------------------------------------------------
 // nodes
@@ -206,17 +175,12 @@ export const decryptNotification = (options: {
  * @since 0.1.0
  * @category nodes
  */
-export const requestNode = (options: {
+export const requestNode: (options: {
   readonly key: MessageKey
   readonly ownJid: string
   readonly mediaKey: MediaKey | Uint8Array
   readonly iv?: Uint8Array | undefined
-}): Effect.Effect<BinaryNode, MediaRetryError | InvalidMediaKey> =>
-  Effect.flatMap(internal.messageIdOf(options.key), (messageId) =>
-    Effect.flatMap(
-      encryptRequest({ mediaKey: options.mediaKey, messageId, iv: options.iv }),
-      (sealed) => internal.requestNode(options.key, options.ownJid, sealed)
-    ))
+}) => Effect.Effect<BinaryNode, MediaRetryError | InvalidMediaKey> = internal.requestNode
 
 /**
  * Whether a node is a `<notification type="mediaretry">`, to pick the answers out of a socket's
@@ -262,27 +226,10 @@ export const parseNotification: (node: unknown) => Either.Either<Notification, M
  * @since 0.1.0
  * @category nodes
  */
-export const openNotification = (
+export const openNotification: (
   notification: Notification,
   mediaKey: MediaKey | Uint8Array
-): Effect.Effect<Reupload, MediaRetryError | InvalidMediaKey> =>
-  Effect.gen(function*() {
-    const { answer, messageId } = notification
-    if (answer._tag === "Error") return yield* internal.failureOf(answer.code, messageId)
-    const payload = yield* decryptNotification({ mediaKey, messageId, ciphertext: answer.ciphertext, iv: answer.iv })
-    if (payload.stanzaId !== messageId) {
-      return yield* new MediaRetryError({ reason: "BadInput", messageId, detail: "the payload names another message" })
-    }
-    if (payload.result !== internal.Result.Success) return yield* internal.failureOf(payload.result, messageId)
-    if (payload.directPath === undefined || !payload.directPath.startsWith("/")) {
-      return yield* new MediaRetryError({
-        reason: "BadInput",
-        messageId,
-        detail: "a success without a usable directPath"
-      })
-    }
-    return { messageId, directPath: payload.directPath }
-  })
+) => Effect.Effect<Reupload, MediaRetryError | InvalidMediaKey> = internal.openNotification
 
 // -----------------------------------------------------------------------------
 // service
@@ -353,29 +300,6 @@ export interface Socket {
     | ((listener: (node: unknown) => void) => () => void)
 }
 
-const DEFAULT_TIMEOUT = Duration.seconds(30)
-
-const timeoutOf = (options: Options | undefined): Duration.Duration =>
-  Duration.decode(options?.timeout ?? DEFAULT_TIMEOUT)
-
-const describeCause = (error: unknown): string =>
-  error instanceof Error ? error.message : typeof error === "string" ? error : "unknown error"
-
-const withTimeout =
-  (timeout: Duration.Duration, messageId: string) =>
-  <A, E>(effect: Effect.Effect<A, E>): Effect.Effect<A, E | MediaRetryError> =>
-    Effect.timeoutFail(effect, {
-      duration: timeout,
-      onTimeout: () =>
-        new MediaRetryError({
-          reason: "Timeout",
-          messageId,
-          detail: `no notification within ${Duration.format(timeout)}`
-        })
-    })
-
-type Waiter = Deferred.Deferred<Notification, MediaRetryError>
-
 /**
  * Builds the service over socket primitives. A callback subscription is made at once, a stream is
  * read by one fiber of the scope (a stream that drops what arrives before it is read, such as a
@@ -385,67 +309,8 @@ type Waiter = Deferred.Deferred<Notification, MediaRetryError>
  * @since 0.1.0
  * @category constructors
  */
-export const make = (socket: Socket, options?: Options): Effect.Effect<MediaRetry["Type"], never, Scope.Scope> =>
-  Effect.gen(function*() {
-    const timeout = timeoutOf(options)
-    const waiters = new Map<string, Set<Waiter>>()
-
-    // Synchronous, so that a callback subscription is in place before `make` returns.
-    const deliver = (node: unknown): void => {
-      if (!isNotification(node)) return
-      const parsed = parseNotification(node)
-      const id = Either.isRight(parsed) ? parsed.right.messageId : parsed.left.messageId
-      const waiting = id === undefined ? undefined : waiters.get(id)
-      if (waiting === undefined) return
-      const exit = Either.isRight(parsed) ? Exit.succeed(parsed.right) : Exit.fail(parsed.left)
-      for (const waiter of waiting) Deferred.unsafeDone(waiter, exit)
-    }
-
-    const notifications = socket.notifications
-    if (typeof notifications === "function") {
-      yield* Effect.acquireRelease(Effect.sync(() => notifications(deliver)), (unsubscribe) => Effect.sync(unsubscribe))
-    } else {
-      yield* notifications.pipe(
-        Stream.runForEach((node) => Effect.sync(() => deliver(node))),
-        Effect.catchAllCause((cause) => Effect.logWarning("MediaRetry: the notification stream failed", cause)),
-        Effect.forkScoped
-      )
-    }
-
-    const waitFor = (id: string) =>
-      Effect.acquireRelease(
-        Effect.tap(Deferred.make<Notification, MediaRetryError>(), (waiter) =>
-          Effect.sync(() => {
-            const set = waiters.get(id) ?? new Set<Waiter>()
-            set.add(waiter)
-            waiters.set(id, set)
-          })),
-        (waiter) =>
-          Effect.sync(() => {
-            const set = waiters.get(id)
-            set?.delete(waiter)
-            if (set?.size === 0) waiters.delete(id)
-          })
-      )
-
-    const reupload = Effect.fn("MediaRetry.reupload")(function*(request: Request) {
-      const node = yield* requestNode({ key: request.key, ownJid: socket.ownJid, mediaKey: request.mediaKey })
-      const messageId = node.attrs.id!
-      yield* Effect.annotateCurrentSpan("messageId", messageId)
-      return yield* Effect.scoped(Effect.gen(function*() {
-        const waiter = yield* waitFor(messageId)
-        yield* socket.sendNode(node).pipe(
-          Effect.mapError((error) =>
-            new MediaRetryError({ reason: "SendFailed", messageId, detail: describeCause(error) })
-          )
-        )
-        const notification = yield* withTimeout(timeout, messageId)(Deferred.await(waiter))
-        return yield* openNotification(notification, request.mediaKey)
-      }))
-    })
-
-    return MediaRetry.of({ reupload })
-  })
+export const make: (socket: Socket, options?: Options) => Effect.Effect<MediaRetry["Type"], never, Scope.Scope> =
+  service.make
 
 /**
  * The service over socket primitives, as a layer.
@@ -485,11 +350,6 @@ export interface BaileysSocket {
   updateMediaMessage(message: { readonly key: MessageKey; readonly message?: unknown }): Promise<unknown>
 }
 
-const baileysReason = (error: unknown): MediaRetryReason => {
-  const status = (error as { readonly output?: { readonly statusCode?: unknown } } | null)?.output?.statusCode
-  return status === 404 ? "NotOnPhone" : status === 412 ? "DecryptionError" : "GeneralError"
-}
-
 /**
  * The service over a Baileys socket's `updateMediaMessage`, with the timeout Baileys does not
  * have. The request's `message` is required; Baileys works on a copy of it, so the caller's
@@ -498,48 +358,7 @@ const baileysReason = (error: unknown): MediaRetryReason => {
  * @since 0.1.0
  * @category baileys
  */
-export const fromBaileys = (socket: BaileysSocket, options?: Options): MediaRetry["Type"] => {
-  const timeout = timeoutOf(options)
-  return MediaRetry.of({
-    reupload: Effect.fn("MediaRetry.reupload")(function*(request: Request) {
-      const messageId = yield* internal.messageIdOf(request.key)
-      yield* internal.keyBytes(request.mediaKey)
-      if (request.message === undefined || request.message === null) {
-        return yield* new MediaRetryError({
-          reason: "BadInput",
-          messageId,
-          detail: "the Baileys adapter needs the message itself"
-        })
-      }
-      const original = request.message
-      const message = yield* Effect.try({
-        try: () => structuredClone(original),
-        catch: () => new MediaRetryError({ reason: "BadInput", messageId, detail: "the message cannot be copied" })
-      })
-      const updated = yield* Effect.tryPromise({
-        try: () => socket.updateMediaMessage({ key: request.key, message }),
-        catch: (error) => new MediaRetryError({ reason: baileysReason(error), messageId, detail: describeCause(error) })
-      }).pipe(withTimeout(timeout, messageId))
-      const media = yield* MediaMessage.downloadable(updated).pipe(
-        Effect.mapError((error) =>
-          new MediaRetryError({
-            reason: "BadInput",
-            messageId,
-            detail: `updateMediaMessage returned: ${error.message}`
-          })
-        )
-      )
-      if (media.directPath === undefined) {
-        return yield* new MediaRetryError({
-          reason: "BadInput",
-          messageId,
-          detail: "the updated message has no directPath"
-        })
-      }
-      return { messageId, directPath: media.directPath }
-    })
-  })
-}
+export const fromBaileys: (socket: BaileysSocket, options?: Options) => MediaRetry["Type"] = service.fromBaileys
 
 /**
  * {@link fromBaileys} as a layer.

@@ -22,7 +22,7 @@ const failureOf = <A, E>(exit: Exit.Exit<A, E>): E => {
 }
 
 // A notification as the phone sends it: the sealed payload, or an error code.
-const sealedNotification = (payload: internal.Notification, id = messageId) => ({
+const sealedNotification = (payload: MediaRetry.NotificationPayload, id = messageId) => ({
   tag: "notification",
   attrs: { id, type: "mediaretry", from: "5678@s.whatsapp.net" },
   content: [

@@ -5,13 +5,17 @@
  * @internal
  */
 import { BinaryReader, BinaryWriter, WireType } from "@bufbuild/protobuf/wire"
+import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
+import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
-import { createCipheriv, createDecipheriv } from "node:crypto"
+import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto"
 import type { BinaryNode } from "../MediaConn.js"
+import { MediaCrypto } from "../MediaCrypto.js"
 import { InvalidMediaKey, MediaRetryError } from "../MediaError.js"
 import type { MediaKey } from "../MediaKeys.js"
 import { hkdf, MEDIA_KEY_LENGTH } from "../MediaKeys.js"
+import type { MessageKey, Notification, NotificationPayload, Reupload, SealedRequest } from "../MediaRetry.js"
 import { attrOf, bytesOf, childOf, isNode } from "./binaryNode.js"
 
 /** @internal */
@@ -47,21 +51,14 @@ export const encodeServerErrorReceipt = (stanzaId: string): Uint8Array =>
   new BinaryWriter().tag(1, WireType.LengthDelimited).string(stanzaId).finish()
 
 /** `MediaRetryNotification { string stanzaId = 1; string directPath = 2; int32 result = 3 }`. @internal */
-export interface Notification {
-  readonly stanzaId: string
-  readonly directPath?: string
-  readonly result: number
-}
-
-/** @internal */
-export const encodeNotification = (notification: Notification): Uint8Array => {
+export const encodeNotification = (notification: NotificationPayload): Uint8Array => {
   const writer = new BinaryWriter().tag(1, WireType.LengthDelimited).string(notification.stanzaId)
   if (notification.directPath !== undefined) writer.tag(2, WireType.LengthDelimited).string(notification.directPath)
   return writer.tag(3, WireType.Varint).int32(notification.result).finish()
 }
 
 /** Unknown fields are skipped, as protobuf readers do; a truncated or malformed message is `Left`. @internal */
-export const decodeNotification = (bytes: Uint8Array): Either.Either<Notification, string> => {
+export const decodeNotification = (bytes: Uint8Array): Either.Either<NotificationPayload, string> => {
   try {
     const reader = new BinaryReader(bytes, (b) => strictUtf8.decode(b))
     let stanzaId = ""
@@ -124,26 +121,18 @@ export const open = (
 // nodes
 // -----------------------------------------------------------------------------
 
-/** The `WAProto.MessageKey` fields the exchange uses. @internal */
-export interface Key {
-  readonly remoteJid?: string | null | undefined
-  readonly fromMe?: boolean | null | undefined
-  readonly id?: string | null | undefined
-  readonly participant?: string | null | undefined
-}
-
 const badInput = (detail: string, messageId?: string) =>
   new MediaRetryError({ reason: "BadInput", detail, ...(messageId === undefined ? {} : { messageId }) })
 
 /** The message id of a key, or a `BadInput` error. @internal */
-export const messageIdOf = (key: Key): Either.Either<string, MediaRetryError> =>
+export const messageIdOf = (key: MessageKey): Either.Either<string, MediaRetryError> =>
   typeof key.id === "string" && key.id !== ""
     ? Either.right(key.id)
     : Either.left(badInput("the message key has no id"))
 
-/** @internal */
-export const requestNode = (
-  key: Key,
+/** The `<receipt type="server-error">` node around a sealed request. @internal */
+export const receiptNode = (
+  key: MessageKey,
   ownJid: string,
   sealed: { readonly ciphertext: Uint8Array; readonly iv: Uint8Array }
 ): Either.Either<BinaryNode, MediaRetryError> =>
@@ -171,15 +160,6 @@ export const requestNode = (
     })
   })
 
-/** What a `<notification type="mediaretry">` says, before decryption. @internal */
-export interface ParsedNotification {
-  readonly messageId: string
-  readonly key: Key
-  readonly answer:
-    | { readonly _tag: "Encrypted"; readonly ciphertext: Uint8Array; readonly iv: Uint8Array }
-    | { readonly _tag: "Error"; readonly code: number }
-}
-
 /** Whether a node is a media retry notification (of any content). @internal */
 export const isRetryNotification = (node: unknown): node is BinaryNode =>
   isNode(node) && node.tag === "notification" && attrOf(node, "type") === "mediaretry"
@@ -187,12 +167,12 @@ export const isRetryNotification = (node: unknown): node is BinaryNode =>
 const errorCode = /^-?\d{1,9}$/
 
 /** @internal */
-export const parseNotification = (node: unknown): Either.Either<ParsedNotification, MediaRetryError> => {
+export const parseNotification = (node: unknown): Either.Either<Notification, MediaRetryError> => {
   if (!isRetryNotification(node)) return Either.left(badInput("not a <notification type=\"mediaretry\"> node"))
   const messageId = attrOf(node, "id")
   if (messageId === undefined || messageId === "") return Either.left(badInput("the notification has no id"))
   const rmr = childOf(node, "rmr")
-  const key: Key = {
+  const key: MessageKey = {
     id: messageId,
     ...(rmr === undefined ? {} : {
       remoteJid: attrOf(rmr, "jid"),
@@ -230,4 +210,85 @@ export const failureOf = (code: number, messageId: string): MediaRetryError =>
       : "GeneralError",
     code,
     messageId
+  })
+
+// -----------------------------------------------------------------------------
+// the exchange
+// -----------------------------------------------------------------------------
+
+// The IV comes from the MediaCrypto service when there is one (so its test layer is deterministic),
+// from node:crypto otherwise.
+const randomIv: Effect.Effect<Uint8Array> = Effect.flatMap(
+  Effect.serviceOption(MediaCrypto),
+  Option.match({
+    onNone: () => Effect.sync(() => new Uint8Array(randomBytes(IV_LENGTH))),
+    onSome: (crypto) => crypto.randomBytes(IV_LENGTH)
+  })
+)
+
+/** @internal */
+export const encryptRequest = (options: {
+  readonly mediaKey: MediaKey | Uint8Array
+  readonly messageId: string
+  readonly iv?: Uint8Array | undefined
+}): Effect.Effect<SealedRequest, InvalidMediaKey> =>
+  Effect.gen(function*() {
+    const key = yield* keyBytes(options.mediaKey)
+    if (options.iv !== undefined && options.iv.length !== IV_LENGTH) {
+      return yield* Effect.dieMessage(
+        `MediaRetry.encryptRequest: the IV must be ${IV_LENGTH} bytes, got ${options.iv.length}`
+      )
+    }
+    const iv = options.iv ?? (yield* randomIv)
+    const ciphertext = seal(key, options.messageId, iv, encodeServerErrorReceipt(options.messageId))
+    return { ciphertext, iv }
+  })
+
+/** @internal */
+export const decryptNotification = (options: {
+  readonly mediaKey: MediaKey | Uint8Array
+  readonly messageId: string
+  readonly ciphertext: Uint8Array
+  readonly iv: Uint8Array
+}): Effect.Effect<NotificationPayload, MediaRetryError | InvalidMediaKey> =>
+  Effect.gen(function*() {
+    const key = yield* keyBytes(options.mediaKey)
+    const plaintext = open(key, options.messageId, options.iv, options.ciphertext)
+    if (plaintext === undefined) {
+      return yield* badInput(
+        "the notification does not authenticate (wrong key, IV or message id, or altered)",
+        options.messageId
+      )
+    }
+    return yield* Either.mapLeft(decodeNotification(plaintext), (detail) => badInput(detail, options.messageId))
+  })
+
+/** @internal */
+export const requestNode = (options: {
+  readonly key: MessageKey
+  readonly ownJid: string
+  readonly mediaKey: MediaKey | Uint8Array
+  readonly iv?: Uint8Array | undefined
+}): Effect.Effect<BinaryNode, MediaRetryError | InvalidMediaKey> =>
+  Effect.flatMap(messageIdOf(options.key), (messageId) =>
+    Effect.flatMap(
+      encryptRequest({ mediaKey: options.mediaKey, messageId, iv: options.iv }),
+      (sealed) => receiptNode(options.key, options.ownJid, sealed)
+    ))
+
+/** @internal */
+export const openNotification = (
+  notification: Notification,
+  mediaKey: MediaKey | Uint8Array
+): Effect.Effect<Reupload, MediaRetryError | InvalidMediaKey> =>
+  Effect.gen(function*() {
+    const { answer, messageId } = notification
+    if (answer._tag === "Error") return yield* failureOf(answer.code, messageId)
+    const payload = yield* decryptNotification({ mediaKey, messageId, ciphertext: answer.ciphertext, iv: answer.iv })
+    if (payload.stanzaId !== messageId) return yield* badInput("the payload names another message", messageId)
+    if (payload.result !== Result.Success) return yield* failureOf(payload.result, messageId)
+    if (payload.directPath === undefined || !payload.directPath.startsWith("/")) {
+      return yield* badInput("a success without a usable directPath", messageId)
+    }
+    return { messageId, directPath: payload.directPath }
   })

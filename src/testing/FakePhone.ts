@@ -149,7 +149,7 @@ export const make = (
       return sent.received as ReceivedMessage
     })
 
-    const sealed = (id: string, media: Kept, payload: internal.Notification) =>
+    const sealed = (id: string, media: Kept, payload: MediaRetry.NotificationPayload) =>
       Effect.map(crypto.randomBytes(internal.IV_LENGTH), (iv): BinaryNode => ({
         tag: "encrypt",
         attrs: {},
