@@ -1076,6 +1076,11 @@ export interface ImageOptions {
   readonly height?: number | undefined
   /** The small inline JPEG preview. */
   readonly jpegThumbnail?: Uint8Array | undefined
+  /**
+   * A server-hosted thumbnail uploaded under this media's key (`MediaUpload.uploadThumbnail`): fills
+   * `thumbnailDirectPath`, `thumbnailSha256` and `thumbnailEncSha256`.
+   */
+  readonly serverThumbnail?: UploadedMedia | undefined
   readonly contextInfo?: ContextInfo | undefined
 }
 
@@ -1095,6 +1100,11 @@ export interface VideoOptions {
   /** Play as a looping GIF. */
   readonly gifPlayback?: boolean | undefined
   readonly jpegThumbnail?: Uint8Array | undefined
+  /**
+   * A server-hosted thumbnail uploaded under this media's key (`MediaUpload.uploadThumbnail`): fills
+   * `thumbnailDirectPath`, `thumbnailSha256` and `thumbnailEncSha256`.
+   */
+  readonly serverThumbnail?: UploadedMedia | undefined
   readonly contextInfo?: ContextInfo | undefined
 }
 
@@ -1111,6 +1121,11 @@ export interface PtvOptions {
   readonly height?: number | undefined
   readonly seconds?: number | undefined
   readonly jpegThumbnail?: Uint8Array | undefined
+  /**
+   * A server-hosted thumbnail uploaded under this media's key (`MediaUpload.uploadThumbnail`): fills
+   * `thumbnailDirectPath`, `thumbnailSha256` and `thumbnailEncSha256`.
+   */
+  readonly serverThumbnail?: UploadedMedia | undefined
   readonly contextInfo?: ContextInfo | undefined
 }
 
@@ -1144,6 +1159,11 @@ export interface DocumentOptions {
   readonly title?: string | undefined
   readonly pageCount?: number | undefined
   readonly jpegThumbnail?: Uint8Array | undefined
+  /**
+   * A server-hosted thumbnail uploaded under this media's key (`MediaUpload.uploadThumbnail`): fills
+   * `thumbnailDirectPath`, `thumbnailSha256` and `thumbnailEncSha256`.
+   */
+  readonly serverThumbnail?: UploadedMedia | undefined
   readonly contextInfo?: ContextInfo | undefined
 }
 
@@ -1164,7 +1184,7 @@ export interface StickerOptions {
   readonly contextInfo?: ContextInfo | undefined
 }
 
-interface UploadedFields {
+interface UploadedFields extends ServerThumbnailFields {
   readonly url: string
   readonly directPath: string
   readonly mediaKey: Uint8Array
@@ -1174,25 +1194,52 @@ interface UploadedFields {
   readonly mediaKeyTimestamp: number
 }
 
+// The server-hosted thumbnail fields: its blob must be under the parent's key and the parent's
+// `*-thumbnail` type, or the recipient could not decrypt it (docs/protocol.md section 1).
+const serverThumbnailFields = (
+  media: UploadedMedia,
+  target: MediaType.MediaType,
+  kind: string,
+  thumbnail: UploadedMedia | undefined
+): Either.Either<ServerThumbnailFields, MediaMessageError> => {
+  if (thumbnail === undefined) return Either.right({})
+  const expected = MediaType.thumbnailType(target)
+  if (thumbnail.mediaType !== expected) {
+    return Either.left(
+      invalid(`the server-hosted thumbnail of ${kind} must be ${expected} media, not ${thumbnail.mediaType}`)
+    )
+  }
+  if (!sameKey(Redacted.value(thumbnail.mediaKey), Redacted.value(media.mediaKey))) {
+    return Either.left(invalid(`the server-hosted thumbnail of ${kind} must be encrypted with the media's own key`))
+  }
+  return Either.right({
+    thumbnailDirectPath: thumbnail.directPath,
+    thumbnailSha256: new Uint8Array(thumbnail.fileSha256),
+    thumbnailEncSha256: new Uint8Array(thumbnail.fileEncSha256)
+  })
+}
+
 const uploadedFields = (
   media: UploadedMedia,
   target: MediaType.MediaType,
-  kind: string
+  kind: string,
+  thumbnail?: UploadedMedia | undefined
 ): Effect.Effect<UploadedFields, MediaMessageError> =>
   Effect.suspend(() => {
     // The recipient derives the keys from the message type: they must be the ones the blob used.
     if (MediaType.info(media.mediaType).hkdfInfo !== MediaType.info(target).hkdfInfo) {
       return Effect.fail(invalid(`a ${media.mediaType} upload cannot be sent as ${kind}`))
     }
-    return Effect.succeed({
+    return Effect.map(fromEither(serverThumbnailFields(media, target, kind, thumbnail)), (thumbnailFields) => ({
       url: media.url,
       directPath: media.directPath,
       mediaKey: new Uint8Array(Redacted.value(media.mediaKey)),
       fileSha256: new Uint8Array(media.fileSha256),
       fileEncSha256: new Uint8Array(media.fileEncSha256),
       fileLength: media.fileLength,
-      mediaKeyTimestamp: media.mediaKeyTimestamp
-    })
+      mediaKeyTimestamp: media.mediaKeyTimestamp,
+      ...thumbnailFields
+    }))
   })
 
 const sidecarOf = (media: UploadedMedia): Uint8Array | undefined =>
@@ -1219,7 +1266,7 @@ export const image = (media: UploadedMedia, options: ImageOptions = {}): Effect.
   WrappedImage,
   MediaMessageError
 > =>
-  Effect.map(uploadedFields(media, "image", "imageMessage"), (fields) => ({
+  Effect.map(uploadedFields(media, "image", "imageMessage", options.serverThumbnail), (fields) => ({
     imageMessage: {
       ...fields,
       mimetype: options.mimetype ?? "image/jpeg",
@@ -1243,7 +1290,7 @@ export const video = (media: UploadedMedia, options: VideoOptions = {}): Effect.
   WrappedVideo,
   MediaMessageError
 > =>
-  Effect.map(uploadedFields(media, "video", "videoMessage"), (fields) => ({
+  Effect.map(uploadedFields(media, "video", "videoMessage", options.serverThumbnail), (fields) => ({
     videoMessage: {
       ...fields,
       mimetype: options.mimetype ?? "video/mp4",
@@ -1270,7 +1317,7 @@ export const ptv = (media: UploadedMedia, options: PtvOptions = {}): Effect.Effe
   WrappedPtv,
   MediaMessageError
 > =>
-  Effect.map(uploadedFields(media, "video", "ptvMessage"), (fields) => ({
+  Effect.map(uploadedFields(media, "video", "ptvMessage", options.serverThumbnail), (fields) => ({
     ptvMessage: {
       ...fields,
       mimetype: options.mimetype ?? "video/mp4",
@@ -1319,7 +1366,7 @@ export const document = (media: UploadedMedia, options: DocumentOptions = {}): E
   WrappedDocument,
   MediaMessageError
 > =>
-  Effect.map(uploadedFields(media, "document", "documentMessage"), (fields) => ({
+  Effect.map(uploadedFields(media, "document", "documentMessage", options.serverThumbnail), (fields) => ({
     documentMessage: {
       ...fields,
       mimetype: options.mimetype ?? "application/octet-stream",

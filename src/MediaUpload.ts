@@ -29,7 +29,9 @@ import * as internal from "./internal/upload.js"
 import { MediaConn } from "./MediaConn.js"
 import { MediaCrypto } from "./MediaCrypto.js"
 import type { Attempt, InvalidMediaKey, MediaConnError, MediaFileError, MediaUploadError } from "./MediaError.js"
+import { MediaMessageError } from "./MediaError.js"
 import * as MediaKeys from "./MediaKeys.js"
+import type * as MediaMessage from "./MediaMessage.js"
 import * as MediaType from "./MediaType.js"
 
 // -----------------------------------------------------------------------------
@@ -394,3 +396,49 @@ export const layerConfig = (config: Config.Config.Wrap<LayerOptions>): Layer.Lay
   ConfigError.ConfigError,
   HttpClient.HttpClient | MediaConn | MediaCrypto | FileSystem.FileSystem
 > => Layer.unwrapEffect(Effect.map(Config.unwrap(config), layerWith))
+
+// -----------------------------------------------------------------------------
+// server-hosted thumbnails
+// -----------------------------------------------------------------------------
+
+/**
+ * Uploads the server-hosted thumbnail of an uploaded image, video or document: encrypted with the
+ * parent's media key under the parent's `*-thumbnail` type (`image-thumbnail`, `video-thumbnail`,
+ * `document-thumbnail`; docs/protocol.md section 1), which derives other keys than the parent's, so
+ * sharing the key is safe. The result goes to the `serverThumbnail` option of the `MediaMessage`
+ * builders, which fills `thumbnailDirectPath`, `thumbnailSha256` and `thumbnailEncSha256`. A parent
+ * of another type is a `MediaMessageError` (`InvalidField`) before anything is sent.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { MediaMessage, MediaUpload } from "effect-wa-media"
+ *
+ * const sendWithThumbnail = (photo: Uint8Array, preview: Uint8Array) =>
+ *   Effect.gen(function*() {
+ *     const uploads = yield* MediaUpload.MediaUpload
+ *     const uploaded = yield* uploads.upload(MediaUpload.bytes(photo), { mediaType: "image" })
+ *     const serverThumbnail = yield* MediaUpload.uploadThumbnail(uploaded, MediaUpload.bytes(preview))
+ *     return yield* MediaMessage.image(uploaded, { jpegThumbnail: preview, serverThumbnail })
+ *   })
+ * ```
+ *
+ * @since 0.1.0
+ * @category server-hosted thumbnails
+ */
+export const uploadThumbnail = <E = never>(
+  parent: MediaMessage.UploadedMedia,
+  thumbnail: UploadSource<E>,
+  options: Omit<UploadOptions, "mediaType" | "mediaKey" | "sidecar"> = {}
+): Effect.Effect<UploadResult, UploadError | MediaMessageError | E, MediaUpload> =>
+  Effect.gen(function*() {
+    const mediaType = MediaType.thumbnailType(parent.mediaType)
+    if (mediaType === undefined) {
+      return yield* new MediaMessageError({
+        reason: "InvalidField",
+        detail: `${parent.mediaType} media has no server-hosted thumbnail (only image, video and document)`
+      })
+    }
+    const uploads = yield* MediaUpload
+    return yield* uploads.upload(thumbnail, { ...options, mediaType, mediaKey: parent.mediaKey, sidecar: false })
+  })
