@@ -7,13 +7,14 @@
  * @since 0.1.0
  */
 import * as Effect from "effect/Effect"
-import type * as Schema from "effect/Schema"
 import type * as Stream from "effect/Stream"
 import * as internal from "./internal/cdn.js"
 import * as incomingInternal from "./internal/incoming.js"
 import type * as MediaConn from "./MediaConn.js"
 import type { MediaCrypto } from "./MediaCrypto.js"
 import type { InvalidMediaKey, MediaMessageError } from "./MediaError.js"
+import type { MediaKey } from "./MediaKeys.js"
+import type * as MediaMessage from "./MediaMessage.js"
 
 /**
  * A fault to inject at one host. Each applies to the next `times` (default 1) matching requests,
@@ -30,13 +31,13 @@ import type { InvalidMediaKey, MediaMessageError } from "./MediaError.js"
  * @since 0.1.0
  * @category models
  */
-export const Fault: Schema.Schema<internal.Fault> = internal.Fault
+export const Fault: typeof internal.Fault = internal.Fault
 
 /**
  * @since 0.1.0
  * @category models
  */
-export type Fault = internal.Fault
+export type Fault = typeof Fault.Type
 
 /**
  * One request the CDN saw: its host, method, kind, path and query without the `auth` value, the
@@ -46,7 +47,16 @@ export type Fault = internal.Fault
  * @since 0.1.0
  * @category models
  */
-export interface RecordedRequest extends internal.RecordedRequest {}
+export interface RecordedRequest {
+  readonly host: string
+  readonly method: string
+  readonly kind: "upload" | "download" | "media_conn" | "other"
+  readonly path: string
+  readonly status: number | undefined
+  readonly range: string | undefined
+  readonly bytes: number
+  readonly fault: Fault["_tag"] | undefined
+}
 
 /**
  * A blob held by the CDN: a fresh signed `directPath`, its full `url`, the token
@@ -55,7 +65,12 @@ export interface RecordedRequest extends internal.RecordedRequest {}
  * @since 0.1.0
  * @category models
  */
-export interface StoredBlob extends internal.StoredBlob {}
+export interface StoredBlob {
+  readonly url: string
+  readonly directPath: string
+  readonly token: string
+  readonly length: number
+}
 
 /**
  * What tests and tools control on a CDN, the emulator and the fake alike.
@@ -99,7 +114,14 @@ export interface CdnControl {
  * @since 0.1.0
  * @category incoming
  */
-export interface IncomingKinds extends incomingInternal.Kinds {}
+export interface IncomingKinds {
+  readonly image: MediaMessage.WrappedImage
+  readonly video: MediaMessage.WrappedVideo
+  readonly ptv: MediaMessage.WrappedPtv
+  readonly audio: MediaMessage.WrappedAudio
+  readonly document: MediaMessage.WrappedDocument
+  readonly sticker: MediaMessage.WrappedSticker
+}
 
 /**
  * Options of {@link incoming}: the `kind` of message, the `MediaMessage` builder options of that
@@ -110,7 +132,26 @@ export interface IncomingKinds extends incomingInternal.Kinds {}
  * @since 0.1.0
  * @category incoming
  */
-export type IncomingOptions<K extends keyof IncomingKinds> = incomingInternal.Options<K>
+export type IncomingOptions<K extends keyof IncomingKinds> =
+  & { readonly kind: K }
+  & {
+    readonly image: MediaMessage.ImageOptions
+    readonly video: MediaMessage.VideoOptions
+    readonly ptv: MediaMessage.PtvOptions
+    readonly audio: MediaMessage.AudioOptions
+    readonly document: MediaMessage.DocumentOptions
+    readonly sticker: MediaMessage.StickerOptions
+  }[K]
+  & {
+    /** The sender's JID. */
+    readonly from?: string | undefined
+    /** The message id; a random `3EB0…` id by default. */
+    readonly id?: string | undefined
+    /** The media key; a fresh one from `MediaCrypto` by default. */
+    readonly mediaKey?: MediaKey | Uint8Array | undefined
+    /** Unix seconds; now by Effect's `Clock` by default. */
+    readonly mediaKeyTimestamp?: number | undefined
+  }
 
 /**
  * A message as a WhatsApp client receives it from someone else (`WAProto.WebMessageInfo`,
@@ -119,7 +160,11 @@ export type IncomingOptions<K extends keyof IncomingKinds> = incomingInternal.Op
  * @since 0.1.0
  * @category incoming
  */
-export interface IncomingMessage<M> extends incomingInternal.Received<M> {}
+export interface IncomingMessage<M> {
+  readonly key: { readonly remoteJid: string; readonly fromMe: false; readonly id: string }
+  readonly message: M
+  readonly messageTimestamp: number
+}
 
 /**
  * Media sent by someone else, for a bot's tests: encrypts `media` under a media key of its own (as

@@ -14,7 +14,7 @@ import * as Stream from "effect/Stream"
 import * as Crypto from "node:crypto"
 import * as Fs from "node:fs/promises"
 import * as Path from "node:path"
-import type { CdnControl } from "../CdnControl.js"
+import type { CdnControl, RecordedRequest, StoredBlob } from "../CdnControl.js"
 import type { MediaConnJson } from "../MediaConn.js"
 import * as MediaType from "../MediaType.js"
 
@@ -40,31 +40,9 @@ export const Fault = Schema.Union(
   Schema.TaggedStruct("IgnoreRange", faultFields)
 )
 
-/** @internal */
-export type Fault = typeof Fault.Type
+type Fault = typeof Fault.Type
 
-/** @internal */
-export type RequestKind = "upload" | "download" | "media_conn" | "other"
-
-/** @internal */
-export interface RecordedRequest {
-  readonly host: string
-  readonly method: string
-  readonly kind: RequestKind
-  readonly path: string
-  readonly status: number | undefined
-  readonly range: string | undefined
-  readonly bytes: number
-  readonly fault: Fault["_tag"] | undefined
-}
-
-/** @internal */
-export interface StoredBlob {
-  readonly url: string
-  readonly directPath: string
-  readonly token: string
-  readonly length: number
-}
+type RequestKind = RecordedRequest["kind"]
 
 /** @internal */
 export interface CdnRequest {

@@ -8,7 +8,7 @@
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Redacted from "effect/Redacted"
-import type { CdnControl } from "../CdnControl.js"
+import type { CdnControl, IncomingKinds, IncomingMessage, IncomingOptions } from "../CdnControl.js"
 import { MediaCrypto } from "../MediaCrypto.js"
 import * as MediaEncryptor from "../MediaEncryptor.js"
 import type { InvalidMediaKey, MediaMessageError } from "../MediaError.js"
@@ -17,51 +17,9 @@ import * as MediaKeys from "../MediaKeys.js"
 import * as MediaMessage from "../MediaMessage.js"
 import * as MediaType from "../MediaType.js"
 
-/** The message kinds, with the message each gives. @internal */
-export interface Kinds {
-  readonly image: MediaMessage.WrappedImage
-  readonly video: MediaMessage.WrappedVideo
-  readonly ptv: MediaMessage.WrappedPtv
-  readonly audio: MediaMessage.WrappedAudio
-  readonly document: MediaMessage.WrappedDocument
-  readonly sticker: MediaMessage.WrappedSticker
-}
-
-/** The builder options of each kind. @internal */
-export interface BuilderOptions {
-  readonly image: MediaMessage.ImageOptions
-  readonly video: MediaMessage.VideoOptions
-  readonly ptv: MediaMessage.PtvOptions
-  readonly audio: MediaMessage.AudioOptions
-  readonly document: MediaMessage.DocumentOptions
-  readonly sticker: MediaMessage.StickerOptions
-}
-
-/** @internal */
-export interface Sender {
-  /** The sender's JID. */
-  readonly from?: string | undefined
-  /** The message id; a random `3EB0…` id by default. */
-  readonly id?: string | undefined
-  /** The media key; a fresh one from `MediaCrypto` by default. */
-  readonly mediaKey?: MediaKey | Uint8Array | undefined
-  /** Unix seconds; now by Effect's `Clock` by default. */
-  readonly mediaKeyTimestamp?: number | undefined
-}
-
-/** @internal */
-export type Options<K extends keyof Kinds> = { readonly kind: K } & BuilderOptions[K] & Sender
-
-/** A message as a WhatsApp client receives it from someone else. @internal */
-export interface Received<M> {
-  readonly key: { readonly remoteJid: string; readonly fromMe: false; readonly id: string }
-  readonly message: M
-  readonly messageTimestamp: number
-}
-
 /** What was sent, with what the sender keeps of it. @internal */
 export interface Sent<M> {
-  readonly received: Received<M>
+  readonly received: IncomingMessage<M>
   readonly mediaKey: MediaKey
   readonly blob: Uint8Array
   readonly uploadPath: string
@@ -70,12 +28,15 @@ export interface Sent<M> {
 /** @internal */
 export const defaultSender = "15550001111@s.whatsapp.net"
 
-type Builder<K extends keyof Kinds> = (
-  media: MediaMessage.UploadedMedia,
-  options: BuilderOptions[K]
-) => Effect.Effect<Kinds[K], MediaMessageError>
+// The builder options of a kind are the second parameter of its `MediaMessage` builder.
+type BuilderOptions<K extends keyof IncomingKinds> = Parameters<(typeof MediaMessage)[K]>[1]
 
-const builders: { readonly [K in keyof Kinds]: Builder<K> } = {
+type Builder<K extends keyof IncomingKinds> = (
+  media: MediaMessage.UploadedMedia,
+  options: BuilderOptions<K>
+) => Effect.Effect<IncomingKinds[K], MediaMessageError>
+
+const builders: { readonly [K in keyof IncomingKinds]: Builder<K> } = {
   image: MediaMessage.image,
   video: MediaMessage.video,
   ptv: MediaMessage.ptv,
@@ -85,11 +46,11 @@ const builders: { readonly [K in keyof Kinds]: Builder<K> } = {
 }
 
 /** @internal */
-export const send = <K extends keyof Kinds>(
+export const send = <K extends keyof IncomingKinds>(
   cdn: CdnControl,
   plaintext: Uint8Array,
-  options: Options<K>
-): Effect.Effect<Sent<Kinds[K]>, InvalidMediaKey | MediaMessageError, MediaCrypto> =>
+  options: IncomingOptions<K>
+): Effect.Effect<Sent<IncomingKinds[K]>, InvalidMediaKey | MediaMessageError, MediaCrypto> =>
   Effect.gen(function*() {
     const { from, id, kind, mediaKey: givenKey, mediaKeyTimestamp, ...builderOptions } = options
     const mediaType: MediaType.MediaType = kind === "ptv" ? "video" : kind
@@ -113,7 +74,7 @@ export const send = <K extends keyof Kinds>(
       fileLength: result.fileLength,
       mediaKeyTimestamp: now,
       ...(result.streamingSidecar === undefined ? {} : { streamingSidecar: result.streamingSidecar })
-    }, builderOptions as unknown as BuilderOptions[K])
+    }, builderOptions as unknown as BuilderOptions<K>)
     return {
       received: {
         key: { remoteJid: from ?? defaultSender, fromMe: false, id: messageId },
