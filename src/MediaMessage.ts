@@ -9,7 +9,9 @@ import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
+import * as Schema from "effect/Schema"
 import { timingSafeEqual } from "node:crypto"
+import * as messageFields from "./internal/messageFields.js"
 import * as protoValues from "./internal/protoValues.js"
 import type { Fields } from "./internal/protoValues.js"
 import { InvalidMediaKey, MediaMessageError, type UnknownMediaType } from "./MediaError.js"
@@ -557,7 +559,7 @@ export type MediaContentMessage =
  * @since 0.1.0
  * @category normalisation
  */
-export const bytes: (value: unknown) => Option.Option<Uint8Array> = protoValues.bytes
+export const bytes: (value: unknown) => Option.Option<Uint8Array> = Schema.decodeUnknownOption(messageFields.Bytes)
 
 /**
  * A protobuf 64-bit integer (number, bigint, a protobuf.js `Long` with or without its methods, or
@@ -566,7 +568,7 @@ export const bytes: (value: unknown) => Option.Option<Uint8Array> = protoValues.
  * @since 0.1.0
  * @category normalisation
  */
-export const long: (value: unknown) => Option.Option<number> = protoValues.long
+export const long: (value: unknown) => Option.Option<number> = Schema.decodeUnknownOption(messageFields.Int64)
 
 // ---------------------------------------------------------------------------------------------
 // Locating media inside messages
@@ -711,25 +713,10 @@ type ReadError = MediaMessageError | InvalidMediaKey
 const noMedia = (detail: string) => new MediaMessageError({ reason: "NoMedia", detail })
 const invalid = (detail: string) => new MediaMessageError({ reason: "InvalidField", detail })
 
-const describe = (value: unknown): string =>
-  value === null ? "null" : Array.isArray(value) ? "an array" : value instanceof Uint8Array ? "bytes" : typeof value
+const readString = (content: Fields, field: string) => messageFields.decodeField(messageFields.Text, content, field)
 
-const SHA256_LENGTH = 32
-
-const readString = (content: Fields, field: string): Either.Either<string | undefined, MediaMessageError> => {
-  const value = content[field]
-  if (value == null || value === "") return Either.right(undefined)
-  return typeof value === "string" ? Either.right(value) : Either.left(invalid(`${field} must be a string`))
-}
-
-const readDirectPath = (content: Fields, field: string): Either.Either<string | undefined, MediaMessageError> =>
-  Either.flatMap(
-    readString(content, field),
-    (path) =>
-      path === undefined || path.startsWith("/")
-        ? Either.right(path)
-        : Either.left(invalid(`${field} must be a path starting with "/"`))
-  )
+const readDirectPath = (content: Fields, field: string) =>
+  messageFields.decodeField(messageFields.DirectPath, content, field)
 
 // Only a full https URL is kept as a download candidate; anything else is ignored.
 const httpsUrl = (value: unknown): string | undefined => {
@@ -742,53 +729,31 @@ const httpsUrl = (value: unknown): string | undefined => {
   }
 }
 
-const readBytes = (
-  content: Fields,
-  field: string,
-  length?: number
-): Either.Either<Uint8Array | undefined, MediaMessageError> => {
-  const value = content[field]
-  if (value == null) return Either.right(undefined)
-  const read = protoValues.bytes(value)
-  if (Option.isNone(read)) return Either.left(invalid(`${field} is not bytes (got ${describe(value)})`))
-  // protobuf.js and JSON exports with defaults write empty bytes for an unset field.
-  if (read.value.length === 0) return Either.right(undefined)
-  if (length !== undefined && read.value.length !== length) {
-    return Either.left(invalid(`${field} must be ${length} bytes, got ${read.value.length}`))
-  }
-  return Either.right(read.value)
-}
+const readHash = (content: Fields, field: string) => messageFields.decodeField(messageFields.Hash, content, field)
 
-const readCount = (content: Fields, field: string): Either.Either<number | undefined, MediaMessageError> => {
-  const value = content[field]
-  if (value == null) return Either.right(undefined)
-  const read = protoValues.long(value)
-  if (Option.isNone(read) || read.value < 0) {
-    return Either.left(invalid(`${field} must be a non-negative integer`))
-  }
-  return Either.right(read.value)
-}
-
-const readFlag = (content: Fields, field: string): Either.Either<boolean | undefined, MediaMessageError> => {
-  const value = content[field]
-  if (value == null) return Either.right(undefined)
-  return typeof value === "boolean" ? Either.right(value) : Either.left(invalid(`${field} must be a boolean`))
-}
+const readCount = (content: Fields, field: string) => messageFields.decodeField(messageFields.Count, content, field)
 
 const readMediaKey = (
   content: Fields,
   mediaType: MediaType.MediaType
 ): Either.Either<Uint8Array | undefined, ReadError> => {
   const value = content.mediaKey
-  if (value == null) return Either.right(undefined)
-  const read = protoValues.bytes(Redacted.isRedacted(value) ? Redacted.value(value) : value)
-  if (Option.isNone(read)) return Either.left(invalid(`mediaKey is not bytes (got ${describe(value)})`))
-  if (read.value.length === 0) return Either.right(undefined)
-  if (!MediaType.isEncrypted(mediaType)) {
-    return Either.left(invalid(`${mediaType} media is never encrypted, but the message has a mediaKey`))
-  }
-  if (read.value.length !== MEDIA_KEY_LENGTH) return Either.left(new InvalidMediaKey({ length: read.value.length }))
-  return Either.right(read.value)
+  const unwrapped = Redacted.isRedacted(value) ? { mediaKey: Redacted.value(value) } : content
+  return Either.flatMap(
+    messageFields.decodeField(messageFields.BytesField, unwrapped, "mediaKey"),
+    (key): Either.Either<
+      Uint8Array | undefined,
+      ReadError
+    > => {
+      if (key === undefined) return Either.right(undefined)
+      if (!MediaType.isEncrypted(mediaType)) {
+        return Either.left(invalid(`${mediaType} media is never encrypted, but the message has a mediaKey`))
+      }
+      return key.length === MEDIA_KEY_LENGTH
+        ? Either.right(key)
+        : Either.left(new InvalidMediaKey({ length: key.length }))
+    }
+  )
 }
 
 const defined = <A extends object>(fields: A): { [K in keyof A]?: Exclude<A[K], undefined> } =>
@@ -825,8 +790,8 @@ const readMedia = (content: Fields, mediaType: MediaType.MediaType): Either.Eith
   Either.gen(function*() {
     const directPath = yield* readDirectPath(content, "directPath")
     const mediaKey = yield* readMediaKey(content, mediaType)
-    const fileSha256 = yield* readBytes(content, "fileSha256", SHA256_LENGTH)
-    const fileEncSha256 = yield* readBytes(content, "fileEncSha256", SHA256_LENGTH)
+    const fileSha256 = yield* readHash(content, "fileSha256")
+    const fileEncSha256 = yield* readHash(content, "fileEncSha256")
     // An app-state `ExternalBlobReference` names its length `fileSizeBytes`.
     const fileLength = content.fileLength != null
       ? yield* readCount(content, "fileLength")
@@ -849,8 +814,8 @@ const readThumbnail = (content: Fields, thumbnailType: ThumbnailType): Either.Ei
     if (directPath === undefined) return yield* Either.left(noMedia("no server-hosted thumbnail (thumbnailDirectPath)"))
     // The thumbnail is encrypted with the parent's key, under the thumbnail's own media type.
     const mediaKey = yield* readMediaKey(content, thumbnailType)
-    const fileSha256 = yield* readBytes(content, "thumbnailSha256", SHA256_LENGTH)
-    const fileEncSha256 = yield* readBytes(content, "thumbnailEncSha256", SHA256_LENGTH)
+    const fileSha256 = yield* readHash(content, "thumbnailSha256")
+    const fileEncSha256 = yield* readHash(content, "thumbnailEncSha256")
     return yield* makeDownloadable({
       mediaType: thumbnailType,
       directPath,
@@ -883,7 +848,7 @@ const notMedia = (message: unknown): MediaMessageError =>
   noMedia(
     protoValues.isRecord(message)
       ? "no media message found (give the type of an inner media message)"
-      : `expected a message object, got ${describe(message)}`
+      : `expected a message object, got ${messageFields.describe(message)}`
   )
 
 const fromEither = <A, E>(either: Either.Either<A, E>): Effect.Effect<A, E> =>
@@ -1437,63 +1402,55 @@ const typeContentKinds: { readonly [type: string]: ContentKind } = {
   sticker: "stickerMessage"
 }
 
-type FieldKind = "string" | "path" | "bytes" | "hash" | "count" | "flag"
-
-const readField = (content: Fields, field: string, kind: FieldKind): Either.Either<unknown, MediaMessageError> => {
-  switch (kind) {
-    case "string":
-      return readString(content, field)
-    case "path":
-      return readDirectPath(content, field)
-    case "bytes":
-      return readBytes(content, field)
-    case "hash":
-      return readBytes(content, field, SHA256_LENGTH)
-    case "count":
-      return readCount(content, field)
-    case "flag":
-      return readFlag(content, field)
-  }
-}
-
-type FieldSpec = readonly [field: string, kind: FieldKind]
+type FieldSpec = readonly [field: string, schema: messageFields.FieldSchema]
 
 const serverThumbnailSpecs: ReadonlyArray<FieldSpec> = [
-  ["thumbnailDirectPath", "path"],
-  ["thumbnailSha256", "hash"],
-  ["thumbnailEncSha256", "hash"]
+  ["thumbnailDirectPath", messageFields.DirectPath],
+  ["thumbnailSha256", messageFields.Hash],
+  ["thumbnailEncSha256", messageFields.Hash]
 ]
 
 const forwardSpecs: { readonly [K in ContentKind]: ReadonlyArray<FieldSpec> } = {
-  imageMessage: [["width", "count"], ["height", "count"], ["jpegThumbnail", "bytes"], ...serverThumbnailSpecs],
+  imageMessage: [["width", messageFields.Count], ["height", messageFields.Count], [
+    "jpegThumbnail",
+    messageFields.BytesField
+  ], ...serverThumbnailSpecs],
   videoMessage: [
-    ["width", "count"],
-    ["height", "count"],
-    ["seconds", "count"],
-    ["gifPlayback", "flag"],
-    ["jpegThumbnail", "bytes"],
-    ["streamingSidecar", "bytes"],
+    ["width", messageFields.Count],
+    ["height", messageFields.Count],
+    ["seconds", messageFields.Count],
+    ["gifPlayback", messageFields.Flag],
+    ["jpegThumbnail", messageFields.BytesField],
+    ["streamingSidecar", messageFields.BytesField],
     ...serverThumbnailSpecs
   ],
   ptvMessage: [
-    ["width", "count"],
-    ["height", "count"],
-    ["seconds", "count"],
-    ["jpegThumbnail", "bytes"],
-    ["streamingSidecar", "bytes"],
+    ["width", messageFields.Count],
+    ["height", messageFields.Count],
+    ["seconds", messageFields.Count],
+    ["jpegThumbnail", messageFields.BytesField],
+    ["streamingSidecar", messageFields.BytesField],
     ...serverThumbnailSpecs
   ],
-  audioMessage: [["seconds", "count"], ["ptt", "flag"], ["streamingSidecar", "bytes"], ["waveform", "bytes"]],
+  audioMessage: [["seconds", messageFields.Count], ["ptt", messageFields.Flag], [
+    "streamingSidecar",
+    messageFields.BytesField
+  ], ["waveform", messageFields.BytesField]],
   documentMessage: [
-    ["fileName", "string"],
-    ["title", "string"],
-    ["pageCount", "count"],
-    ["jpegThumbnail", "bytes"],
-    ["thumbnailHeight", "count"],
-    ["thumbnailWidth", "count"],
+    ["fileName", messageFields.Text],
+    ["title", messageFields.Text],
+    ["pageCount", messageFields.Count],
+    ["jpegThumbnail", messageFields.BytesField],
+    ["thumbnailHeight", messageFields.Count],
+    ["thumbnailWidth", messageFields.Count],
     ...serverThumbnailSpecs
   ],
-  stickerMessage: [["width", "count"], ["height", "count"], ["isAnimated", "flag"], ["pngThumbnail", "bytes"]]
+  stickerMessage: [
+    ["width", messageFields.Count],
+    ["height", messageFields.Count],
+    ["isAnimated", messageFields.Flag],
+    ["pngThumbnail", messageFields.BytesField]
+  ]
 }
 
 const hasCaption = (kind: ContentKind): boolean => kind !== "audioMessage" && kind !== "stickerMessage"
@@ -1504,8 +1461,8 @@ const copyFields = (
 ): Either.Either<Record<string, unknown>, MediaMessageError> =>
   Either.gen(function*() {
     const copied: Record<string, unknown> = {}
-    for (const [field, kind] of specs) {
-      const value = yield* readField(content, field, kind)
+    for (const [field, schema] of specs) {
+      const value = yield* messageFields.decodeField(schema, content, field)
       if (value !== undefined) copied[field] = value
     }
     return copied
@@ -1636,11 +1593,14 @@ export const withThumbnailFrom = <M extends MediaContentMessage>(
     const source = locate(incoming, 0)
     if (source === undefined) return yield* Either.left(notMedia(incoming))
     const inline = kind === "stickerMessage" ? "pngThumbnail" : "jpegThumbnail"
-    const copied: Record<string, unknown> = yield* copyFields(source.content, [[inline, "bytes"]])
+    const copied: Record<string, unknown> = yield* copyFields(source.content, [[inline, messageFields.BytesField]])
     if (kind === "documentMessage" && copied.jpegThumbnail !== undefined) {
       Object.assign(
         copied,
-        yield* copyFields(source.content, [["thumbnailHeight", "count"], ["thumbnailWidth", "count"]])
+        yield* copyFields(source.content, [["thumbnailHeight", messageFields.Count], [
+          "thumbnailWidth",
+          messageFields.Count
+        ]])
       )
     }
     const thumbnailType = thumbnailOf(kindTypes[kind])

@@ -308,6 +308,28 @@ describe("MediaMessage", () => {
         assert.notInclude(error.message, b64(mediaKey.subarray(1)))
       }))
 
+    it.effect("names the field and what it must be in every field error, never quoting the value", () =>
+      Effect.gen(function*() {
+        const badKey = `${b64(mediaKey).slice(0, 20)}!!`
+        const cases: ReadonlyArray<readonly [Record<string, unknown>, string]> = [
+          [{ directPath: "v/no-slash" }, `directPath must be a path starting with "/"`],
+          [{ directPath: 5 }, "directPath must be a string"],
+          [{ fileSha256: new Uint8Array(3) }, "fileSha256 must be 32 bytes, got 3"],
+          [{ fileEncSha256: [1, 2, 300] }, "fileEncSha256 is not bytes (got an array)"],
+          [{ fileLength: -3 }, "fileLength must be a non-negative integer"],
+          [{ mediaKey: badKey }, "mediaKey is not bytes (got string)"],
+          [{ mediaKey: { type: "Buffer", data: 5 } }, "mediaKey is not bytes (got object)"]
+        ]
+        for (const [fields, detail] of cases) {
+          const error = yield* Effect.flip(MediaMessage.downloadable({ imageMessage: media(fields) }))
+          assert.strictEqual(error._tag, "MediaMessageError")
+          assert.strictEqual(error._tag === "MediaMessageError" && error.detail, detail)
+          assert.notInclude(error.message, badKey)
+        }
+        const forwarded = yield* Effect.flip(MediaMessage.forward({ videoMessage: media({ gifPlayback: "yes" }) }))
+        assert.strictEqual(forwarded._tag === "MediaMessageError" && forwarded.detail, "gifPlayback must be a boolean")
+      }))
+
     it.effect("reads raw parameters", () =>
       Effect.gen(function*() {
         const d = yield* MediaMessage.fromParams({
