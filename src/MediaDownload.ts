@@ -18,43 +18,33 @@
  *
  * @since 0.1.0
  */
-import * as HttpClient from "@effect/platform/HttpClient"
-import * as Cause from "effect/Cause"
-import * as Chunk from "effect/Chunk"
+import type * as HttpClient from "@effect/platform/HttpClient"
 import * as Config from "effect/Config"
 import type * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
-import * as Option from "effect/Option"
-import * as Predicate from "effect/Predicate"
-import * as Queue from "effect/Queue"
 import type * as Schedule from "effect/Schedule"
 import type * as Sink from "effect/Sink"
-import * as Stream from "effect/Stream"
-import * as Take from "effect/Take"
+import type * as Stream from "effect/Stream"
 import type { Writable } from "node:stream"
-import * as CdnClient from "./internal/cdnClient.js"
-import * as internal from "./internal/download.js"
-import * as FileOutput from "./internal/fileOutput.js"
-import { withOutcome } from "./internal/outcome.js"
-import { withDefaults } from "./internal/transferOptions.js"
-import { MediaConn } from "./MediaConn.js"
-import { MediaCrypto } from "./MediaCrypto.js"
+import * as service from "./internal/downloadService.js"
+import type { MediaConn } from "./MediaConn.js"
+import type { MediaCrypto } from "./MediaCrypto.js"
 import type {
   Attempt,
   InvalidMediaKey,
   MediaConnError,
   MediaDownloadError,
+  MediaFileError,
   MediaIntegrityError,
+  MediaMessageError,
   UnknownMediaType
 } from "./MediaError.js"
-import { MediaFileError, MediaMessageError } from "./MediaError.js"
-import * as MediaMessage from "./MediaMessage.js"
-import * as MediaRetry from "./MediaRetry.js"
-import * as MediaType from "./MediaType.js"
+import type * as MediaMessage from "./MediaMessage.js"
+import type * as MediaRetry from "./MediaRetry.js"
+import type * as MediaType from "./MediaType.js"
 
 // -----------------------------------------------------------------------------
 // models
@@ -257,18 +247,6 @@ export class MediaDownload extends Context.Tag("effect-wa-media/MediaDownload")<
 // sources
 // -----------------------------------------------------------------------------
 
-const isDownloadable = (u: unknown): u is MediaMessage.Downloadable =>
-  Predicate.isRecord(u) && typeof u.mediaType === "string" &&
-  (MediaType.names as ReadonlyArray<string>).includes(u.mediaType)
-
-const isParams = (u: unknown): u is MediaMessage.Params =>
-  Predicate.isRecord(u) && typeof u.type === "string" && Option.isNone(MediaMessage.mediaKind(u))
-
-const thumbnailTypeOf = (type: MediaType.MediaType): MediaType.MediaType | undefined =>
-  type.endsWith("-thumbnail")
-    ? type
-    : MediaType.thumbnailType(type) ?? (type === "sticker-pack" ? "sticker-pack-thumbnail" : undefined)
-
 /**
  * Reads what a {@link Source} asks to download: its `MediaMessage.Downloadable`, or that of its
  * server-hosted thumbnail with `{ thumbnail: true }`.
@@ -276,129 +254,10 @@ const thumbnailTypeOf = (type: MediaType.MediaType): MediaType.MediaType | undef
  * @since 0.1.0
  * @category sources
  */
-export const resolve = (
+export const resolve: (
   source: Source,
-  options: Pick<Options, "thumbnail" | "type"> = {}
-): Effect.Effect<MediaMessage.Downloadable, MediaMessageError | InvalidMediaKey | UnknownMediaType> =>
-  Effect.suspend(() => {
-    if (isDownloadable(source)) {
-      return options.thumbnail === true
-        ? Effect.fail(
-          new MediaMessageError({ reason: "NoMedia", detail: "a Downloadable has no server-hosted thumbnail" })
-        )
-        : Effect.succeed(source)
-    }
-    if (isParams(source)) {
-      if (options.thumbnail !== true) return MediaMessage.fromParams(source)
-      // Raw parameters with `thumbnail` name the thumbnail's own path and hashes.
-      return Effect.flatMap(MediaType.parse(source.type), (type) => {
-        const thumbnailType = thumbnailTypeOf(type)
-        return thumbnailType === undefined
-          ? Effect.fail(new MediaMessageError({ reason: "NoMedia", detail: `${type} media has no thumbnail` }))
-          : MediaMessage.fromParams({ ...source, type: thumbnailType })
-      })
-    }
-    const read = { type: options.type }
-    return options.thumbnail === true
-      ? MediaMessage.thumbnail(source, read)
-      : MediaMessage.downloadable(source, read)
-  })
-
-// -----------------------------------------------------------------------------
-// outputs
-// -----------------------------------------------------------------------------
-
-/** The least plaintext `stream` hands to its reader at once (all of it at the end). */
-const STREAM_BATCH = 64 * 1024
-
-const concat = (chunks: ReadonlyArray<Uint8Array>): Uint8Array => {
-  if (chunks.length === 1) return chunks[0]!
-  let length = 0
-  for (const chunk of chunks) length += chunk.length
-  const out = new Uint8Array(length)
-  let offset = 0
-  for (const chunk of chunks) {
-    out.set(chunk, offset)
-    offset += chunk.length
-  }
-  return out
-}
-
-/**
- * Writes one chunk with backpressure. Not `NodeSink.fromWritable`: `@effect/platform-node` is an
- * optional peer (this entry runs where it is not installed), and a `Sink` is fed through a stream,
- * which costs a queue hand-off per batch that the download's own fiber does not need.
- */
-const writeToNode = (writable: Writable, chunk: Uint8Array): Effect.Effect<void, Error> =>
-  Effect.async<void, Error>((resume) => {
-    if (writable.destroyed || writable.writableEnded) {
-      return resume(Effect.fail(new Error("the writable is closed")))
-    }
-    if (writable.write(chunk)) return resume(Effect.void)
-    const onDrain = () => {
-      cleanup()
-      resume(Effect.void)
-    }
-    const onClose = () => {
-      cleanup()
-      resume(Effect.fail(new Error("the writable closed before the download ended")))
-    }
-    const onError = (error: Error) => {
-      cleanup()
-      resume(Effect.fail(error))
-    }
-    const cleanup = () => {
-      writable.off("drain", onDrain)
-      writable.off("close", onClose)
-      writable.off("error", onError)
-    }
-    writable.on("drain", onDrain)
-    writable.on("close", onClose)
-    writable.on("error", onError)
-    return Effect.sync(cleanup)
-  })
-
-// -----------------------------------------------------------------------------
-// re-upload of expired media
-// -----------------------------------------------------------------------------
-
-// The phone uploads message media again, not link previews, history or app state.
-const isReuploadKind = (kind: MediaMessage.MediaKind): boolean =>
-  kind !== "extendedTextMessage" && kind !== "historySyncNotification" && kind !== "externalBlobReference"
-
-// What to ask the phone for a source, when it can be asked: encrypted media (not a thumbnail, not
-// a channel's) of a message whose key is known.
-const reuploadOf = (
-  retry: MediaRetry.MediaRetry["Type"],
-  source: Source,
-  media: MediaMessage.Downloadable,
-  options: Options,
-  onSuccess: (reupload: Reupload) => Effect.Effect<void>
-): Option.Option<internal.Reupload> => {
-  const mediaKey = media.mediaKey
-  if (options.thumbnail === true || mediaKey === undefined || media.staticUrl !== undefined) return Option.none()
-  const record = Predicate.isRecord(source) ? source : undefined
-  const key = options.messageKey ?? (Predicate.isRecord(record?.key) ? record.key as MediaRetry.MessageKey : undefined)
-  if (key === undefined) return Option.none()
-  const kind = MediaMessage.mediaKind(source)
-  if (Option.isSome(kind) && !isReuploadKind(kind.value)) return Option.none()
-  // A `WebMessageInfo` holds the message one level down; a `Downloadable` or parameters hold none.
-  const message = Option.isNone(kind) ? undefined : Predicate.isRecord(record?.key) && record.message != null
-    ? record.message
-    : source
-  const updated = (directPath: string): Source => {
-    if (Option.isSome(kind)) return Option.getOrElse(MediaMessage.withDirectPath(source, directPath), () => source)
-    const { url: _, ...kept } = media
-    return { ...kept, directPath }
-  }
-  return Option.some({
-    request: Effect.map(
-      retry.reupload({ key, mediaKey, ...(message === undefined ? {} : { message }) }),
-      (done) => done.directPath
-    ),
-    onSuccess: (directPath) => onSuccess({ directPath, source: updated(directPath) })
-  })
-}
+  options?: Pick<Options, "thumbnail" | "type">
+) => Effect.Effect<MediaMessage.Downloadable, MediaMessageError | InvalidMediaKey | UnknownMediaType> = service.resolve
 
 // -----------------------------------------------------------------------------
 // constructors
@@ -411,163 +270,11 @@ const reuploadOf = (
  * @since 0.1.0
  * @category constructors
  */
-export const makeWith = (defaults: LayerOptions): Effect.Effect<
+export const makeWith: (defaults: LayerOptions) => Effect.Effect<
   MediaDownload["Type"],
   never,
   HttpClient.HttpClient | MediaConn | MediaCrypto
-> =>
-  Effect.gen(function*() {
-    const env: internal.Env = {
-      client: CdnClient.make(yield* HttpClient.HttpClient),
-      conn: yield* MediaConn,
-      hashing: (yield* MediaCrypto).openHashes
-    }
-
-    const retry = yield* Effect.serviceOption(MediaRetry.MediaRetry)
-
-    // The layer's defaults under each call's own options; with a `MediaRetry` service, a re-upload
-    // of expired media when the source says which message it is.
-    const run = <E>(
-      source: Source,
-      media: MediaMessage.Downloadable,
-      output: internal.Output<E>,
-      options: Options
-    ): Effect.Effect<Summary, internal.DownloadErrors | E> =>
-      Effect.suspend(() => {
-        let reported: Reupload | undefined
-        const reupload = Option.isNone(retry) ? undefined : Option.getOrUndefined(
-          reuploadOf(retry.value, source, media, options, (done) =>
-            Effect.suspend(() => {
-              reported = done
-              return options.onReupload?.(done) ?? Effect.void
-            }))
-        )
-        return Effect.map(
-          internal.run(env, media, output, withDefaults(defaults, options), reupload),
-          ({ directPath: _, ...summary }): Summary =>
-            reported === undefined ? summary : { ...summary, reupload: reported }
-        )
-      })
-
-    const bytes = Effect.fn("MediaDownload.bytes")(function*(source: Source, options: Options = {}) {
-      const media = yield* resolve(source, options)
-      let chunks: Array<Uint8Array> = []
-      yield* run(source, media, {
-        write: (out) =>
-          Effect.sync(() => {
-            for (const chunk of out) chunks.push(chunk)
-          }),
-        reset: Effect.sync(() => {
-          chunks = []
-          return true
-        })
-      }, options)
-      return concat(chunks)
-    }, withOutcome)
-
-    const stream = (source: Source, options: Options = {}): Stream.Stream<Uint8Array, DownloadError> =>
-      Stream.unwrapScoped(Effect.gen(function*() {
-        const media = yield* resolve(source, options)
-        const queue = yield* Effect.acquireRelease(
-          Queue.bounded<Take.Take<Uint8Array, DownloadError>>(4),
-          Queue.shutdown
-        )
-        // Plaintext goes to the queue in batches of STREAM_BATCH bytes: every hand-over between the
-        // download's fiber and the reader's costs far more than the bytes it carries.
-        let batch: Array<Uint8Array> = []
-        let batched = 0
-        let emitted = false
-        const handOver = Effect.suspend(() => {
-          if (batch.length === 0) return Effect.void
-          const chunk = Chunk.unsafeFromArray(batch)
-          batch = []
-          batched = 0
-          emitted = true
-          return Queue.offer(queue, Take.chunk(chunk))
-        })
-        const output: internal.Output<never> = {
-          write: (out) =>
-            Effect.suspend(() => {
-              for (const piece of out) {
-                batch.push(piece)
-                batched += piece.length
-              }
-              return batched >= STREAM_BATCH ? handOver : Effect.void
-            }),
-          // Bytes that left cannot be taken back; the batch not handed over yet can.
-          reset: Effect.sync(() => {
-            if (emitted) return false
-            batch = []
-            batched = 0
-            return true
-          })
-        }
-        yield* run(source, media, output, options).pipe(
-          withOutcome,
-          Effect.exit,
-          Effect.flatMap((exit) =>
-            Exit.isSuccess(exit)
-              ? Effect.zipRight(handOver, Queue.offer(queue, Take.end))
-              : Queue.offer(queue, Take.failCause(exit.cause))
-          ),
-          Effect.forkScoped
-        )
-        return Stream.flattenTake(Stream.fromQueue(queue))
-      })).pipe(Stream.withSpan("MediaDownload.stream"))
-
-    const toFile = Effect.fn("MediaDownload.toFile")(function*(source: Source, path: string, options: Options = {}) {
-      const media = yield* resolve(source, options)
-      return yield* FileOutput.withFileOutput(
-        path,
-        (file) => run(source, media, { write: file.write, reset: Effect.as(file.reset, true) }, options)
-      )
-    }, withOutcome)
-
-    const toSink = <A, L, E, R>(
-      source: Source,
-      sink: Sink.Sink<A, Uint8Array, L, E, R>,
-      options: Options = {}
-    ): Effect.Effect<A, DownloadError | E, R> =>
-      Stream.run(stream(source, options), sink).pipe(withOutcome, Effect.withSpan("MediaDownload.toSink"))
-
-    const toWritable = Effect.fn("MediaDownload.toWritable")(function*(
-      source: Source,
-      writable: Writable,
-      options: Options & { readonly end?: boolean | undefined } = {}
-    ) {
-      const media = yield* resolve(source, options)
-      let emitted = false
-      const writeError = (error: Error) =>
-        new MediaFileError({ reason: "Write", path: "writable", detail: error.message })
-      const summary = yield* run(source, media, {
-        write: (out) =>
-          Effect.suspend(() => {
-            emitted = true
-            return Effect.mapError(
-              Effect.forEach(out, (chunk) => writeToNode(writable, chunk), { discard: true }),
-              writeError
-            )
-          }),
-        reset: Effect.sync(() => !emitted)
-      }, options).pipe(
-        Effect.tapErrorCause((cause) =>
-          Effect.sync(() => {
-            if (writable.destroyed) return
-            const error = Cause.squash(cause)
-            writable.destroy(error instanceof Error ? error : new Error(String(error)))
-          })
-        )
-      )
-      if (options.end !== false) {
-        yield* Effect.async<void>((resume) => {
-          writable.end(() => resume(Effect.void))
-        })
-      }
-      return summary
-    }, withOutcome)
-
-    return MediaDownload.of({ bytes, stream, toFile, toSink, toWritable })
-  })
+> = service.makeWith
 
 /**
  * Builds the service over the `HttpClient`, `MediaConn` and `MediaCrypto` of the context.

@@ -10,27 +10,22 @@
  *
  * @since 0.1.0
  */
-import * as FileSystem from "@effect/platform/FileSystem"
-import * as HttpClient from "@effect/platform/HttpClient"
+import type * as FileSystem from "@effect/platform/FileSystem"
+import type * as HttpClient from "@effect/platform/HttpClient"
 import * as Config from "effect/Config"
 import type * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
-import * as Duration from "effect/Duration"
+import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import { flow } from "effect/Function"
 import * as Layer from "effect/Layer"
-import * as Redacted from "effect/Redacted"
 import type * as Schedule from "effect/Schedule"
 import type * as Stream from "effect/Stream"
-import * as CdnClient from "./internal/cdnClient.js"
-import { withOutcome } from "./internal/outcome.js"
-import { withDefaults } from "./internal/transferOptions.js"
-import * as internal from "./internal/upload.js"
-import { MediaConn } from "./MediaConn.js"
-import { MediaCrypto } from "./MediaCrypto.js"
+import * as service from "./internal/uploadService.js"
+import type { MediaConn } from "./MediaConn.js"
+import type { MediaCrypto } from "./MediaCrypto.js"
 import type { Attempt, InvalidMediaKey, MediaConnError, MediaFileError, MediaUploadError } from "./MediaError.js"
 import { MediaMessageError } from "./MediaError.js"
-import * as MediaKeys from "./MediaKeys.js"
+import type * as MediaKeys from "./MediaKeys.js"
 import type * as MediaMessage from "./MediaMessage.js"
 import * as MediaType from "./MediaType.js"
 
@@ -217,99 +212,11 @@ export class MediaUpload extends Context.Tag("effect-wa-media/MediaUpload")<Medi
  * @since 0.1.0
  * @category constructors
  */
-export const makeWith = (defaults: LayerOptions): Effect.Effect<
+export const makeWith: (defaults: LayerOptions) => Effect.Effect<
   MediaUpload["Type"],
   never,
   HttpClient.HttpClient | MediaConn | MediaCrypto | FileSystem.FileSystem
-> =>
-  Effect.gen(function*() {
-    const client = CdnClient.make(yield* HttpClient.HttpClient)
-    const mediaConn = yield* MediaConn
-    const crypto = yield* MediaCrypto
-    const fs = yield* FileSystem.FileSystem
-
-    const upload = Effect.fn("MediaUpload.upload")(function*<E>(source: UploadSource<E>, callOptions: UploadOptions) {
-      const options = withDefaults(defaults, callOptions)
-      const clock = yield* Effect.clock
-      const started = clock.unsafeCurrentTimeMillis()
-      const { mediaType } = options
-      yield* Effect.annotateCurrentSpan("media.type", mediaType)
-      const given = options.mediaKey
-      const mediaKey = given === undefined
-        ? yield* crypto.generateMediaKey
-        : yield* MediaKeys.fromBytes(Redacted.isRedacted(given) ? Redacted.value(given) : given)
-      const keys = MediaType.isEncrypted(mediaType) ? yield* MediaKeys.derive(mediaKey, mediaType) : undefined
-      const encryption: internal.Encryption = {
-        mediaType,
-        mediaKey,
-        keys,
-        sidecar: keys !== undefined && (options.sidecar ?? MediaType.hasStreamingSidecar(mediaType)),
-        hashes: crypto.openHashes
-      }
-
-      let plaintext: internal.Source<E | MediaFileError>
-      let first: internal.FirstPass
-      switch (source._tag) {
-        case "Bytes": {
-          plaintext = internal.bytesSource(source.bytes)
-          first = yield* internal.firstPass(plaintext, encryption)
-          break
-        }
-        case "File": {
-          plaintext = yield* internal.fileSource(fs, source.path)
-          first = yield* internal.firstPass(plaintext, encryption)
-          break
-        }
-        case "Stream": {
-          plaintext = internal.streamSource(source.make)
-          first = yield* internal.firstPass(plaintext, encryption)
-          break
-        }
-        case "OneShot": {
-          const spilled = yield* internal.spill(fs, source.stream, encryption)
-          plaintext = yield* internal.fileSource(fs, spilled.path)
-          first = spilled.first
-          break
-        }
-      }
-
-      yield* Effect.annotateCurrentSpan({
-        "media.file_length": first.result.fileLength,
-        "media.blob_length": first.blobLength
-      })
-      const uploaded = yield* internal.run({
-        client,
-        mediaConn,
-        clock,
-        mediaType,
-        first,
-        blob: () => internal.blobStream(plaintext, encryption, first),
-        protocol: options.protocol ?? "https",
-        stallTimeout: Duration.decode(options.stallTimeout ?? Duration.seconds(30)),
-        onProgress: options.onProgress,
-        progressInterval: Duration.toMillis(options.progressInterval ?? Duration.millis(100)),
-        headers: options.headers,
-        retry: options.retry
-      }, options.deadline === undefined ? undefined : Duration.decode(options.deadline))
-
-      const result = first.result
-      return {
-        mediaType,
-        url: uploaded.url,
-        directPath: uploaded.directPath,
-        ...(uploaded.handle === undefined ? {} : { handle: uploaded.handle }),
-        ...(uploaded.objectId === undefined ? {} : { objectId: uploaded.objectId }),
-        mediaKey,
-        fileSha256: result.fileSha256,
-        fileEncSha256: result.fileEncSha256,
-        fileLength: result.fileLength,
-        mediaKeyTimestamp: options.mediaKeyTimestamp ?? Math.floor(started / 1000),
-        ...(result.streamingSidecar === undefined ? {} : { streamingSidecar: result.streamingSidecar })
-      } satisfies UploadResult
-    }, flow(Effect.scoped, withOutcome))
-
-    return MediaUpload.of({ upload })
-  })
+> = service.makeWith
 
 /**
  * Builds the service over the `HttpClient`, `MediaConn`, `MediaCrypto` and `FileSystem` of the

@@ -27,6 +27,7 @@ import { MediaUploadError } from "../MediaError.js"
 import type { MediaFileError } from "../MediaError.js"
 import type * as MediaKeys from "../MediaKeys.js"
 import * as MediaType from "../MediaType.js"
+import type { Progress } from "../MediaUpload.js"
 import { makeBlocker } from "./blocks.js"
 import { transportReason } from "./cdnClient.js"
 import * as Encryptor from "./encryptor.js"
@@ -319,13 +320,6 @@ export interface Uploaded {
   readonly directPath: string
   readonly handle?: string
   readonly objectId?: string
-}
-
-/** Where the engine reports progress. */
-export interface Progress {
-  readonly bytes: number
-  readonly total: number
-  readonly host: string
 }
 
 /** What one upload needs beyond the source. */

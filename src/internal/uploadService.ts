@@ -1,0 +1,117 @@
+/**
+ * The `MediaUpload` service: the key and the first pass of each source, then the upload engine of
+ * `upload.ts`, under the layer's defaults.
+ *
+ * @internal
+ */
+import * as FileSystem from "@effect/platform/FileSystem"
+import * as HttpClient from "@effect/platform/HttpClient"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import { flow } from "effect/Function"
+import * as Redacted from "effect/Redacted"
+import { MediaConn } from "../MediaConn.js"
+import { MediaCrypto } from "../MediaCrypto.js"
+import type { MediaFileError } from "../MediaError.js"
+import * as MediaKeys from "../MediaKeys.js"
+import * as MediaType from "../MediaType.js"
+import type { LayerOptions, MediaUpload, UploadOptions, UploadResult, UploadSource } from "../MediaUpload.js"
+import * as CdnClient from "./cdnClient.js"
+import { withOutcome } from "./outcome.js"
+import { withDefaults } from "./transferOptions.js"
+import * as internal from "./upload.js"
+
+/** @internal */
+export const makeWith = (defaults: LayerOptions): Effect.Effect<
+  MediaUpload["Type"],
+  never,
+  HttpClient.HttpClient | MediaConn | MediaCrypto | FileSystem.FileSystem
+> =>
+  Effect.gen(function*() {
+    const client = CdnClient.make(yield* HttpClient.HttpClient)
+    const mediaConn = yield* MediaConn
+    const crypto = yield* MediaCrypto
+    const fs = yield* FileSystem.FileSystem
+
+    const upload = Effect.fn("MediaUpload.upload")(function*<E>(source: UploadSource<E>, callOptions: UploadOptions) {
+      const options = withDefaults(defaults, callOptions)
+      const clock = yield* Effect.clock
+      const started = clock.unsafeCurrentTimeMillis()
+      const { mediaType } = options
+      yield* Effect.annotateCurrentSpan("media.type", mediaType)
+      const given = options.mediaKey
+      const mediaKey = given === undefined
+        ? yield* crypto.generateMediaKey
+        : yield* MediaKeys.fromBytes(Redacted.isRedacted(given) ? Redacted.value(given) : given)
+      const keys = MediaType.isEncrypted(mediaType) ? yield* MediaKeys.derive(mediaKey, mediaType) : undefined
+      const encryption: internal.Encryption = {
+        mediaType,
+        mediaKey,
+        keys,
+        sidecar: keys !== undefined && (options.sidecar ?? MediaType.hasStreamingSidecar(mediaType)),
+        hashes: crypto.openHashes
+      }
+
+      let plaintext: internal.Source<E | MediaFileError>
+      let first: internal.FirstPass
+      switch (source._tag) {
+        case "Bytes": {
+          plaintext = internal.bytesSource(source.bytes)
+          first = yield* internal.firstPass(plaintext, encryption)
+          break
+        }
+        case "File": {
+          plaintext = yield* internal.fileSource(fs, source.path)
+          first = yield* internal.firstPass(plaintext, encryption)
+          break
+        }
+        case "Stream": {
+          plaintext = internal.streamSource(source.make)
+          first = yield* internal.firstPass(plaintext, encryption)
+          break
+        }
+        case "OneShot": {
+          const spilled = yield* internal.spill(fs, source.stream, encryption)
+          plaintext = yield* internal.fileSource(fs, spilled.path)
+          first = spilled.first
+          break
+        }
+      }
+
+      yield* Effect.annotateCurrentSpan({
+        "media.file_length": first.result.fileLength,
+        "media.blob_length": first.blobLength
+      })
+      const uploaded = yield* internal.run({
+        client,
+        mediaConn,
+        clock,
+        mediaType,
+        first,
+        blob: () => internal.blobStream(plaintext, encryption, first),
+        protocol: options.protocol ?? "https",
+        stallTimeout: Duration.decode(options.stallTimeout ?? Duration.seconds(30)),
+        onProgress: options.onProgress,
+        progressInterval: Duration.toMillis(options.progressInterval ?? Duration.millis(100)),
+        headers: options.headers,
+        retry: options.retry
+      }, options.deadline === undefined ? undefined : Duration.decode(options.deadline))
+
+      const result = first.result
+      return {
+        mediaType,
+        url: uploaded.url,
+        directPath: uploaded.directPath,
+        ...(uploaded.handle === undefined ? {} : { handle: uploaded.handle }),
+        ...(uploaded.objectId === undefined ? {} : { objectId: uploaded.objectId }),
+        mediaKey,
+        fileSha256: result.fileSha256,
+        fileEncSha256: result.fileEncSha256,
+        fileLength: result.fileLength,
+        mediaKeyTimestamp: options.mediaKeyTimestamp ?? Math.floor(started / 1000),
+        ...(result.streamingSidecar === undefined ? {} : { streamingSidecar: result.streamingSidecar })
+      } satisfies UploadResult
+    }, flow(Effect.scoped, withOutcome))
+
+    return { upload }
+  })
