@@ -26,7 +26,21 @@ import { MEDIA_KEY_LENGTH } from "./MediaKeys.js"
  * @since 0.1.0
  * @category models
  */
-export interface HashSession extends Hashing.HashSession {}
+export interface HashSession {
+  /** Hashes the next plaintext and ciphertext bytes; neither is retained after the call. */
+  readonly update: (plaintext: Uint8Array, ciphertext: Uint8Array) => void
+  /**
+   * `undefined` when `update` may be called again at once; otherwise a promise that settles when
+   * it may (the session's buffers are all in flight), so a transfer never holds more than them.
+   */
+  readonly ready: () => Promise<void> | undefined
+  /** Ends the blob; `mac` is the received MAC (decryption) or `undefined` (encryption). */
+  readonly final: (
+    plaintext: Uint8Array,
+    ciphertext: Uint8Array,
+    mac: Uint8Array | undefined
+  ) => Digests | Promise<Digests>
+}
 
 /**
  * What a {@link HashSession} ends with.
@@ -34,7 +48,14 @@ export interface HashSession extends Hashing.HashSession {}
  * @since 0.1.0
  * @category models
  */
-export interface Digests extends Hashing.Digests {}
+export interface Digests {
+  /** SHA-256 of the plaintext. */
+  readonly fileSha256: Uint8Array
+  /** SHA-256 of the blob: the ciphertext, then the received MAC (decryption) or the computed one (encryption). */
+  readonly fileEncSha256: Uint8Array
+  /** The computed MAC (10 bytes). */
+  readonly mac: Uint8Array
+}
 
 /**
  * Options of the worker pool of {@link layerWith}. Every field is optional.

@@ -104,7 +104,7 @@ describe("MediaCrypto worker pool", () => {
       const expected = Hashing.inline(keys)
       expected.update(plaintext, plaintext)
       const digests = yield* Hashing.toEffect(expected.final(new Uint8Array(0), new Uint8Array(0), undefined))
-      const run = (session: Hashing.HashSession) => {
+      const run = (session: MediaCrypto.HashSession) => {
         session.update(plaintext, plaintext)
         return session.final(new Uint8Array(0), new Uint8Array(0), undefined)
       }
@@ -126,8 +126,8 @@ describe("MediaCrypto worker pool", () => {
       const all = [
         yield* Hashing.toEffect(onWorker),
         yield* Hashing.toEffect(decrypting),
-        small as Hashing.Digests,
-        fallback as Hashing.Digests
+        small as MediaCrypto.Digests,
+        fallback as MediaCrypto.Digests
       ]
       for (const got of all) {
         assert.strictEqual(toHex(got.fileSha256), toHex(digests.fileSha256))

@@ -10,6 +10,7 @@ import * as Redacted from "effect/Redacted"
 import type * as Scope from "effect/Scope"
 import type { Decipher } from "node:crypto"
 import { createDecipheriv, timingSafeEqual } from "node:crypto"
+import type { HashSession } from "../MediaCrypto.js"
 import type { DecryptOptions, MediaDecryptor } from "../MediaDecryptor.js"
 import type { InvalidMediaKey } from "../MediaError.js"
 import { MediaIntegrityError } from "../MediaError.js"
@@ -79,7 +80,7 @@ const paddingOf = (plaintext: Uint8Array): number | undefined => {
 export const makeCore = (
   options: DecryptOptions,
   keys: MediaKeys.MediaKeys,
-  session: Hashing.HashSession
+  session: HashSession
 ): Core => {
   const decipher: Decipher = createDecipheriv("aes-256-cbc", Redacted.value(keys.cipherKey), keys.iv)
   // Padding is checked here, after the MAC, so that each failure is reported as what it is.

@@ -9,6 +9,7 @@ import * as Redacted from "effect/Redacted"
 import type * as Scope from "effect/Scope"
 import type { Cipher } from "node:crypto"
 import { createCipheriv } from "node:crypto"
+import type { HashSession } from "../MediaCrypto.js"
 import type { EncryptOptions, EncryptResult, MediaEncryptor } from "../MediaEncryptor.js"
 import { InvalidMediaKey } from "../MediaError.js"
 import * as MediaKeys from "../MediaKeys.js"
@@ -53,7 +54,7 @@ export interface Plan {
 }
 
 /** An encryptor of encrypted media whose hashes go to `session`. */
-export const makeCore = (plan: Plan, session: Hashing.HashSession): Core => {
+export const makeCore = (plan: Plan, session: HashSession): Core => {
   const { keys, mediaKey, mediaType } = plan
   const cipher: Cipher = createCipheriv("aes-256-cbc", Redacted.value(keys.cipherKey), keys.iv)
   const sidecar = plan.sidecar ? Sidecar.unsafeMake(keys.macKey) : undefined

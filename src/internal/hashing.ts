@@ -9,11 +9,10 @@
 import * as Effect from "effect/Effect"
 import * as Redacted from "effect/Redacted"
 import type * as Scope from "effect/Scope"
+import type { Digests, HashSession } from "../MediaCrypto.js"
 import type * as MediaKeys from "../MediaKeys.js"
 import type * as MediaType from "../MediaType.js"
-import { type Digests, makeHashes } from "./mediaHashes.js"
-
-export type { Digests }
+import { makeHashes } from "./mediaHashes.js"
 
 /** A value now, or later. */
 export type Later<A> = A | Promise<A>
@@ -21,19 +20,6 @@ export type Later<A> = A | Promise<A>
 /** Applies `f` to `value` now when it is there, else once it is. */
 export const andThen = <A, B>(value: Later<A>, f: (a: A) => B): Later<B> =>
   value instanceof Promise ? value.then(f) : f(value)
-
-/** The hashes of one blob (see `mediaHashes.js` for what each stream is). */
-export interface HashSession {
-  /** Hashes the next plaintext and ciphertext bytes; neither is retained after the call. */
-  readonly update: (plaintext: Uint8Array, ciphertext: Uint8Array) => void
-  /**
-   * `undefined` when `update` may be called again at once; otherwise a promise that settles when
-   * it may (the session's buffers are all in flight), so a transfer never holds more than them.
-   */
-  readonly ready: () => Promise<void> | undefined
-  /** Ends the blob; `mac` is the received MAC (decryption) or `undefined` (encryption). */
-  readonly final: (plaintext: Uint8Array, ciphertext: Uint8Array, mac: Uint8Array | undefined) => Later<Digests>
-}
 
 /** Which state machine feeds a session: the balance of work between the cipher and the hashes differs. */
 export type Direction = "encrypt" | "decrypt"

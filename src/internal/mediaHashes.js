@@ -16,13 +16,7 @@ import { createHash, createHmac } from "node:crypto"
 /** The length of the truncated HMAC at the end of every encrypted blob. */
 export const MAC_LENGTH = 10
 
-/**
- * @typedef {object} Digests
- * @property {Uint8Array} fileSha256 SHA-256 of the plaintext.
- * @property {Uint8Array} fileEncSha256 SHA-256 of the blob: the ciphertext, then the received MAC
- *   (decryption) or the computed one (encryption).
- * @property {Uint8Array} mac The computed MAC (10 bytes).
- */
+/** @typedef {import("../MediaCrypto.js").Digests} Digests */
 
 /**
  * Fresh hash state for one blob.
