@@ -5,7 +5,7 @@
 // entry, dist/bin/hashWorker.js: the pool starts `hashWorker.js` beside the module that holds it,
 // which in the bundle is dist/bin/wa-media.js. The library itself stays tsc's plain ESM in dist/.
 import { build } from "esbuild"
-import { chmodSync } from "node:fs"
+import { chmodSync, readFileSync } from "node:fs"
 import { isBuiltin } from "node:module"
 
 /**
@@ -41,6 +41,7 @@ await build({
   target: "node20",
   minify: true,
   plugins: [lazyNodeModules],
+  define: { __WA_MEDIA_VERSION__: JSON.stringify(JSON.parse(readFileSync("package.json", "utf8")).version) },
   // `require` for the Node modules above and for the bundled CommonJS dependencies (ws, multipasta).
   banner: {
     js:

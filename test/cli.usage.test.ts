@@ -1,6 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { lastLine, runCli } from "./cliHarness.js"
@@ -49,6 +49,14 @@ describe("wa-media usage and help", () => {
       const encrypt = yield* runCli(["encrypt", "--help"])
       assert.include(encrypt.stdout, "$ wa-media encrypt --type text [--media-key text] [--sidecar] <in> <out>")
       assert.include(encrypt.stdout, "the 32-byte media key; a random one when absent (standard base64)")
+    }))
+
+  it.effect("--version prints the package's version", () =>
+    Effect.gen(function*() {
+      const run = yield* runCli(["--version"])
+      assert.strictEqual(run.code, 0, run.stderr)
+      const { version } = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8"))
+      assert.strictEqual(run.stdout.trim(), version)
     }))
 
   it.effect("each usage error is printed once, as the one line of stderr, with exit 2", () =>

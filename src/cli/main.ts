@@ -21,7 +21,9 @@ import { commands, root, summary } from "./Commands.js"
 import * as HelpText from "./HelpText.js"
 
 const NAME = "wa-media"
-const VERSION = "0.1.0"
+// The bundler puts package.json's version here (scripts/build-bin.mjs); the bin is only run bundled.
+declare const __WA_MEDIA_VERSION__: string | undefined
+const VERSION = typeof __WA_MEDIA_VERSION__ === "string" ? __WA_MEDIA_VERSION__ : "0.0.0-source"
 
 // The built-in options (--completions, --log-level, --wizard) stay out of the help: only --help and
 // --version are answered.
