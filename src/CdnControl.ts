@@ -8,7 +8,7 @@
  */
 import * as Effect from "effect/Effect"
 import type * as Stream from "effect/Stream"
-import * as internal from "./internal/cdn.js"
+import * as internal from "./internal/cdn/faults.js"
 import * as incomingInternal from "./internal/incoming.js"
 import type * as MediaConn from "./MediaConn.js"
 import type { MediaCrypto } from "./MediaCrypto.js"

@@ -19,7 +19,6 @@ import type * as HttpClient from "@effect/platform/HttpClient"
 import type * as HttpServer from "@effect/platform/HttpServer"
 import type { ServeError } from "@effect/platform/HttpServerError"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
-import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
@@ -27,7 +26,8 @@ import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import * as Http from "node:http"
 import type * as CdnControl from "./CdnControl.js"
-import * as internal from "./internal/cdn.js"
+import * as Cdn from "./internal/cdn/cdn.js"
+import { Connection } from "./internal/cdn/connection.js"
 import * as MediaConn from "./MediaConn.js"
 import type { MediaCrypto } from "./MediaCrypto.js"
 import * as MediaDownload from "./MediaDownload.js"
@@ -70,43 +70,19 @@ export interface Options {
   readonly mediaConnTtlSeconds?: number | undefined
 }
 
-const parseLength = (value: string | undefined): number | undefined =>
-  value !== undefined && /^\d+$/.test(value) ? Number(value) : undefined
-
-// Serves one host: the Effect request is turned into the core's model, and the core's reply back,
-// with the endings a plain response cannot express done on the Node socket itself.
-const app = (cdn: internal.Cdn, host: string) =>
-  Effect.gen(function*() {
-    const request = yield* HttpServerRequest.HttpServerRequest
+// The socket-level half of faults, on the Node socket of each request: break off without an answer,
+// cut a response after what was written (`destroySoon` flushes it first), or send the headers and
+// hold the connection.
+const nodeConnection = (host: string) =>
+  Effect.map(HttpServerRequest.HttpServerRequest, (request) => {
     const nodeRequest = NodeHttpServerRequest.toIncomingMessage(request)
     const nodeResponse = NodeHttpServerRequest.toServerResponse(request)
-    const reply = yield* cdn.handle({
-      method: request.method,
+    return Connection.of({
       host,
-      url: request.url,
-      headers: request.headers,
-      contentLength: nodeRequest.headers["transfer-encoding"] === undefined
-        ? parseLength(request.headers["content-length"])
-        : undefined,
-      body: request.stream
-    })
-    if (reply._tag === "Dropped") {
-      // Reset without reading the rest of the body; the `close` that follows interrupts this fiber.
-      nodeRequest.socket.destroy()
-      return yield* Effect.never
-    }
-    const ending: Stream.Stream<Uint8Array> = reply.ending === "Drop"
-      ? Stream.fromEffect(Effect.zipRight(
-        // `destroySoon` flushes what was written, then closes: the client gets exactly those bytes.
-        Effect.sync(() => nodeResponse.socket?.destroySoon()),
-        Effect.never
-      ))
-      : reply.ending === "Stall"
-      ? Stream.fromEffect(Effect.zipRight(Effect.sync(() => nodeResponse.flushHeaders()), Effect.never))
-      : Stream.empty
-    return HttpServerResponse.stream(Stream.concat(reply.body, ending), {
-      status: reply.status,
-      headers: reply.headers
+      // Reset without reading the rest of the body; the `close` that follows interrupts the fiber.
+      reset: Effect.zipRight(Effect.sync(() => nodeRequest.socket.destroy()), Effect.never),
+      cut: Stream.fromEffect(Effect.zipRight(Effect.sync(() => nodeResponse.socket?.destroySoon()), Effect.never)),
+      stall: Stream.fromEffect(Effect.zipRight(Effect.sync(() => nodeResponse.flushHeaders()), Effect.never))
     })
   })
 
@@ -147,7 +123,7 @@ export const make = (options: Options = {}): Effect.Effect<CdnEmulator["Type"], 
     const servers: Array<{ readonly httpServer: HttpServer.HttpServer; readonly port: number }> = []
     for (let i = 0; i < count; i++) servers.push(yield* listen(first === 0 ? 0 : first + i))
     const hosts = servers.map(({ port }) => `127.0.0.1:${port}`)
-    const cdn = yield* internal.make({
+    const cdn = yield* Cdn.make({
       hosts,
       scheme: "http",
       dir: options.dir,
@@ -155,10 +131,12 @@ export const make = (options: Options = {}): Effect.Effect<CdnEmulator["Type"], 
       linkTtlSeconds: options.linkTtlSeconds,
       mediaConnTtlSeconds: options.mediaConnTtlSeconds
     })
-    for (let i = 0; i < count; i++) yield* servers[i]!.httpServer.serve(app(cdn, hosts[i]!))
+    for (let i = 0; i < count; i++) {
+      yield* servers[i]!.httpServer.serve(Effect.provideServiceEffect(cdn.app, Connection, nodeConnection(hosts[i]!)))
+    }
     const baseUrl = `http://${hosts[0]}`
     return CdnEmulator.of({
-      ...internal.control(cdn),
+      ...cdn.control,
       baseUrl,
       mediaConnUrl: `${baseUrl}/media_conn`,
       ports: servers.map(({ port }) => port)

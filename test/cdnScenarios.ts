@@ -461,6 +461,45 @@ export const scenarios = (
     )
   })
 
+  describe("routing", () => {
+    test(
+      "answers a known path's other methods with 405, unknown paths with 404, both recorded; unknown controls with 404",
+      Effect.gen(function*() {
+        const world = yield* TestWorld
+        const client = yield* HttpClient.HttpClient
+        const base = `${world.scheme}://${world.cdn.hosts[0]}`
+        const stored = yield* world.cdn.put(bytesOf(1000))
+        const status = (request: HttpClientRequest.HttpClientRequest) =>
+          Effect.map(client.execute(request), (response) => response.status)
+        assert.strictEqual(yield* status(HttpClientRequest.post(`${base}/media_conn`)), 405)
+        assert.strictEqual(yield* status(HttpClientRequest.get(`${base}/mms/image/${tokenOf(bytesOf(1))}`)), 405)
+        assert.strictEqual(yield* status(HttpClientRequest.del(`${base}${stored.directPath}`)), 405)
+        // Paths as written: no case folding, no trailing or empty segments, only known file names.
+        for (
+          const path of [
+            "/MEDIA_CONN",
+            "/media_conn/",
+            "/mms/image/",
+            "/mms/sound/abc",
+            "/v//1_2_n.enc",
+            stored.directPath.replace(".enc", ".png")
+          ]
+        ) {
+          assert.strictEqual(yield* status(HttpClientRequest.get(`${base}${path}`)), 404, path)
+        }
+        assert.strictEqual(yield* status(HttpClientRequest.get(`${base}/_control/faults`)), 404)
+        assert.strictEqual(yield* status(HttpClientRequest.post(`${base}/_control/nothing`)), 404)
+        const records = yield* world.cdn.requests
+        assert.deepStrictEqual(records.map((r) => [r.kind, r.method, r.status]), [
+          ["media_conn", "POST", 405],
+          ["upload", "GET", 405],
+          ["download", "DELETE", 405],
+          ...Array.from({ length: 6 }, () => ["other", "GET", 404])
+        ])
+      })
+    )
+  })
+
   const stallTest = options.stall === "TestClock" ? it.effect : it.live
   describe("stall", () => {
     stallTest(

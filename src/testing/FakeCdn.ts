@@ -8,13 +8,18 @@
  *
  * @since 0.1.0
  */
+import * as HttpApp from "@effect/platform/HttpApp"
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientError from "@effect/platform/HttpClientError"
 import type * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import * as HttpMiddleware from "@effect/platform/HttpMiddleware"
+import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
+import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import * as Cause from "effect/Cause"
 import type * as Chunk from "effect/Chunk"
 import * as Context from "effect/Context"
+import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
@@ -24,7 +29,8 @@ import * as Runtime from "effect/Runtime"
 import * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import type * as CdnControl from "../CdnControl.js"
-import * as internal from "../internal/cdn.js"
+import * as Cdn from "../internal/cdn/cdn.js"
+import { Connection } from "../internal/cdn/connection.js"
 import * as MediaConn from "../MediaConn.js"
 
 /**
@@ -62,26 +68,30 @@ export const defaultHosts: ReadonlyArray<string> = ["mmg.whatsapp.net", "media-f
 
 const nullBodyStatus = new Set([101, 103, 204, 205, 304])
 
-const requestBody = (
-  request: HttpClientRequest.HttpClientRequest
-): Effect.Effect<
-  { body: Stream.Stream<Uint8Array, unknown>; length: number | undefined },
-  HttpClientError.RequestError
-> => {
-  const declared = request.headers["content-length"]
-  const header = declared !== undefined && /^\d+$/.test(declared) ? Number(declared) : undefined
+// The client's request as the web `Request` the router reads, with the `Content-Length` undici
+// would send for a body of known length.
+const toWebRequest = (
+  request: HttpClientRequest.HttpClientRequest,
+  url: URL,
+  runtime: Runtime.Runtime<never>
+): Effect.Effect<Request, HttpClientError.RequestError> => {
+  const headers = new Headers(request.headers)
+  const send = (body: ReadableStream<Uint8Array> | Uint8Array | null, length: number | undefined) => {
+    if (length !== undefined && !headers.has("content-length")) headers.set("content-length", String(length))
+    return Effect.succeed(new Request(url, { method: request.method, headers, body, duplex: "half" }))
+  }
   const body = request.body
   switch (body._tag) {
     case "Empty":
-      return Effect.succeed({ body: Stream.empty, length: header ?? 0 })
+      return send(null, request.method === "GET" || request.method === "HEAD" ? undefined : 0)
     case "Uint8Array":
-      return Effect.succeed({ body: Stream.succeed(body.body), length: header ?? body.contentLength })
+      return send(body.body, body.contentLength)
     case "Stream":
-      return Effect.succeed({ body: body.stream, length: header ?? body.contentLength })
+      return send(Stream.toReadableStreamRuntime(body.stream, runtime), body.contentLength)
     case "Raw":
       if (typeof body.body === "string" || body.body instanceof Uint8Array) {
         const bytes = typeof body.body === "string" ? new TextEncoder().encode(body.body) : body.body
-        return Effect.succeed({ body: Stream.succeed(bytes), length: header ?? bytes.length })
+        return send(bytes, bytes.length)
       }
       break
     case "FormData":
@@ -95,13 +105,13 @@ const requestBody = (
 // Like `Stream.toReadableStreamRuntime`, but pulled one chunk at a time: a failure only errors the
 // readable once every byte before it was read, as a socket that breaks after K bytes delivers K.
 const toReadableStream = (
-  stream: Stream.Stream<Uint8Array, Error>,
+  stream: Stream.Stream<Uint8Array, unknown>,
   runtime: Runtime.Runtime<never>
 ): ReadableStream<Uint8Array> => {
   const runFork = Runtime.runFork(runtime)
   const scope = Effect.runSync(Scope.make())
-  let pull: Effect.Effect<Chunk.Chunk<Uint8Array>, Option.Option<Error>> | undefined
-  let fiber: Fiber.RuntimeFiber<Chunk.Chunk<Uint8Array>, Option.Option<Error>> | undefined
+  let pull: Effect.Effect<Chunk.Chunk<Uint8Array>, Option.Option<unknown>> | undefined
+  let fiber: Fiber.RuntimeFiber<Chunk.Chunk<Uint8Array>, Option.Option<unknown>> | undefined
   const release = () => runFork(Scope.close(scope, Exit.void))
   return new ReadableStream<Uint8Array>({
     pull(controller) {
@@ -144,45 +154,59 @@ const toReadableStream = (
 /** An error as undici reports it, with its code. */
 const transportCause = (code: string, message: string): Error => Object.assign(new Error(message), { code })
 
-const makeClient = (cdn: internal.Cdn): HttpClient.HttpClient =>
+const otherSideClosed = () => transportCause("UND_ERR_SOCKET", "other side closed")
+
+// The router's answer as the client's response; a streamed body read one chunk at a time.
+const toClientResponse = (
+  request: HttpClientRequest.HttpClientRequest,
+  response: HttpServerResponse.HttpServerResponse,
+  runtime: Runtime.Runtime<never>
+): HttpClientResponse.HttpClientResponse => {
+  const body = response.body
+  const web = body._tag !== "Stream"
+    ? HttpServerResponse.toWeb(response)
+    : new Response(nullBodyStatus.has(response.status) ? null : toReadableStream(body.stream, runtime), {
+      status: response.status,
+      headers: response.headers
+    })
+  return HttpClientResponse.fromWeb(request, web)
+}
+
+// Runs the CDN's app in memory, as `NodeHttpServer` does over a socket (`HttpApp.toHandled`), in the
+// client's fiber: interrupting the client interrupts the route, as a closed socket would.
+const makeClient = (cdn: Cdn.Cdn): HttpClient.HttpClient =>
   HttpClient.make((request, url) =>
     Effect.gen(function*() {
-      if ((url.protocol !== "https:" && url.protocol !== "http:") || !cdn.hosts.includes(url.host)) {
+      if ((url.protocol !== "https:" && url.protocol !== "http:") || !cdn.control.hosts.includes(url.host)) {
         return yield* new HttpClientError.RequestError({
           request,
           reason: "Transport",
           cause: transportCause("ENOTFOUND", `getaddrinfo ENOTFOUND ${url.hostname}`)
         })
       }
-      const { body, length } = yield* requestBody(request)
-      const reply = yield* cdn.handle({
-        method: request.method,
-        host: url.host,
-        url: `${url.pathname}${url.search}`,
-        headers: request.headers,
-        contentLength: length,
-        body
-      })
-      if (reply._tag === "Dropped") {
-        return yield* new HttpClientError.RequestError({
-          request,
-          reason: "Transport",
-          cause: transportCause("UND_ERR_SOCKET", "other side closed")
-        })
-      }
       const runtime = yield* Effect.runtime<never>()
-      const ending: Stream.Stream<Uint8Array, Error> = reply.ending === "Drop"
-        ? Stream.fail(transportCause("UND_ERR_SOCKET", "other side closed"))
-        : reply.ending === "Stall"
-        ? Stream.never
-        : Stream.empty
-      const readable = nullBodyStatus.has(reply.status)
-        ? null
-        : toReadableStream(Stream.concat(reply.body, ending), runtime)
-      return HttpClientResponse.fromWeb(
-        request,
-        new Response(readable, { status: reply.status, headers: reply.headers })
+      const serverRequest = HttpServerRequest.fromWeb(yield* toWebRequest(request, url, runtime))
+      const reset = yield* Deferred.make<void>()
+      const answer = yield* Deferred.make<HttpServerResponse.HttpServerResponse>()
+      const served = HttpApp.toHandled(cdn.app, (_, response) => Deferred.succeed(answer, response)).pipe(
+        Effect.provideService(HttpServerRequest.HttpServerRequest, serverRequest),
+        Effect.provideService(Connection, {
+          host: url.host,
+          reset: Effect.zipRight(Deferred.succeed(reset, undefined), Effect.never),
+          cut: Stream.fail(otherSideClosed()),
+          stall: Stream.never
+        }),
+        // No server spans inside the client's trace: they would carry the upload's `auth`.
+        HttpMiddleware.withTracerDisabledWhenEffect(() => true)
       )
+      const response = yield* Effect.raceFirst(
+        Effect.zipRight(served, Effect.map(Deferred.await(answer), Option.some)),
+        Effect.as(Deferred.await(reset), Option.none())
+      )
+      if (Option.isNone(response)) {
+        return yield* new HttpClientError.RequestError({ request, reason: "Transport", cause: otherSideClosed() })
+      }
+      return toClientResponse(request, response.value, runtime)
     })
   )
 
@@ -196,14 +220,14 @@ export const make = (
   options: Options = {}
 ): Effect.Effect<{ readonly client: HttpClient.HttpClient; readonly cdn: FakeCdn["Type"] }> =>
   Effect.map(
-    internal.make({
+    Cdn.make({
       hosts: options.hosts ?? defaultHosts,
       scheme: "https",
       tokenTtlSeconds: options.tokenTtlSeconds,
       linkTtlSeconds: options.linkTtlSeconds,
       mediaConnTtlSeconds: options.mediaConnTtlSeconds
     }),
-    (cdn) => ({ client: makeClient(cdn), cdn: FakeCdn.of(internal.control(cdn)) })
+    (cdn) => ({ client: makeClient(cdn), cdn: FakeCdn.of(cdn.control) })
   )
 
 /**
