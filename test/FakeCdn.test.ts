@@ -35,6 +35,16 @@ describe("FakeCdn", () => {
         .pipe(Effect.provide(fakeWorld()))
   )
 
+  it.effect("remove answers false for a path it does not hold, even one that is no URL", () =>
+    Effect.gen(function*() {
+      const { cdn } = yield* FakeCdn.make()
+      const stored = yield* cdn.put(bytesOf(100))
+      assert.isFalse(yield* cdn.remove("//["))
+      assert.isFalse(yield* cdn.remove("/v/t62.7118-24/1_2_n.enc"))
+      assert.isTrue(yield* cdn.remove(stored.directPath))
+      assert.isFalse(yield* cdn.remove(stored.directPath))
+    }))
+
   describe("layerWithMediaConn", () => {
     const mediaConnRequests = Effect.map(
       Effect.flatMap(FakeCdn.FakeCdn, (cdn) => cdn.requests),

@@ -1,7 +1,7 @@
 /**
  * A fake CDN as an `HttpClient`: requests to its hosts (`https://<host>/…` or `http://<host>/…`)
- * are answered in memory, without sockets, by the same core as the `CdnEmulator`, so URL building,
- * status handling, resumes and retries of a client are exercised for real. Faults surface as the
+ * are answered in memory, without sockets, by the same `HttpRouter` as the `CdnEmulator`, so URL
+ * building, status handling, resumes and retries of a client are exercised for real. Faults surface as the
  * Node transport would surface them: a cut connection is a `RequestError` (before the response)
  * or a failing body stream (`ResponseError`, reason `Decode`); a stall is a body that never yields
  * its next chunk. Time is Effect's `Clock`, so `TestClock` drives token and link expiry.

@@ -21,6 +21,15 @@ const pathPrefix: Readonly<Record<string, string>> = {
   "/product/image": "/v/t45.5328-4"
 }
 
+/** A request's path and query as the WHATWG URL parser reads it; `undefined` if it cannot. @internal */
+export const parseUrl = (pathAndQuery: string): URL | undefined => {
+  try {
+    return new URL(pathAndQuery, "http://cdn.invalid")
+  } catch {
+    return undefined
+  }
+}
+
 /** What a download's signature says: valid, forged or malformed, or past its expiry. @internal */
 export type Verdict = "Valid" | "Mismatch" | "Expired"
 
@@ -73,8 +82,10 @@ export const make = (options: {
           }
           return Effect.map(now, (seconds) => parseInt(oe, 16) <= seconds ? "Expired" : "Valid")
         }),
-      idOf: (directPath) =>
-        /^\/v\/[^/]+\/([0-9]+_[0-9]+_n)\.(enc|jpg)$/.exec(new URL(directPath, "http://cdn.invalid").pathname)?.[1],
+      idOf: (directPath) => {
+        const pathname = parseUrl(directPath)?.pathname ?? ""
+        return /^\/v\/[^/]+\/([0-9]+_[0-9]+_n)\.(enc|jpg)$/.exec(pathname)?.[1]
+      },
       expire: Effect.sync(() => {
         // Moves the links' own clock past every expiry issued so far; new links are valid again.
         skewSeconds += options.ttlSeconds + 1

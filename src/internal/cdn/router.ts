@@ -18,9 +18,10 @@ import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import * as MediaType from "../../MediaType.js"
 import { Connection } from "./connection.js"
-import type { Fault, Faults, RequestKind } from "./faults.js"
-import * as Faults_ from "./faults.js"
+import type { Fault, RequestKind } from "./faults.js"
+import * as Faults from "./faults.js"
 import type { Links } from "./links.js"
+import { parseUrl } from "./links.js"
 import type { MediaConns } from "./mediaConn.js"
 import type { Recording } from "./recording.js"
 import { redactAuth } from "./recording.js"
@@ -32,7 +33,7 @@ export interface World {
   readonly store: Store
   readonly links: Links
   readonly mediaConns: MediaConns
-  readonly faults: Faults
+  readonly faults: Faults.Faults
   readonly recording: Recording
 }
 
@@ -66,8 +67,8 @@ const bodyStream = (body: HttpBody.HttpBody): Stream.Stream<Uint8Array, unknown>
 
 const ControlFaults = Schema.Struct({
   host: Schema.optional(Schema.String),
-  fault: Schema.optional(Faults_.Fault),
-  faults: Schema.optional(Schema.Array(Faults_.Fault))
+  fault: Schema.optional(Faults.Fault),
+  faults: Schema.optional(Schema.Array(Faults.Fault))
 })
 
 const decodeControlFaults = Schema.decodeUnknownEither(Schema.parseJson(ControlFaults))
@@ -111,7 +112,7 @@ export const make = (world: World): Effect.Effect<HttpApp.Default<never, Connect
       const length = Number(response.headers["content-length"] ?? "0")
       if (fault === undefined) return yield* Effect.as(record(response.status, length), response)
       const connection = yield* Connection
-      const faulted = Faults_.responseBody(fault, bodyStream(response.body), length, connection)
+      const faulted = Faults.responseBody(fault, bodyStream(response.body), length, connection)
       yield* record(response.status, faulted.bytes)
       return HttpServerResponse.stream(faulted.body, {
         status: response.status,
@@ -244,7 +245,7 @@ export const make = (world: World): Effect.Effect<HttpApp.Default<never, Connect
           partial.reserve(contentLength)
         }
         store.held.set(token, partial)
-        const { body, cut } = Faults_.uploadBody(fault, request.stream, contentLength)
+        const { body, cut } = Faults.uploadBody(fault, request.stream, contentLength)
         const complete = yield* receive(partial, body)
         const received = partial.length - offset
         if (cut || !complete || received < contentLength) {
@@ -272,7 +273,7 @@ export const make = (world: World): Effect.Effect<HttpApp.Default<never, Connect
 
   const readJson = Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) =>
     request.stream.pipe(
-      (stream) => Faults_.takeBytes(stream, 1024 * 1024),
+      (stream) => Faults.takeBytes(stream, 1024 * 1024),
       Stream.decodeText(),
       Stream.mkString,
       Effect.option
@@ -320,12 +321,8 @@ export const make = (world: World): Effect.Effect<HttpApp.Default<never, Connect
   return Effect.map(routed, (app) =>
     Effect.gen(function*() {
       const request = yield* HttpServerRequest.HttpServerRequest
-      let url: URL
-      try {
-        url = new URL(request.url, "http://cdn.invalid")
-      } catch {
-        return json(400, { error: "bad url" })
-      }
+      const url = parseUrl(request.url)
+      if (url === undefined) return json(400, { error: "bad url" })
       return yield* app.pipe(
         Effect.catchTag("RouteNotFound", () => notFound),
         Effect.provideService(
