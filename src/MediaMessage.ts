@@ -5,18 +5,17 @@
  *
  * @since 0.1.0
  */
-import * as Effect from "effect/Effect"
-import * as Either from "effect/Either"
-import * as Option from "effect/Option"
-import * as Redacted from "effect/Redacted"
+import type * as Effect from "effect/Effect"
+import type * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
-import { timingSafeEqual } from "node:crypto"
+import * as albums from "./internal/messageAlbum.js"
+import * as build from "./internal/messageBuild.js"
 import * as messageFields from "./internal/messageFields.js"
-import * as protoValues from "./internal/protoValues.js"
-import type { Fields } from "./internal/protoValues.js"
-import { InvalidMediaKey, MediaMessageError, type UnknownMediaType } from "./MediaError.js"
-import { MEDIA_KEY_LENGTH, type MediaKey } from "./MediaKeys.js"
-import * as MediaType from "./MediaType.js"
+import * as forwarding from "./internal/messageForward.js"
+import * as read from "./internal/messageRead.js"
+import type { InvalidMediaKey, MediaMessageError, UnknownMediaType } from "./MediaError.js"
+import type { MediaKey } from "./MediaKeys.js"
+import type * as MediaType from "./MediaType.js"
 
 // ---------------------------------------------------------------------------------------------
 // Models
@@ -85,26 +84,13 @@ export type MediaKind =
   | "historySyncNotification"
   | "externalBlobReference"
 
-const kindTypes: { readonly [K in MediaKind]: MediaType.MediaType } = {
-  imageMessage: "image",
-  videoMessage: "video",
-  ptvMessage: "video",
-  audioMessage: "audio",
-  documentMessage: "document",
-  stickerMessage: "sticker",
-  stickerPackMessage: "sticker-pack",
-  extendedTextMessage: "link-thumbnail",
-  historySyncNotification: "history",
-  externalBlobReference: "app-state"
-}
-
 /**
  * The media type the content of a {@link MediaKind} downloads as (a link preview: `link-thumbnail`).
  *
  * @since 0.1.0
  * @category getters
  */
-export const kindMediaType = (kind: MediaKind): MediaType.MediaType => kindTypes[kind]
+export const kindMediaType: (kind: MediaKind) => MediaType.MediaType = read.kindMediaType
 
 // ---------------------------------------------------------------------------------------------
 // Input shapes (messages as protobuf.js types them)
@@ -574,84 +560,6 @@ export const long: (value: unknown) => Option.Option<number> = Schema.decodeUnkn
 // Locating media inside messages
 // ---------------------------------------------------------------------------------------------
 
-const contentKinds: ReadonlyArray<Exclude<MediaKind, "externalBlobReference">> = [
-  "imageMessage",
-  "videoMessage",
-  "ptvMessage",
-  "audioMessage",
-  "documentMessage",
-  "stickerMessage",
-  "stickerPackMessage",
-  "extendedTextMessage",
-  "historySyncNotification"
-]
-
-// `Message` fields holding a `FutureProofMessage { message }`.
-const wrapperFields: ReadonlyArray<string> = [
-  "documentWithCaptionMessage",
-  "viewOnceMessage",
-  "viewOnceMessageV2",
-  "viewOnceMessageV2Extension",
-  "ephemeralMessage",
-  "editedMessage",
-  "associatedChildMessage",
-  "lottieStickerMessage",
-  "groupMentionedMessage",
-  "botInvokeMessage"
-]
-
-// Wrappers nest a few levels at most; the bound keeps cyclic objects from recursing forever.
-const maxDepth = 16
-
-interface Located {
-  readonly kind: MediaKind
-  readonly content: Fields
-  /** The fields from the message down to `content`. */
-  readonly path: ReadonlyArray<string>
-}
-
-const within = (prefix: ReadonlyArray<string>, located: Located | undefined): Located | undefined =>
-  located === undefined ? undefined : { ...located, path: [...prefix, ...located.path] }
-
-const isNonEmptyString = (value: unknown): value is string => typeof value === "string" && value.length > 0
-
-const locate = (message: unknown, depth: number): Located | undefined => {
-  if (!protoValues.isRecord(message) || depth > maxDepth) return undefined
-  for (const kind of contentKinds) {
-    const content = message[kind]
-    if (!protoValues.isRecord(content)) continue
-    // A plain text message is not media; only a link preview with a server-hosted thumbnail is.
-    if (kind === "extendedTextMessage" && !isNonEmptyString(content.thumbnailDirectPath)) continue
-    return { kind, content, path: [kind] }
-  }
-  const protocol = message.protocolMessage
-  if (protoValues.isRecord(protocol)) {
-    if (protoValues.isRecord(protocol.historySyncNotification)) {
-      return {
-        kind: "historySyncNotification",
-        content: protocol.historySyncNotification,
-        path: ["protocolMessage", "historySyncNotification"]
-      }
-    }
-    const edited = within(["protocolMessage", "editedMessage"], locate(protocol.editedMessage, depth + 1))
-    if (edited !== undefined) return edited
-  }
-  for (const field of wrapperFields) {
-    const wrapper = message[field]
-    if (!protoValues.isRecord(wrapper)) continue
-    const inner = within([field, "message"], locate(wrapper.message, depth + 1))
-    if (inner !== undefined) return inner
-  }
-  // A `WebMessageInfo` (`{ key, message }`) holds its message one level down.
-  const inner = within(["message"], locate(message.message, depth + 1))
-  if (inner !== undefined) return inner
-  // An app-state `ExternalBlobReference` is recognised by its length field.
-  if (message.fileSizeBytes != null && (message.directPath != null || message.mediaKey != null)) {
-    return { kind: "externalBlobReference", content: message, path: [] }
-  }
-  return undefined
-}
-
 /**
  * Which media a message holds, looking through every wrapper (`viewOnceMessage*`,
  * `ephemeralMessage`, `editedMessage`, `documentWithCaptionMessage`, `associatedChildMessage`,
@@ -668,15 +576,7 @@ const locate = (message: unknown, depth: number): Located | undefined => {
  * @since 0.1.0
  * @category getters
  */
-export const mediaKind = (message: unknown): Option.Option<MediaKind> =>
-  Option.map(Option.fromNullable(locate(message, 0)), (located) => located.kind)
-
-const replaceAt = (value: unknown, path: ReadonlyArray<string>, content: Fields): unknown => {
-  if (path.length === 0) return content
-  const [field, ...rest] = path
-  const record = value as Fields
-  return { ...record, [field!]: replaceAt(record[field!], rest, content) }
-}
+export const mediaKind: (message: unknown) => Option.Option<MediaKind> = read.mediaKind
 
 /**
  * A copy of a message whose media has a new `directPath` (after a re-upload, see `MediaRetry`),
@@ -697,185 +597,11 @@ const replaceAt = (value: unknown, path: ReadonlyArray<string>, content: Fields)
  * @since 0.1.0
  * @category building
  */
-export const withDirectPath = <M>(message: M, directPath: string): Option.Option<M> => {
-  const located = locate(message, 0)
-  if (located === undefined) return Option.none()
-  const { url: _, ...content } = located.content
-  return Option.some(replaceAt(message, located.path, { ...content, directPath }) as M)
-}
+export const withDirectPath: <M>(message: M, directPath: string) => Option.Option<M> = read.withDirectPath
 
 // ---------------------------------------------------------------------------------------------
-// Field readers
+// Reading
 // ---------------------------------------------------------------------------------------------
-
-type ReadError = MediaMessageError | InvalidMediaKey
-
-const noMedia = (detail: string) => new MediaMessageError({ reason: "NoMedia", detail })
-const invalid = (detail: string) => new MediaMessageError({ reason: "InvalidField", detail })
-
-const readString = (content: Fields, field: string) => messageFields.decodeField(messageFields.Text, content, field)
-
-const readDirectPath = (content: Fields, field: string) =>
-  messageFields.decodeField(messageFields.DirectPath, content, field)
-
-// Only a full https URL is kept as a download candidate; anything else is ignored.
-const httpsUrl = (value: unknown): string | undefined => {
-  if (typeof value !== "string") return undefined
-  try {
-    const url = new URL(value)
-    return url.protocol === "https:" && url.hostname !== "" ? value : undefined
-  } catch {
-    return undefined
-  }
-}
-
-const readHash = (content: Fields, field: string) => messageFields.decodeField(messageFields.Hash, content, field)
-
-const readCount = (content: Fields, field: string) => messageFields.decodeField(messageFields.Count, content, field)
-
-const readMediaKey = (
-  content: Fields,
-  mediaType: MediaType.MediaType
-): Either.Either<Uint8Array | undefined, ReadError> => {
-  const value = content.mediaKey
-  const unwrapped = Redacted.isRedacted(value) ? { mediaKey: Redacted.value(value) } : content
-  return Either.flatMap(
-    messageFields.decodeField(messageFields.BytesField, unwrapped, "mediaKey"),
-    (key): Either.Either<
-      Uint8Array | undefined,
-      ReadError
-    > => {
-      if (key === undefined) return Either.right(undefined)
-      if (!MediaType.isEncrypted(mediaType)) {
-        return Either.left(invalid(`${mediaType} media is never encrypted, but the message has a mediaKey`))
-      }
-      return key.length === MEDIA_KEY_LENGTH
-        ? Either.right(key)
-        : Either.left(new InvalidMediaKey({ length: key.length }))
-    }
-  )
-}
-
-const defined = <A extends object>(fields: A): { [K in keyof A]?: Exclude<A[K], undefined> } =>
-  Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined)) as {
-    [K in keyof A]?: Exclude<A[K], undefined>
-  }
-
-const makeDownloadable = (
-  fields: {
-    readonly mediaType: MediaType.MediaType
-    readonly directPath: string | undefined
-    readonly url: string | undefined
-    readonly staticUrl: string | undefined
-    readonly mediaKey: Uint8Array | undefined
-    readonly fileSha256: Uint8Array | undefined
-    readonly fileEncSha256: Uint8Array | undefined
-    readonly fileLength: number | undefined
-  }
-): Either.Either<Downloadable, MediaMessageError> => {
-  if (fields.directPath === undefined && fields.url === undefined && fields.staticUrl === undefined) {
-    return Either.left(
-      new MediaMessageError({ reason: "MissingField", detail: "directPath (or an https url or staticUrl)" })
-    )
-  }
-  const { mediaKey, ...rest } = fields
-  return Either.right({
-    ...defined(rest),
-    mediaType: fields.mediaType,
-    ...(mediaKey === undefined ? {} : { mediaKey: Redacted.make(mediaKey) })
-  })
-}
-
-const readMedia = (content: Fields, mediaType: MediaType.MediaType): Either.Either<Downloadable, ReadError> =>
-  Either.gen(function*() {
-    const directPath = yield* readDirectPath(content, "directPath")
-    const mediaKey = yield* readMediaKey(content, mediaType)
-    const fileSha256 = yield* readHash(content, "fileSha256")
-    const fileEncSha256 = yield* readHash(content, "fileEncSha256")
-    // An app-state `ExternalBlobReference` names its length `fileSizeBytes`.
-    const fileLength = content.fileLength != null
-      ? yield* readCount(content, "fileLength")
-      : yield* readCount(content, "fileSizeBytes")
-    return yield* makeDownloadable({
-      mediaType,
-      directPath,
-      url: httpsUrl(content.url),
-      staticUrl: httpsUrl(content.staticUrl),
-      mediaKey,
-      fileSha256,
-      fileEncSha256,
-      fileLength
-    })
-  })
-
-const readThumbnail = (content: Fields, thumbnailType: ThumbnailType): Either.Either<Downloadable, ReadError> =>
-  Either.gen(function*() {
-    const directPath = yield* readDirectPath(content, "thumbnailDirectPath")
-    if (directPath === undefined) return yield* Either.left(noMedia("no server-hosted thumbnail (thumbnailDirectPath)"))
-    // The thumbnail is encrypted with the parent's key, under the thumbnail's own media type.
-    const mediaKey = yield* readMediaKey(content, thumbnailType)
-    const fileSha256 = yield* readHash(content, "thumbnailSha256")
-    const fileEncSha256 = yield* readHash(content, "thumbnailEncSha256")
-    return yield* makeDownloadable({
-      mediaType: thumbnailType,
-      directPath,
-      url: undefined,
-      staticUrl: undefined,
-      mediaKey,
-      fileSha256,
-      fileEncSha256,
-      fileLength: undefined
-    })
-  })
-
-type ThumbnailType =
-  | "image-thumbnail"
-  | "video-thumbnail"
-  | "document-thumbnail"
-  | "link-thumbnail"
-  | "sticker-pack-thumbnail"
-
-const isThumbnailType = (type: MediaType.MediaType): type is ThumbnailType =>
-  type === "image-thumbnail" || type === "video-thumbnail" || type === "document-thumbnail" ||
-  type === "link-thumbnail" || type === "sticker-pack-thumbnail"
-
-const thumbnailOf = (type: MediaType.MediaType): ThumbnailType | undefined =>
-  isThumbnailType(type)
-    ? type
-    : (MediaType.thumbnailType(type) ?? (type === "sticker-pack" ? "sticker-pack-thumbnail" : undefined))
-
-const notMedia = (message: unknown): MediaMessageError =>
-  noMedia(
-    protoValues.isRecord(message)
-      ? "no media message found (give the type of an inner media message)"
-      : `expected a message object, got ${messageFields.describe(message)}`
-  )
-
-const fromEither = <A, E>(either: Either.Either<A, E>): Effect.Effect<A, E> =>
-  Either.isRight(either) ? Effect.succeed(either.right) : Effect.fail(either.left)
-
-// The readers are pure: they run a synchronous parse, after the optional type name is read.
-const withType = <A, E>(
-  type: string | undefined,
-  read: (type: MediaType.MediaType | undefined) => Either.Either<A, E>
-): Effect.Effect<A, E | UnknownMediaType> =>
-  type === undefined
-    ? Effect.suspend(() => fromEither(read(undefined)))
-    : Effect.flatMap(MediaType.parse(type), (parsed) => fromEither(read(parsed)))
-
-const readAs = (message: unknown, type: MediaType.MediaType | undefined): Either.Either<Downloadable, ReadError> => {
-  const located = locate(message, 0)
-  if (located !== undefined) {
-    const own = kindTypes[located.kind]
-    if (type === undefined || type === own) {
-      return isThumbnailType(own) ? readThumbnail(located.content, own) : readMedia(located.content, own)
-    }
-    if (isThumbnailType(type) && thumbnailOf(own) === type) return readThumbnail(located.content, type)
-    return Either.left(invalid(`the message holds ${located.kind} (${own}), not ${type} media`))
-  }
-  if (type === undefined || !protoValues.isRecord(message)) return Either.left(notMedia(message))
-  return isThumbnailType(type) ? readThumbnail(message, type) : readMedia(message, type)
-}
 
 /**
  * Options of the readers.
@@ -890,10 +616,6 @@ export interface ReadOptions {
    */
   readonly type?: MediaType.MediaType | (string & {}) | undefined
 }
-
-// ---------------------------------------------------------------------------------------------
-// Reading
-// ---------------------------------------------------------------------------------------------
 
 /**
  * Reads what can be downloaded out of a message: a wrapper message (`{ imageMessage }`,
@@ -920,11 +642,10 @@ export interface ReadOptions {
  * @since 0.1.0
  * @category reading
  */
-export const downloadable = (
+export const downloadable: (
   message: unknown,
   options?: ReadOptions
-): Effect.Effect<Downloadable, MediaMessageError | InvalidMediaKey | UnknownMediaType> =>
-  withType(options?.type, (type) => readAs(message, type))
+) => Effect.Effect<Downloadable, MediaMessageError | InvalidMediaKey | UnknownMediaType> = read.downloadable
 
 /**
  * Reads the server-hosted thumbnail of an image, video, document or sticker pack message, or of a
@@ -936,31 +657,10 @@ export const downloadable = (
  * @since 0.1.0
  * @category reading
  */
-export const thumbnail = (
+export const thumbnail: (
   message: unknown,
   options?: ReadOptions
-): Effect.Effect<Downloadable, MediaMessageError | InvalidMediaKey | UnknownMediaType> =>
-  withType(options?.type, (type) => readThumbnailOf(message, type))
-
-const readThumbnailOf = (
-  message: unknown,
-  type: MediaType.MediaType | undefined
-): Either.Either<Downloadable, ReadError> => {
-  const located = locate(message, 0)
-  if (located !== undefined) {
-    const own = kindTypes[located.kind]
-    const thumbnailType = thumbnailOf(own)
-    if (thumbnailType === undefined) return Either.left(noMedia(`${located.kind} has no server-hosted thumbnail`))
-    if (type !== undefined && type !== own && type !== thumbnailType) {
-      return Either.left(invalid(`the message holds ${located.kind} (${own}), not ${type} media`))
-    }
-    return readThumbnail(located.content, thumbnailType)
-  }
-  if (type === undefined || !protoValues.isRecord(message)) return Either.left(notMedia(message))
-  const thumbnailType = thumbnailOf(type)
-  if (thumbnailType === undefined) return Either.left(noMedia(`${type} media has no server-hosted thumbnail`))
-  return readThumbnail(message, thumbnailType)
-}
+) => Effect.Effect<Downloadable, MediaMessageError | InvalidMediaKey | UnknownMediaType> = read.thumbnail
 
 /**
  * Raw download parameters, as the command line takes them. Byte values may be base64 (standard or
@@ -998,14 +698,9 @@ export interface Params {
  * @since 0.1.0
  * @category constructors
  */
-export const fromParams = (
+export const fromParams: (
   params: Params
-): Effect.Effect<Downloadable, MediaMessageError | InvalidMediaKey | UnknownMediaType> =>
-  Effect.flatMap(MediaType.parse(params.type), (type) => {
-    const { type: _, ...fields } = params
-    // A thumbnail type reads the same way: the parameters name the thumbnail's own path and hashes.
-    return fromEither(readMedia({ ...fields }, type))
-  })
+) => Effect.Effect<Downloadable, MediaMessageError | InvalidMediaKey | UnknownMediaType> = read.fromParams
 
 /**
  * The {@link Downloadable} of an upload result, to fetch back what was just uploaded.
@@ -1013,15 +708,7 @@ export const fromParams = (
  * @since 0.1.0
  * @category constructors
  */
-export const fromUpload = (media: UploadedMedia): Downloadable => ({
-  mediaType: media.mediaType,
-  directPath: media.directPath,
-  ...(httpsUrl(media.url) === undefined ? {} : { url: media.url }),
-  ...(MediaType.isEncrypted(media.mediaType) ? { mediaKey: media.mediaKey } : {}),
-  fileSha256: media.fileSha256,
-  fileEncSha256: media.fileEncSha256,
-  fileLength: media.fileLength
-})
+export const fromUpload: (media: UploadedMedia) => Downloadable = read.fromUpload
 
 // ---------------------------------------------------------------------------------------------
 // Building from uploads
@@ -1149,67 +836,6 @@ export interface StickerOptions {
   readonly contextInfo?: ContextInfo | undefined
 }
 
-interface UploadedFields extends ServerThumbnailFields {
-  readonly url: string
-  readonly directPath: string
-  readonly mediaKey: Uint8Array
-  readonly fileSha256: Uint8Array
-  readonly fileEncSha256: Uint8Array
-  readonly fileLength: number
-  readonly mediaKeyTimestamp: number
-}
-
-// The server-hosted thumbnail fields: its blob must be under the parent's key and the parent's
-// `*-thumbnail` type, or the recipient could not decrypt it (docs/protocol.md section 1).
-const serverThumbnailFields = (
-  media: UploadedMedia,
-  target: MediaType.MediaType,
-  kind: string,
-  thumbnail: UploadedMedia | undefined
-): Either.Either<ServerThumbnailFields, MediaMessageError> => {
-  if (thumbnail === undefined) return Either.right({})
-  const expected = MediaType.thumbnailType(target)
-  if (thumbnail.mediaType !== expected) {
-    return Either.left(
-      invalid(`the server-hosted thumbnail of ${kind} must be ${expected} media, not ${thumbnail.mediaType}`)
-    )
-  }
-  if (!sameKey(Redacted.value(thumbnail.mediaKey), Redacted.value(media.mediaKey))) {
-    return Either.left(invalid(`the server-hosted thumbnail of ${kind} must be encrypted with the media's own key`))
-  }
-  return Either.right({
-    thumbnailDirectPath: thumbnail.directPath,
-    thumbnailSha256: new Uint8Array(thumbnail.fileSha256),
-    thumbnailEncSha256: new Uint8Array(thumbnail.fileEncSha256)
-  })
-}
-
-const uploadedFields = (
-  media: UploadedMedia,
-  target: MediaType.MediaType,
-  kind: string,
-  thumbnail?: UploadedMedia | undefined
-): Effect.Effect<UploadedFields, MediaMessageError> =>
-  Effect.suspend(() => {
-    // The recipient derives the keys from the message type: they must be the ones the blob used.
-    if (MediaType.info(media.mediaType).hkdfInfo !== MediaType.info(target).hkdfInfo) {
-      return Effect.fail(invalid(`a ${media.mediaType} upload cannot be sent as ${kind}`))
-    }
-    return Effect.map(fromEither(serverThumbnailFields(media, target, kind, thumbnail)), (thumbnailFields) => ({
-      url: media.url,
-      directPath: media.directPath,
-      mediaKey: new Uint8Array(Redacted.value(media.mediaKey)),
-      fileSha256: new Uint8Array(media.fileSha256),
-      fileEncSha256: new Uint8Array(media.fileEncSha256),
-      fileLength: media.fileLength,
-      mediaKeyTimestamp: media.mediaKeyTimestamp,
-      ...thumbnailFields
-    }))
-  })
-
-const sidecarOf = (media: UploadedMedia): Uint8Array | undefined =>
-  media.streamingSidecar === undefined ? undefined : new Uint8Array(media.streamingSidecar)
-
 /**
  * Builds an `imageMessage` from an image (or sticker) upload. The `mediaKey` of the result is the
  * raw key: the message is what gets sent, so the redaction ends here.
@@ -1227,23 +853,10 @@ const sidecarOf = (media: UploadedMedia): Uint8Array | undefined =>
  * @since 0.1.0
  * @category building
  */
-export const image = (media: UploadedMedia, options: ImageOptions = {}): Effect.Effect<
+export const image: (media: UploadedMedia, options?: ImageOptions) => Effect.Effect<
   WrappedImage,
   MediaMessageError
-> =>
-  Effect.map(uploadedFields(media, "image", "imageMessage", options.serverThumbnail), (fields) => ({
-    imageMessage: {
-      ...fields,
-      mimetype: options.mimetype ?? "image/jpeg",
-      ...defined({
-        caption: options.caption,
-        width: options.width,
-        height: options.height,
-        jpegThumbnail: options.jpegThumbnail,
-        contextInfo: options.contextInfo
-      })
-    }
-  }))
+> = build.builder("imageMessage")
 
 /**
  * Builds a `videoMessage` from a video upload, with its streaming sidecar when the upload has one.
@@ -1251,26 +864,10 @@ export const image = (media: UploadedMedia, options: ImageOptions = {}): Effect.
  * @since 0.1.0
  * @category building
  */
-export const video = (media: UploadedMedia, options: VideoOptions = {}): Effect.Effect<
+export const video: (media: UploadedMedia, options?: VideoOptions) => Effect.Effect<
   WrappedVideo,
   MediaMessageError
-> =>
-  Effect.map(uploadedFields(media, "video", "videoMessage", options.serverThumbnail), (fields) => ({
-    videoMessage: {
-      ...fields,
-      mimetype: options.mimetype ?? "video/mp4",
-      ...defined({
-        caption: options.caption,
-        width: options.width,
-        height: options.height,
-        seconds: options.seconds,
-        gifPlayback: options.gifPlayback,
-        jpegThumbnail: options.jpegThumbnail,
-        streamingSidecar: sidecarOf(media),
-        contextInfo: options.contextInfo
-      })
-    }
-  }))
+> = build.builder("videoMessage")
 
 /**
  * Builds a round video note (`ptvMessage`, a `VideoMessage`) from a video upload.
@@ -1278,24 +875,10 @@ export const video = (media: UploadedMedia, options: VideoOptions = {}): Effect.
  * @since 0.1.0
  * @category building
  */
-export const ptv = (media: UploadedMedia, options: PtvOptions = {}): Effect.Effect<
+export const ptv: (media: UploadedMedia, options?: PtvOptions) => Effect.Effect<
   WrappedPtv,
   MediaMessageError
-> =>
-  Effect.map(uploadedFields(media, "video", "ptvMessage", options.serverThumbnail), (fields) => ({
-    ptvMessage: {
-      ...fields,
-      mimetype: options.mimetype ?? "video/mp4",
-      ...defined({
-        width: options.width,
-        height: options.height,
-        seconds: options.seconds,
-        jpegThumbnail: options.jpegThumbnail,
-        streamingSidecar: sidecarOf(media),
-        contextInfo: options.contextInfo
-      })
-    }
-  }))
+> = build.builder("ptvMessage")
 
 /**
  * Builds an `audioMessage` from an audio upload (`ptt: true` for a voice note).
@@ -1303,23 +886,10 @@ export const ptv = (media: UploadedMedia, options: PtvOptions = {}): Effect.Effe
  * @since 0.1.0
  * @category building
  */
-export const audio = (media: UploadedMedia, options: AudioOptions = {}): Effect.Effect<
+export const audio: (media: UploadedMedia, options?: AudioOptions) => Effect.Effect<
   WrappedAudio,
   MediaMessageError
-> =>
-  Effect.map(uploadedFields(media, "audio", "audioMessage"), (fields) => ({
-    audioMessage: {
-      ...fields,
-      mimetype: options.mimetype ?? "audio/ogg; codecs=opus",
-      ...defined({
-        seconds: options.seconds,
-        ptt: options.ptt,
-        waveform: options.waveform,
-        streamingSidecar: sidecarOf(media),
-        contextInfo: options.contextInfo
-      })
-    }
-  }))
+> = build.builder("audioMessage")
 
 /**
  * Builds a `documentMessage` from a document upload.
@@ -1327,24 +897,10 @@ export const audio = (media: UploadedMedia, options: AudioOptions = {}): Effect.
  * @since 0.1.0
  * @category building
  */
-export const document = (media: UploadedMedia, options: DocumentOptions = {}): Effect.Effect<
+export const document: (media: UploadedMedia, options?: DocumentOptions) => Effect.Effect<
   WrappedDocument,
   MediaMessageError
-> =>
-  Effect.map(uploadedFields(media, "document", "documentMessage", options.serverThumbnail), (fields) => ({
-    documentMessage: {
-      ...fields,
-      mimetype: options.mimetype ?? "application/octet-stream",
-      ...defined({
-        caption: options.caption,
-        fileName: options.fileName,
-        title: options.title,
-        pageCount: options.pageCount,
-        jpegThumbnail: options.jpegThumbnail,
-        contextInfo: options.contextInfo
-      })
-    }
-  }))
+> = build.builder("documentMessage")
 
 /**
  * Builds a `stickerMessage` from a sticker (or image) upload.
@@ -1352,125 +908,14 @@ export const document = (media: UploadedMedia, options: DocumentOptions = {}): E
  * @since 0.1.0
  * @category building
  */
-export const sticker = (media: UploadedMedia, options: StickerOptions = {}): Effect.Effect<
+export const sticker: (media: UploadedMedia, options?: StickerOptions) => Effect.Effect<
   WrappedSticker,
   MediaMessageError
-> =>
-  Effect.map(uploadedFields(media, "sticker", "stickerMessage"), (fields) => ({
-    stickerMessage: {
-      ...fields,
-      mimetype: options.mimetype ?? "image/webp",
-      ...defined({
-        width: options.width,
-        height: options.height,
-        isAnimated: options.isAnimated,
-        pngThumbnail: options.pngThumbnail,
-        contextInfo: options.contextInfo
-      })
-    }
-  }))
+> = build.builder("stickerMessage")
 
 // ---------------------------------------------------------------------------------------------
 // Forwarding by CDN reuse
 // ---------------------------------------------------------------------------------------------
-
-type ContentKind =
-  | "imageMessage"
-  | "videoMessage"
-  | "ptvMessage"
-  | "audioMessage"
-  | "documentMessage"
-  | "stickerMessage"
-
-const contentKindsBuilt: ReadonlyArray<ContentKind> = [
-  "imageMessage",
-  "videoMessage",
-  "ptvMessage",
-  "audioMessage",
-  "documentMessage",
-  "stickerMessage"
-]
-
-const isContentKind = (kind: MediaKind): kind is ContentKind =>
-  (contentKindsBuilt as ReadonlyArray<string>).includes(kind)
-
-const typeContentKinds: { readonly [type: string]: ContentKind } = {
-  image: "imageMessage",
-  video: "videoMessage",
-  audio: "audioMessage",
-  document: "documentMessage",
-  sticker: "stickerMessage"
-}
-
-type FieldSpec = readonly [field: string, schema: messageFields.FieldSchema]
-
-const serverThumbnailSpecs: ReadonlyArray<FieldSpec> = [
-  ["thumbnailDirectPath", messageFields.DirectPath],
-  ["thumbnailSha256", messageFields.Hash],
-  ["thumbnailEncSha256", messageFields.Hash]
-]
-
-const forwardSpecs: { readonly [K in ContentKind]: ReadonlyArray<FieldSpec> } = {
-  imageMessage: [["width", messageFields.Count], ["height", messageFields.Count], [
-    "jpegThumbnail",
-    messageFields.BytesField
-  ], ...serverThumbnailSpecs],
-  videoMessage: [
-    ["width", messageFields.Count],
-    ["height", messageFields.Count],
-    ["seconds", messageFields.Count],
-    ["gifPlayback", messageFields.Flag],
-    ["jpegThumbnail", messageFields.BytesField],
-    ["streamingSidecar", messageFields.BytesField],
-    ...serverThumbnailSpecs
-  ],
-  ptvMessage: [
-    ["width", messageFields.Count],
-    ["height", messageFields.Count],
-    ["seconds", messageFields.Count],
-    ["jpegThumbnail", messageFields.BytesField],
-    ["streamingSidecar", messageFields.BytesField],
-    ...serverThumbnailSpecs
-  ],
-  audioMessage: [["seconds", messageFields.Count], ["ptt", messageFields.Flag], [
-    "streamingSidecar",
-    messageFields.BytesField
-  ], ["waveform", messageFields.BytesField]],
-  documentMessage: [
-    ["fileName", messageFields.Text],
-    ["title", messageFields.Text],
-    ["pageCount", messageFields.Count],
-    ["jpegThumbnail", messageFields.BytesField],
-    ["thumbnailHeight", messageFields.Count],
-    ["thumbnailWidth", messageFields.Count],
-    ...serverThumbnailSpecs
-  ],
-  stickerMessage: [
-    ["width", messageFields.Count],
-    ["height", messageFields.Count],
-    ["isAnimated", messageFields.Flag],
-    ["pngThumbnail", messageFields.BytesField]
-  ]
-}
-
-const hasCaption = (kind: ContentKind): boolean => kind !== "audioMessage" && kind !== "stickerMessage"
-
-const copyFields = (
-  content: Fields,
-  specs: ReadonlyArray<FieldSpec>
-): Either.Either<Record<string, unknown>, MediaMessageError> =>
-  Either.gen(function*() {
-    const copied: Record<string, unknown> = {}
-    for (const [field, schema] of specs) {
-      const value = yield* messageFields.decodeField(schema, content, field)
-      if (value !== undefined) copied[field] = value
-    }
-    return copied
-  })
-
-// The single place where a content object built field by field becomes a typed message.
-const wrap = <M extends MediaContentMessage>(kind: ContentKind, content: Record<string, unknown>): M =>
-  ({ [kind]: content }) as unknown as M
 
 /**
  * Options of {@link forward}.
@@ -1485,28 +930,6 @@ export interface ForwardOptions {
   readonly contextInfo?: ContextInfo | undefined
   /** The type of an inner media message given without its wrapper. */
   readonly type?: MediaType.MediaType | (string & {}) | undefined
-}
-
-const locateContent = (
-  message: unknown,
-  type: MediaType.MediaType | undefined
-): Either.Either<{ readonly kind: ContentKind; readonly content: Fields }, MediaMessageError> => {
-  const located = locate(message, 0)
-  if (located !== undefined) {
-    const own = kindTypes[located.kind]
-    if (type !== undefined && type !== own) {
-      return Either.left(invalid(`the message holds ${located.kind} (${own}), not ${type} media`))
-    }
-    const kind = located.kind
-    return isContentKind(kind)
-      ? Either.right({ kind, content: located.content })
-      : Either.left(noMedia(`${located.kind} cannot be forwarded by CDN reuse`))
-  }
-  if (type === undefined || !protoValues.isRecord(message)) return Either.left(notMedia(message))
-  const kind = typeContentKinds[type]
-  return kind === undefined
-    ? Either.left(noMedia(`${type} media cannot be forwarded by CDN reuse`))
-    : Either.right({ kind, content: message })
 }
 
 /**
@@ -1529,46 +952,10 @@ const locateContent = (
  * @since 0.1.0
  * @category forwarding
  */
-export const forward = (
+export const forward: (
   message: unknown,
-  options: ForwardOptions = {}
-): Effect.Effect<MediaContentMessage, MediaMessageError | InvalidMediaKey | UnknownMediaType> =>
-  withType(options.type, (type) => forwardAs(message, type, options))
-
-const forwardAs = (
-  message: unknown,
-  type: MediaType.MediaType | undefined,
-  options: ForwardOptions
-): Either.Either<MediaContentMessage, ReadError> =>
-  Either.gen(function*() {
-    const { content, kind } = yield* locateContent(message, type)
-    if (options.caption !== undefined && !hasCaption(kind)) return yield* Either.left(invalid(`${kind} has no caption`))
-    // Reading it as a download first checks that the recipient will be able to fetch it.
-    const media = yield* readMedia(content, kindTypes[kind])
-    const fields: Record<string, unknown> = {
-      ...defined({
-        url: media.url,
-        directPath: media.directPath,
-        staticUrl: media.staticUrl,
-        mediaKey: media.mediaKey === undefined ? undefined : Redacted.value(media.mediaKey),
-        fileSha256: media.fileSha256,
-        fileEncSha256: media.fileEncSha256,
-        fileLength: media.fileLength,
-        mediaKeyTimestamp: yield* readCount(content, "mediaKeyTimestamp"),
-        mimetype: yield* readString(content, "mimetype")
-      }),
-      ...yield* copyFields(content, forwardSpecs[kind])
-    }
-    const caption = options.caption ?? (hasCaption(kind) ? yield* readString(content, "caption") : undefined)
-    if (caption !== undefined && caption !== "") fields.caption = caption
-    if (options.contextInfo !== undefined) fields.contextInfo = options.contextInfo
-    return wrap<MediaContentMessage>(kind, fields)
-  })
-
-const asFields = (value: object): Fields => value as Fields
-
-const sameKey = (a: Uint8Array | undefined, b: Uint8Array | undefined): boolean =>
-  a === undefined || b === undefined ? a === b : a.length === b.length && timingSafeEqual(a, b)
+  options?: ForwardOptions
+) => Effect.Effect<MediaContentMessage, MediaMessageError | InvalidMediaKey | UnknownMediaType> = forwarding.forward
 
 /**
  * Reuses the thumbnail of an incoming message in a message built for the same media (for example
@@ -1580,44 +967,10 @@ const sameKey = (a: Uint8Array | undefined, b: Uint8Array | undefined): boolean 
  * @since 0.1.0
  * @category forwarding
  */
-export const withThumbnailFrom = <M extends MediaContentMessage>(
+export const withThumbnailFrom: <M extends MediaContentMessage>(
   incoming: unknown,
   message: M
-): Effect.Effect<M, MediaMessageError | InvalidMediaKey> =>
-  Effect.gen(function*() {
-    const fields = asFields(message)
-    const kind = contentKindsBuilt.find((candidate) => protoValues.isRecord(fields[candidate]))
-    const target = kind === undefined ? undefined : fields[kind]
-    if (kind === undefined || !protoValues.isRecord(target)) return yield* Either.left(notMedia(message))
-    if (kind === "audioMessage") return yield* Either.left(invalid("audioMessage carries no thumbnail"))
-    const source = locate(incoming, 0)
-    if (source === undefined) return yield* Either.left(notMedia(incoming))
-    const inline = kind === "stickerMessage" ? "pngThumbnail" : "jpegThumbnail"
-    const copied: Record<string, unknown> = yield* copyFields(source.content, [[inline, messageFields.BytesField]])
-    if (kind === "documentMessage" && copied.jpegThumbnail !== undefined) {
-      Object.assign(
-        copied,
-        yield* copyFields(source.content, [["thumbnailHeight", messageFields.Count], [
-          "thumbnailWidth",
-          messageFields.Count
-        ]])
-      )
-    }
-    const thumbnailType = thumbnailOf(kindTypes[kind])
-    const sourceType = kindTypes[source.kind]
-    if (
-      thumbnailType !== undefined && thumbnailOf(sourceType) === thumbnailType &&
-      isNonEmptyString(source.content.thumbnailDirectPath)
-    ) {
-      const sourceKey = yield* readMediaKey(source.content, sourceType)
-      const targetKey = yield* readMediaKey(target, kindTypes[kind])
-      if (sameKey(sourceKey, targetKey)) Object.assign(copied, yield* copyFields(source.content, serverThumbnailSpecs))
-    }
-    if (Object.keys(copied).length === 0) {
-      return yield* Either.left(noMedia("the incoming message has no thumbnail to reuse"))
-    }
-    return wrap<M>(kind, { ...target, ...copied })
-  })
+) => Effect.Effect<M, MediaMessageError | InvalidMediaKey> = forwarding.withThumbnailFrom
 
 // ---------------------------------------------------------------------------------------------
 // Albums
@@ -1629,7 +982,7 @@ export const withThumbnailFrom = <M extends MediaContentMessage>(
  * @since 0.1.0
  * @category albums
  */
-export const MEDIA_ALBUM = 1
+export const MEDIA_ALBUM: 1 = albums.MEDIA_ALBUM
 
 /**
  * What an album child may be: an image or a video message as the builders return them, or a
@@ -1706,28 +1059,6 @@ export interface Album<C extends AlbumChildMessage = WrappedImage | WrappedVideo
  * @since 0.1.0
  * @category albums
  */
-export const album = <C extends AlbumChildMessage>(
+export const album: <C extends AlbumChildMessage>(
   options: AlbumOptions<C>
-): Effect.Effect<Album<C>, MediaMessageError> =>
-  Effect.suspend(() => {
-    const { children, parentMessageKey } = options
-    if (children.length === 0) return Effect.fail(invalid("an album needs at least one child"))
-    if (!isNonEmptyString(parentMessageKey.id)) return Effect.fail(invalid("parentMessageKey.id is missing"))
-    let expectedImageCount = 0
-    let expectedVideoCount = 0
-    for (const child of children) {
-      const fields = asFields(child)
-      const isImage = protoValues.isRecord(fields.imageMessage)
-      const isVideo = protoValues.isRecord(fields.videoMessage)
-      if (isImage === isVideo) return Effect.fail(invalid("an album child must hold one image or one video"))
-      if (isImage) expectedImageCount++
-      else expectedVideoCount++
-    }
-    return Effect.succeed({
-      parent: { albumMessage: { expectedImageCount, expectedVideoCount } },
-      children: children.map((child) => ({
-        associatedChildMessage: { message: child },
-        messageContextInfo: { messageAssociation: { associationType: MEDIA_ALBUM, parentMessageKey } }
-      }))
-    })
-  })
+) => Effect.Effect<Album<C>, MediaMessageError> = albums.album

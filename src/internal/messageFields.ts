@@ -14,8 +14,12 @@ import * as Encoding from "effect/Encoding"
 import { identity } from "effect/Function"
 import * as Option from "effect/Option"
 import * as ParseResult from "effect/ParseResult"
+import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
-import { MediaMessageError } from "../MediaError.js"
+import { timingSafeEqual } from "node:crypto"
+import { InvalidMediaKey, MediaMessageError } from "../MediaError.js"
+import { MEDIA_KEY_LENGTH } from "../MediaKeys.js"
+import * as MediaType from "../MediaType.js"
 import { decodeAny } from "./base64.js"
 import type { Fields } from "./protoValues.js"
 
@@ -239,3 +243,78 @@ export const decodeField = <A, I>(
     return new MediaMessageError({ reason: "InvalidField", detail: `${field} ${messages.join("; ")}` })
   })
 }
+
+// ---------------------------------------------------------------------------------------------
+// Readers of the fields every media content has
+// ---------------------------------------------------------------------------------------------
+
+/** What reading a message fails with. @internal */
+export type ReadError = MediaMessageError | InvalidMediaKey
+
+/** @internal */
+export const noMedia = (detail: string) => new MediaMessageError({ reason: "NoMedia", detail })
+
+/** @internal */
+export const invalid = (detail: string) => new MediaMessageError({ reason: "InvalidField", detail })
+
+/** @internal */
+export const readString = (content: Fields, field: string) => decodeField(Text, content, field)
+
+/** @internal */
+export const readDirectPath = (content: Fields, field: string) => decodeField(DirectPath, content, field)
+
+/** @internal */
+export const readHash = (content: Fields, field: string) => decodeField(Hash, content, field)
+
+/** @internal */
+export const readCount = (content: Fields, field: string) => decodeField(Count, content, field)
+
+/**
+ * The `mediaKey` of a content (raw, in any bytes form, or `Redacted`): unset, or 32 bytes of a type
+ * that is encrypted; another length is an `InvalidMediaKey`.
+ *
+ * @internal
+ */
+export const readMediaKey = (
+  content: Fields,
+  mediaType: MediaType.MediaType
+): Either.Either<Uint8Array | undefined, ReadError> => {
+  const value = content.mediaKey
+  const unwrapped = Redacted.isRedacted(value) ? { mediaKey: Redacted.value(value) } : content
+  return Either.flatMap(
+    decodeField(BytesField, unwrapped, "mediaKey"),
+    (key): Either.Either<Uint8Array | undefined, ReadError> => {
+      if (key === undefined) return Either.right(undefined)
+      if (!MediaType.isEncrypted(mediaType)) {
+        return Either.left(invalid(`${mediaType} media is never encrypted, but the message has a mediaKey`))
+      }
+      return key.length === MEDIA_KEY_LENGTH
+        ? Either.right(key)
+        : Either.left(new InvalidMediaKey({ length: key.length }))
+    }
+  )
+}
+
+/** Only a full https URL is kept as a download candidate; anything else is ignored. @internal */
+export const httpsUrl = (value: unknown): string | undefined => {
+  if (typeof value !== "string") return undefined
+  try {
+    const url = new URL(value)
+    return url.protocol === "https:" && url.hostname !== "" ? value : undefined
+  } catch {
+    return undefined
+  }
+}
+
+/** @internal */
+export const isNonEmptyString = (value: unknown): value is string => typeof value === "string" && value.length > 0
+
+/** The fields that are set. @internal */
+export const defined = <A extends object>(fields: A): { [K in keyof A]?: Exclude<A[K], undefined> } =>
+  Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined)) as {
+    [K in keyof A]?: Exclude<A[K], undefined>
+  }
+
+/** Whether two media keys are the same (in constant time); two unset keys are. @internal */
+export const sameKey = (a: Uint8Array | undefined, b: Uint8Array | undefined): boolean =>
+  a === undefined || b === undefined ? a === b : a.length === b.length && timingSafeEqual(a, b)
