@@ -23,7 +23,7 @@ import * as Baseline from "./baseline.mjs"
 import { HKDF_INFO, MEDIA_TYPE, paths } from "./crypto.mjs"
 
 /** Starts the blob server in its own process; resolves with its port and a stop function. */
-const startServer = (file) =>
+export const startServer = (file) =>
   new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [fileURLToPath(new URL("./blobServer.mjs", import.meta.url)), file], {
       stdio: ["ignore", "pipe", "inherit"]

@@ -1,7 +1,8 @@
-// The upload case: the library uploads a plaintext file (hash pass, then encrypting straight into the
-// request body) to the CDN emulator, next to a plain node:http POST of the pre-encrypted blob. The
-// emulator runs in its own process with a folder store (started, untimed, by each side's setup), so
-// the measured client's peak RSS is its own and no blob sits in memory.
+// The upload cases: the library uploads a plaintext file (hash pass, then encrypting straight into the
+// request body), next to a plain node:http POST of the pre-encrypted blob, to two servers, each in its
+// own process (started, untimed, by each side's setup) so that the measured client's peak RSS is its
+// own: the CDN emulator with a folder store (it hashes the blob against its token and stores it, on
+// the same two cores), and the lean sink of blobServer.mjs, which only counts what it receives.
 //
 // Plug in: in bench/index.mjs, `import * as Upload from "./upload.mjs"` and
 // `const allCases = [...Crypto.cases, ...Upload.cases]`; then `npm run bench -- --size-mib 1024 --cases upload`.
@@ -17,6 +18,7 @@ import { join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { MediaConn, MediaCrypto, MediaUpload } from "../dist/index.js"
 import { MEDIA_TYPE, paths } from "./crypto.mjs"
+import { startServer } from "./download.mjs"
 
 const binary = fileURLToPath(new URL("../dist/bin/wa-media.js", import.meta.url))
 const READ_SIZE = 256 * 1024
@@ -53,29 +55,36 @@ const getJson = (url) =>
 
 const spills = () => readdirSync(tmpdir()).filter((name) => name.startsWith("wa-media-upload-")).length
 
-const library = async ({ dir, meta }) => {
-  const { baseUrl, stop } = await startEmulator()
+/** The library's upload of the plaintext file to the host that `mediaConnUrl` names. */
+const libraryUpload = ({ dir, meta }, mediaConnUrl) => {
   const layer = MediaUpload.layer.pipe(
-    Layer.provide(MediaConn.layerUrl(`${baseUrl}/media_conn`)),
+    Layer.provide(MediaConn.layerUrl(mediaConnUrl)),
     Layer.provide([NodeHttpClient.layerUndici, NodeFileSystem.layer, MediaCrypto.layer])
   )
   const spillsBefore = spills()
   let spillsDuring = -1
+  return Effect.runPromise(
+    Effect.flatMap(MediaUpload.MediaUpload, (uploads) =>
+      uploads.upload(MediaUpload.file(paths(dir).plain), {
+        mediaType: MEDIA_TYPE,
+        mediaKey: Buffer.from(meta.mediaKey, "hex"),
+        protocol: "http",
+        onProgress: () =>
+          Effect.sync(() => {
+            if (spillsDuring < 0) spillsDuring = spills()
+          })
+      })).pipe(Effect.scoped, Effect.provide(layer))
+  ).then((result) => {
+    if (spillsDuring !== spillsBefore) throw new Error("a file source made a temp file")
+    return result
+  })
+}
+
+const library = async (context) => {
+  const { baseUrl, stop } = await startEmulator()
   return async () => {
     try {
-      const result = await Effect.runPromise(
-        Effect.flatMap(MediaUpload.MediaUpload, (uploads) =>
-          uploads.upload(MediaUpload.file(paths(dir).plain), {
-            mediaType: MEDIA_TYPE,
-            mediaKey: Buffer.from(meta.mediaKey, "hex"),
-            protocol: "http",
-            onProgress: () =>
-              Effect.sync(() => {
-                if (spillsDuring < 0) spillsDuring = spills()
-              })
-          })).pipe(Effect.scoped, Effect.provide(layer))
-      )
-      if (spillsDuring !== spillsBefore) throw new Error("a file source made a temp file")
+      const result = await libraryUpload(context, `${baseUrl}/media_conn`)
       return { bytes: result.fileLength, check: Buffer.from(result.fileEncSha256).toString("hex") }
     } finally {
       stop()
@@ -83,39 +92,70 @@ const library = async ({ dir, meta }) => {
   }
 }
 
-const baseline = async ({ dir, meta }) => {
-  const { baseUrl, stop } = await startEmulator()
-  const conn = await getJson(`${baseUrl}/media_conn`)
-  const token = Buffer.from(meta.fileEncSha256, "hex").toString("base64url")
-  const blobPath = paths(dir).blob
-  const length = statSync(blobPath).size
-  const url = new URL(`http://${conn.hosts[0].hostname}/mms/document/${token}`)
-  url.search = `auth=${encodeURIComponent(conn.auth)}&token=${token}`
+/** The lean sink answers with what it received in the path: the whole blob must have gone. */
+const receivedOf = (directPath) => Number(new URL(directPath, "http://sink").searchParams.get("received"))
+
+const leanLibrary = async (context) => {
+  const { port, stop } = await startServer(paths(context.dir).blob)
+  const blobLength = statSync(paths(context.dir).blob).size
   return async () => {
     try {
-      const reply = await new Promise((resolve, reject) => {
-        const request = Http.request(url, {
-          method: "POST",
-          headers: {
-            origin: "https://web.whatsapp.com",
-            "content-type": "application/octet-stream",
-            "content-length": String(length)
-          }
-        }, (response) => {
-          let text = ""
-          response.setEncoding("utf8")
-          response.on("data", (data) => (text += data))
-          response.on("end", () => resolve({ status: response.statusCode, text }))
-        })
-        request.on("error", reject)
-        createReadStream(blobPath, { highWaterMark: READ_SIZE }).on("error", reject).pipe(request)
-      })
-      if (reply.status !== 200) throw new Error(`baseline upload answered ${reply.status}: ${reply.text}`)
-      return { bytes: meta.fileLength, check: meta.fileEncSha256 }
+      const result = await libraryUpload(context, `http://127.0.0.1:${port}/media_conn`)
+      if (receivedOf(result.directPath) !== blobLength) throw new Error("the sink did not receive the whole blob")
+      return { bytes: result.fileLength, check: Buffer.from(result.fileEncSha256).toString("hex") }
     } finally {
       stop()
     }
   }
 }
 
-export const cases = [{ name: "upload file to emulator", sides: { library, baseline } }]
+/** A plain node:http POST of the pre-encrypted blob; resolves with the reply's status and text. */
+const postBlob = (url, blobPath) => {
+  const length = statSync(blobPath).size
+  return new Promise((resolve, reject) => {
+    const request = Http.request(url, {
+      method: "POST",
+      headers: {
+        origin: "https://web.whatsapp.com",
+        "content-type": "application/octet-stream",
+        "content-length": String(length)
+      }
+    }, (response) => {
+      let text = ""
+      response.setEncoding("utf8")
+      response.on("data", (data) => (text += data))
+      response.on("end", () => resolve({ status: response.statusCode, text }))
+    })
+    request.on("error", reject)
+    createReadStream(blobPath, { highWaterMark: READ_SIZE }).on("error", reject).pipe(request)
+  })
+}
+
+/** The baseline's POST to the first host of the media connection that `server` serves. */
+const baselineSide = async ({ dir, meta }, server) => {
+  const conn = await getJson(`${server.baseUrl}/media_conn`)
+  const token = Buffer.from(meta.fileEncSha256, "hex").toString("base64url")
+  const url = new URL(`http://${conn.hosts[0].hostname}/mms/document/${token}`)
+  url.search = `auth=${encodeURIComponent(conn.auth)}&token=${token}`
+  return async () => {
+    try {
+      const reply = await postBlob(url, paths(dir).blob)
+      if (reply.status !== 200) throw new Error(`baseline upload answered ${reply.status}: ${reply.text}`)
+      return { bytes: meta.fileLength, check: meta.fileEncSha256 }
+    } finally {
+      server.stop()
+    }
+  }
+}
+
+const baseline = async (context) => baselineSide(context, await startEmulator())
+
+const leanBaseline = async (context) => {
+  const { port, stop } = await startServer(paths(context.dir).blob)
+  return baselineSide(context, { baseUrl: `http://127.0.0.1:${port}`, stop })
+}
+
+export const cases = [
+  { name: "upload file to emulator", sides: { library, baseline } },
+  { name: "upload file to lean sink", sides: { library: leanLibrary, baseline: leanBaseline } }
+]
