@@ -69,6 +69,28 @@ describe("server-hosted thumbnails", () => {
       assert.isTrue(same(yield* downloads.bytes(forwarded, { thumbnail: true }), preview))
     }).pipe(Effect.provide(World)))
 
+  it.effect("raw parameters with { thumbnail: true } name the thumbnail's own path and hashes under the parent type", () =>
+    Effect.gen(function*() {
+      const uploads = yield* MediaUpload.MediaUpload
+      const downloads = yield* MediaDownload.MediaDownload
+      const uploaded = yield* uploads.upload(MediaUpload.bytes(bytes(5_000, 3)), { mediaType: "document" })
+      const preview = bytes(700, 9)
+      const thumbnail = yield* MediaUpload.uploadThumbnail(uploaded, MediaUpload.bytes(preview))
+      const params = {
+        type: "document",
+        directPath: thumbnail.directPath,
+        mediaKey: Buffer.from(Redacted.value(uploaded.mediaKey)).toString("base64"),
+        fileSha256: thumbnail.fileSha256,
+        fileEncSha256: thumbnail.fileEncSha256
+      }
+      assert.isTrue(same(yield* downloads.bytes(params, { thumbnail: true }), preview))
+      // Under the parent's own type the keys differ, so the same blob fails its check.
+      const error = yield* Effect.flip(downloads.bytes(params))
+      assert.strictEqual(error._tag, "MediaIntegrityError")
+      const noThumbnail = yield* Effect.flip(downloads.bytes({ ...params, type: "audio" }, { thumbnail: true }))
+      assert.strictEqual(noThumbnail._tag, "MediaMessageError")
+    }).pipe(Effect.provide(World)))
+
   it.effect("refuses a thumbnail under another key or of another type, and a parent without thumbnails", () =>
     Effect.gen(function*() {
       const uploads = yield* MediaUpload.MediaUpload

@@ -35,6 +35,7 @@ import * as MediaType from "../MediaType.js"
 import * as CdnClient from "./cdnClient.js"
 import * as internal from "./download.js"
 import * as FileOutput from "./fileOutput.js"
+import { thumbnailOf } from "./messageRead.js"
 import { withOutcome } from "./outcome.js"
 import { withDefaults } from "./transferOptions.js"
 
@@ -48,11 +49,6 @@ const isDownloadable = (u: unknown): u is MediaMessage.Downloadable =>
 
 const isParams = (u: unknown): u is MediaMessage.Params =>
   Predicate.isRecord(u) && typeof u.type === "string" && Option.isNone(MediaMessage.mediaKind(u))
-
-const thumbnailTypeOf = (type: MediaType.MediaType): MediaType.MediaType | undefined =>
-  type.endsWith("-thumbnail")
-    ? type
-    : MediaType.thumbnailType(type) ?? (type === "sticker-pack" ? "sticker-pack-thumbnail" : undefined)
 
 /** @internal */
 export const resolve = (
@@ -71,7 +67,7 @@ export const resolve = (
       if (options.thumbnail !== true) return MediaMessage.fromParams(source)
       // Raw parameters with `thumbnail` name the thumbnail's own path and hashes.
       return Effect.flatMap(MediaType.parse(source.type), (type) => {
-        const thumbnailType = thumbnailTypeOf(type)
+        const thumbnailType = thumbnailOf(type)
         return thumbnailType === undefined
           ? Effect.fail(new MediaMessageError({ reason: "NoMedia", detail: `${type} media has no thumbnail` }))
           : MediaMessage.fromParams({ ...source, type: thumbnailType })
