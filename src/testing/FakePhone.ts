@@ -16,17 +16,11 @@
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import * as Queue from "effect/Queue"
-import * as Redacted from "effect/Redacted"
 import type * as Scope from "effect/Scope"
-import * as Stream from "effect/Stream"
 import type * as CdnControl from "../CdnControl.js"
-import * as Nodes from "../internal/binaryNode.js"
-import * as Incoming from "../internal/incoming.js"
-import * as internal from "../internal/mediaRetry.js"
+import * as internal from "../internal/fakePhone.js"
 import type { BinaryNode } from "../MediaConn.js"
-import { MediaCrypto } from "../MediaCrypto.js"
-import type { MediaKey } from "../MediaKeys.js"
+import type { MediaCrypto } from "../MediaCrypto.js"
 import type * as MediaMessage from "../MediaMessage.js"
 import * as MediaRetry from "../MediaRetry.js"
 import { FakeCdn } from "./FakeCdn.js"
@@ -108,12 +102,6 @@ export interface Options {
   readonly ownJid?: string | undefined
 }
 
-interface Kept {
-  readonly mediaKey: MediaKey
-  readonly blob: Uint8Array
-  readonly uploadPath: string
-}
-
 /**
  * Builds a phone that uploads to and re-uploads through a CDN's control side. Media keys, IVs and
  * message ids come from the `MediaCrypto` of the context (deterministic with its test layer).
@@ -121,103 +109,10 @@ interface Kept {
  * @since 0.1.0
  * @category constructors
  */
-export const make = (
+export const make: (
   cdn: CdnControl.CdnControl,
-  options: Options = {}
-): Effect.Effect<FakePhone["Type"], never, MediaCrypto | Scope.Scope> =>
-  Effect.gen(function*() {
-    const crypto = yield* MediaCrypto
-    const jid = options.jid ?? "15550001111@s.whatsapp.net"
-    const ownJid = options.ownJid ?? "15550002222@s.whatsapp.net"
-    const kept = new Map<string, Kept>()
-    const received: Array<ReceivedRequest> = []
-    let answer: Answer = options.answer ?? "Reupload"
-    // A queue keeps what the phone sent until the bot reads it: its one reader is the bot.
-    const outbox = yield* Effect.acquireRelease(Queue.unbounded<BinaryNode>(), Queue.shutdown)
-
-    const sendMedia = Effect.fn("FakePhone.sendMedia")(function*(
-      plaintext: Uint8Array,
-      sendOptions: { readonly type: SendType; readonly id?: string | undefined }
-    ) {
-      const sent = yield* Incoming.send(cdn, plaintext, {
-        kind: sendOptions.type,
-        from: jid,
-        id: sendOptions.id,
-        mediaKeyTimestamp: 1_700_000_000
-      }).pipe(Effect.orDie, Effect.provideService(MediaCrypto, crypto))
-      kept.set(sent.received.key.id, { mediaKey: sent.mediaKey, blob: sent.blob, uploadPath: sent.uploadPath })
-      return sent.received as ReceivedMessage
-    })
-
-    const sealed = (id: string, media: Kept, payload: MediaRetry.NotificationPayload) =>
-      Effect.map(crypto.randomBytes(internal.IV_LENGTH), (iv): BinaryNode => ({
-        tag: "encrypt",
-        attrs: {},
-        content: [
-          {
-            tag: "enc_p",
-            attrs: {},
-            content: internal.seal(Redacted.value(media.mediaKey), id, iv, internal.encodeNotification(payload))
-          },
-          { tag: "enc_iv", attrs: {}, content: iv }
-        ]
-      }))
-
-    const errorNode = (code: number): BinaryNode => ({ tag: "error", attrs: { code: String(code) } })
-
-    // What the phone answers to one receipt, `undefined` for silence.
-    const answerTo = (node: BinaryNode, now: Answer): Effect.Effect<BinaryNode | undefined> =>
-      Effect.gen(function*() {
-        const id = Nodes.attrOf(node, "id")
-        if (id === undefined) return undefined
-        const media = kept.get(id)
-        if (now === "Silence") return undefined
-        if (media === undefined || now === "NotOnPhone") return errorNode(internal.Result.NotFound)
-        const encrypt = Nodes.childOf(node, "encrypt")
-        const encP = encrypt && Nodes.childOf(encrypt, "enc_p")
-        const encIv = encrypt && Nodes.childOf(encrypt, "enc_iv")
-        const ciphertext = encP && Nodes.bytesOf(encP)
-        const iv = encIv && Nodes.bytesOf(encIv)
-        const opened = ciphertext && iv && internal.open(Redacted.value(media.mediaKey), id, iv, ciphertext)
-        const request = opened && internal.encodeServerErrorReceipt(id)
-        const authentic = opened !== undefined && request !== undefined && Buffer.from(opened).equals(request)
-        if (!authentic) return errorNode(internal.Result.DecryptionError)
-        if (now === "DecryptionError") {
-          return yield* sealed(id, media, { stanzaId: id, result: internal.Result.DecryptionError })
-        }
-        if (now === "GeneralError") {
-          return yield* sealed(id, media, { stanzaId: id, result: internal.Result.GeneralError })
-        }
-        const fresh = yield* cdn.put(media.blob, { uploadPath: media.uploadPath })
-        return yield* sealed(id, media, { stanzaId: id, directPath: fresh.directPath, result: internal.Result.Success })
-      })
-
-    const sendNode = (node: BinaryNode) =>
-      Effect.gen(function*() {
-        if (node.tag !== "receipt" || Nodes.attrOf(node, "type") !== "server-error") return
-        const now = answer
-        received.push({ node, answer: now })
-        const content = yield* answerTo(node, now)
-        if (content === undefined) return
-        const rmr = Nodes.childOf(node, "rmr")
-        yield* Queue.offer(outbox, {
-          tag: "notification",
-          attrs: { id: Nodes.attrOf(node, "id")!, type: "mediaretry", from: ownJid },
-          content: [content, ...(rmr === undefined ? [] : [rmr])]
-        })
-      })
-
-    return FakePhone.of({
-      jid,
-      socket: { ownJid, sendNode, notifications: Stream.fromQueue(outbox) },
-      sendMedia,
-      answerWith: (next) =>
-        Effect.sync(() => {
-          answer = next
-        }),
-      requests: Effect.sync(() => received.slice())
-    })
-  })
+  options?: Options
+) => Effect.Effect<FakePhone["Type"], never, MediaCrypto | Scope.Scope> = internal.make
 
 /**
  * A phone over the `FakeCdn` of the context, and the `MediaRetry` service of a bot that talks to
