@@ -35,6 +35,23 @@ describe("FakeCdn", () => {
         .pipe(Effect.provide(fakeWorld()))
   )
 
+  it.effect("takes a GET with a body as a GET, and refuses a header no HTTP request can carry", () =>
+    Effect.gen(function*() {
+      const { cdn, client } = yield* FakeCdn.make()
+      const url = FakeCdn.mediaConnUrl(cdn)
+      const withBody = yield* client.execute(
+        HttpClientRequest.get(url).pipe(HttpClientRequest.bodyUint8Array(new Uint8Array(3)))
+      )
+      assert.strictEqual(withBody.status, 200)
+      const refused = yield* Effect.flip(client.execute(
+        HttpClientRequest.get(url).pipe(
+          HttpClientRequest.setHeader("x-broken", "a\nb")
+        )
+      ))
+      assert.strictEqual(refused._tag, "RequestError")
+      assert.strictEqual(refused.reason, "Encode")
+    }))
+
   it.effect("remove answers false for a path it does not hold, even one that is no URL", () =>
     Effect.gen(function*() {
       const { cdn } = yield* FakeCdn.make()

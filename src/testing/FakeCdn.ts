@@ -75,15 +75,21 @@ const toWebRequest = (
   url: URL,
   runtime: Runtime.Runtime<never>
 ): Effect.Effect<Request, HttpClientError.RequestError> => {
-  const headers = new Headers(request.headers)
-  const send = (body: ReadableStream<Uint8Array> | Uint8Array | null, length: number | undefined) => {
-    if (length !== undefined && !headers.has("content-length")) headers.set("content-length", String(length))
-    return Effect.succeed(new Request(url, { method: request.method, headers, body, duplex: "half" }))
-  }
+  const send = (body: ReadableStream<Uint8Array> | Uint8Array | null, length: number | undefined) =>
+    Effect.try({
+      try: () => {
+        const headers = new Headers(request.headers)
+        if (length !== undefined && !headers.has("content-length")) headers.set("content-length", String(length))
+        return new Request(url, { method: request.method, headers, body, duplex: "half" })
+      },
+      catch: (cause) => new HttpClientError.RequestError({ request, reason: "Encode", cause })
+    })
   const body = request.body
+  // A web `Request` takes no body on GET or HEAD, and the CDN reads none there.
+  if (request.method === "GET" || request.method === "HEAD") return send(null, undefined)
   switch (body._tag) {
     case "Empty":
-      return send(null, request.method === "GET" || request.method === "HEAD" ? undefined : 0)
+      return send(null, 0)
     case "Uint8Array":
       return send(body.body, body.contentLength)
     case "Stream":
