@@ -6,9 +6,7 @@
 import * as Effect from "effect/Effect"
 import type { MediaMessageError } from "../MediaError.js"
 import type { Album, AlbumChildMessage, AlbumOptions } from "../MediaMessage.js"
-import { invalid, isNonEmptyString } from "./messageFields.js"
-import * as protoValues from "./protoValues.js"
-import type { Fields } from "./protoValues.js"
+import { type Fields, invalid, isNonEmptyString, isRecord } from "./messageFields.js"
 
 /** `WAProto.MessageAssociation.AssociationType.MEDIA_ALBUM`. @internal */
 export const MEDIA_ALBUM = 1
@@ -25,8 +23,8 @@ export const album = <C extends AlbumChildMessage>(
     let expectedVideoCount = 0
     for (const child of children) {
       const fields = child as Fields
-      const isImage = protoValues.isRecord(fields.imageMessage)
-      const isVideo = protoValues.isRecord(fields.videoMessage)
+      const isImage = isRecord(fields.imageMessage)
+      const isVideo = isRecord(fields.videoMessage)
       if (isImage === isVideo) return Effect.fail(invalid("an album child must hold one image or one video"))
       if (isImage) expectedImageCount++
       else expectedVideoCount++

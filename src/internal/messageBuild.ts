@@ -15,6 +15,7 @@ import {
   Count,
   defined,
   DirectPath,
+  type Fields,
   type FieldSchema,
   Flag,
   Hash,
@@ -22,7 +23,6 @@ import {
   sameKey,
   Text
 } from "./messageFields.js"
-import type { Fields } from "./protoValues.js"
 
 /** The kinds of media message this library builds and forwards. @internal */
 export type ContentKind = Extract<keyof MediaMessage.Message, MediaMessage.MediaKind>

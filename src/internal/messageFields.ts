@@ -21,7 +21,14 @@ import { InvalidMediaKey, MediaMessageError } from "../MediaError.js"
 import { MEDIA_KEY_LENGTH } from "../MediaKeys.js"
 import * as MediaType from "../MediaType.js"
 import { decodeAny } from "./base64.js"
-import type { Fields } from "./protoValues.js"
+
+/** A message object or one of its contents, as a plain record. @internal */
+export type Fields = { readonly [field: string]: unknown }
+
+/** A plain object (not null, not an array, not bytes). @internal */
+export const isRecord = (value: unknown): value is Fields =>
+  typeof value === "object" && value !== null && !Array.isArray(value) && !(value instanceof Uint8Array)
+  && !(value instanceof ArrayBuffer)
 
 /** What a value is, for messages that must not quote it. @internal */
 export const describe = (value: unknown): string =>

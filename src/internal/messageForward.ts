@@ -24,8 +24,10 @@ import {
   Count,
   decodeField,
   defined,
+  type Fields,
   invalid,
   isNonEmptyString,
+  isRecord,
   noMedia,
   readCount,
   type ReadError,
@@ -34,8 +36,6 @@ import {
   sameKey
 } from "./messageFields.js"
 import { kindMediaType, locate, notMedia, readMedia, thumbnailOf, withType } from "./messageRead.js"
-import * as protoValues from "./protoValues.js"
-import type { Fields } from "./protoValues.js"
 
 const copyFields = (content: Fields, specs: ReadonlyArray<FieldSpec>): Either.Either<Fields, MediaMessageError> =>
   Either.gen(function*() {
@@ -62,7 +62,7 @@ const locateContent = (
       ? Either.right({ kind, content: located.content })
       : Either.left(noMedia(`${located.kind} cannot be forwarded by CDN reuse`))
   }
-  if (type === undefined || !protoValues.isRecord(message)) return Either.left(notMedia(message))
+  if (type === undefined || !isRecord(message)) return Either.left(notMedia(message))
   const kind = kindOfType(type)
   return kind === undefined
     ? Either.left(noMedia(`${type} media cannot be forwarded by CDN reuse`))
@@ -114,9 +114,9 @@ export const withThumbnailFrom = <M extends MediaContentMessage>(
 ): Effect.Effect<M, MediaMessageError | InvalidMediaKey> =>
   Effect.gen(function*() {
     const fields = message as unknown as Fields
-    const kind = contentKinds.find((candidate) => protoValues.isRecord(fields[candidate]))
+    const kind = contentKinds.find((candidate) => isRecord(fields[candidate]))
     const target = kind === undefined ? undefined : fields[kind]
-    if (kind === undefined || !protoValues.isRecord(target)) return yield* Either.left(notMedia(message))
+    if (kind === undefined || !isRecord(target)) return yield* Either.left(notMedia(message))
     const spec = kinds[kind]
     if (spec.inlineThumbnail === undefined) return yield* Either.left(invalid(`${kind} carries no thumbnail`))
     const source = locate(incoming)

@@ -14,9 +14,11 @@ import * as MediaType from "../MediaType.js"
 import {
   defined,
   describe,
+  type Fields,
   httpsUrl,
   invalid,
   isNonEmptyString,
+  isRecord,
   noMedia,
   readCount,
   readDirectPath,
@@ -24,8 +26,6 @@ import {
   readHash,
   readMediaKey
 } from "./messageFields.js"
-import * as protoValues from "./protoValues.js"
-import type { Fields } from "./protoValues.js"
 
 const kindTypes: { readonly [K in MediaKind]: MediaType.MediaType } = {
   imageMessage: "image",
@@ -88,17 +88,17 @@ const within = (prefix: ReadonlyArray<string>, located: Located | undefined): Lo
   located === undefined ? undefined : { ...located, path: [...prefix, ...located.path] }
 
 const locateAt = (message: unknown, depth: number): Located | undefined => {
-  if (!protoValues.isRecord(message) || depth > maxDepth) return undefined
+  if (!isRecord(message) || depth > maxDepth) return undefined
   for (const kind of contentKinds) {
     const content = message[kind]
-    if (!protoValues.isRecord(content)) continue
+    if (!isRecord(content)) continue
     // A plain text message is not media; only a link preview with a server-hosted thumbnail is.
     if (kind === "extendedTextMessage" && !isNonEmptyString(content.thumbnailDirectPath)) continue
     return { kind, content, path: [kind] }
   }
   const protocol = message.protocolMessage
-  if (protoValues.isRecord(protocol)) {
-    if (protoValues.isRecord(protocol.historySyncNotification)) {
+  if (isRecord(protocol)) {
+    if (isRecord(protocol.historySyncNotification)) {
       return {
         kind: "historySyncNotification",
         content: protocol.historySyncNotification,
@@ -110,7 +110,7 @@ const locateAt = (message: unknown, depth: number): Located | undefined => {
   }
   for (const field of wrapperFields) {
     const wrapper = message[field]
-    if (!protoValues.isRecord(wrapper)) continue
+    if (!isRecord(wrapper)) continue
     const inner = within([field, "message"], locateAt(wrapper.message, depth + 1))
     if (inner !== undefined) return inner
   }
@@ -238,14 +238,10 @@ export const thumbnailOf = (type: MediaType.MediaType): ThumbnailType | undefine
 /** @internal */
 export const notMedia = (message: unknown): MediaMessageError =>
   noMedia(
-    protoValues.isRecord(message)
+    isRecord(message)
       ? "no media message found (give the type of an inner media message)"
       : `expected a message object, got ${describe(message)}`
   )
-
-/** @internal */
-export const fromEither = <A, E>(either: Either.Either<A, E>): Effect.Effect<A, E> =>
-  Either.isRight(either) ? Effect.succeed(either.right) : Effect.fail(either.left)
 
 /**
  * Runs a pure reader after the optional type name is read: the readers are a synchronous parse.
@@ -257,8 +253,8 @@ export const withType = <A, E>(
   read: (type: MediaType.MediaType | undefined) => Either.Either<A, E>
 ): Effect.Effect<A, E | UnknownMediaType> =>
   type === undefined
-    ? Effect.suspend(() => fromEither(read(undefined)))
-    : Effect.flatMap(MediaType.parse(type), (parsed) => fromEither(read(parsed)))
+    ? Effect.suspend(() => read(undefined))
+    : Effect.flatMap(MediaType.parse(type), read)
 
 const readAs = (message: unknown, type: MediaType.MediaType | undefined): Either.Either<Downloadable, ReadError> => {
   const located = locate(message)
@@ -270,7 +266,7 @@ const readAs = (message: unknown, type: MediaType.MediaType | undefined): Either
     if (isThumbnailType(type) && thumbnailOf(own) === type) return readThumbnail(located.content, type)
     return Either.left(invalid(`the message holds ${located.kind} (${own}), not ${type} media`))
   }
-  if (type === undefined || !protoValues.isRecord(message)) return Either.left(notMedia(message))
+  if (type === undefined || !isRecord(message)) return Either.left(notMedia(message))
   return isThumbnailType(type) ? readThumbnail(message, type) : readMedia(message, type)
 }
 
@@ -294,7 +290,7 @@ const readThumbnailOf = (
     }
     return readThumbnail(located.content, thumbnailType)
   }
-  if (type === undefined || !protoValues.isRecord(message)) return Either.left(notMedia(message))
+  if (type === undefined || !isRecord(message)) return Either.left(notMedia(message))
   const thumbnailType = thumbnailOf(type)
   if (thumbnailType === undefined) return Either.left(noMedia(`${type} media has no server-hosted thumbnail`))
   return readThumbnail(message, thumbnailType)
@@ -312,7 +308,7 @@ export const fromParams = (params: Params): Effect.Effect<Downloadable, ReadErro
   Effect.flatMap(MediaType.parse(params.type), (type) => {
     const { type: _, ...fields } = params
     // A thumbnail type reads the same way: the parameters name the thumbnail's own path and hashes.
-    return fromEither(readMedia({ ...fields }, type))
+    return readMedia({ ...fields }, type)
   })
 
 /** @internal */
