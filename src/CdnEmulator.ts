@@ -3,7 +3,8 @@
  * `file_offset` appends) and downloads (with `Range`) as docs/protocol.md sections 5-7 describe, over
  * several ports that share one blob store, with fault injection per host. Blobs live in memory, or
  * in a folder with `dir`. Requests and responses stream: a 1 GiB transfer never sits in memory
- * with the folder store.
+ * with the folder store. `NodeHttpServer` serves the same `HttpRouter` that `testing/FakeCdn` runs
+ * in memory.
  *
  * Control endpoints (on every port): `POST /_control/faults` with
  * `{ "host"?: "127.0.0.1:4100", "fault"?: Fault, "faults"?: [Fault] }` (no host: the port asked),
