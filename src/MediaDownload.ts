@@ -43,7 +43,6 @@ import type {
   UnknownMediaType
 } from "./MediaError.js"
 import type * as MediaMessage from "./MediaMessage.js"
-import type * as MediaRetry from "./MediaRetry.js"
 import type * as MediaType from "./MediaType.js"
 
 // -----------------------------------------------------------------------------
@@ -155,7 +154,7 @@ export interface Options {
    * The key of the message, for a source that does not carry it (a `WebMessageInfo` does): with a
    * `MediaRetry` service, expired media is then asked again from the sender's phone.
    */
-  readonly messageKey?: MediaRetry.MessageKey | undefined
+  readonly messageKey?: MediaMessage.MessageKey | undefined
   /**
    * Called once the sender's phone uploaded expired media again, before the download from the new
    * path starts: persist `reupload.source` (or its `directPath`) here, whatever the download's end.

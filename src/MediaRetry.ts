@@ -20,6 +20,7 @@ import * as service from "./internal/mediaRetryService.js"
 import type { BinaryNode } from "./MediaConn.js"
 import type { InvalidMediaKey, MediaRetryError } from "./MediaError.js"
 import type { MediaKey } from "./MediaKeys.js"
+import type { MessageKey } from "./MediaMessage.js"
 
 // -----------------------------------------------------------------------------
 // models
@@ -37,20 +38,6 @@ export const ResultType: {
   readonly NotFound: 2
   readonly DecryptionError: 3
 } = internal.Result
-
-/**
- * The `WAProto.MessageKey` of the message whose media expired, as protobuf.js or Baileys hand it
- * over (`null` reads as absent).
- *
- * @since 0.1.0
- * @category models
- */
-export interface MessageKey {
-  readonly remoteJid?: string | null | undefined
-  readonly fromMe?: boolean | null | undefined
-  readonly id?: string | null | undefined
-  readonly participant?: string | null | undefined
-}
 
 /**
  * A sealed request: the ciphertext with its 16-byte GCM tag appended, and the 12-byte IV used.

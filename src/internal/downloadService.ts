@@ -153,7 +153,8 @@ const reuploadOf = (
   const mediaKey = media.mediaKey
   if (options.thumbnail === true || mediaKey === undefined || media.staticUrl !== undefined) return Option.none()
   const record = Predicate.isRecord(source) ? source : undefined
-  const key = options.messageKey ?? (Predicate.isRecord(record?.key) ? record.key as MediaRetry.MessageKey : undefined)
+  const key = options.messageKey ??
+    (Predicate.isRecord(record?.key) ? record.key as MediaMessage.MessageKey : undefined)
   if (key === undefined) return Option.none()
   const kind = MediaMessage.mediaKind(source)
   if (Option.isSome(kind) && !isReuploadKind(kind.value)) return Option.none()

@@ -15,7 +15,8 @@ import { MediaCrypto } from "../MediaCrypto.js"
 import { InvalidMediaKey, MediaRetryError } from "../MediaError.js"
 import type { MediaKey } from "../MediaKeys.js"
 import { hkdf, MEDIA_KEY_LENGTH } from "../MediaKeys.js"
-import type { MessageKey, Notification, NotificationPayload, Reupload, SealedRequest } from "../MediaRetry.js"
+import type { MessageKey } from "../MediaMessage.js"
+import type { Notification, NotificationPayload, Reupload, SealedRequest } from "../MediaRetry.js"
 import { attrOf, bytesOf, childOf, isNode } from "./binaryNode.js"
 
 /** @internal */
