@@ -66,10 +66,13 @@ const fakeWorld = (telemetry: Telemetry.Telemetry) =>
     return { cdn, protocol: "https" as const, ...(yield* services(telemetry, base)) } satisfies World
   })
 
-/** The emulator world; `hosts` puts other hosts first in its media connection. */
-const emulatorWorld = (telemetry: Telemetry.Telemetry, hosts: ReadonlyArray<string> = []) =>
+/**
+ * The emulator world; `hosts` puts other hosts first in its media connection, `traced` runs the
+ * emulator's own server under the recording tracer too.
+ */
+const emulatorWorld = (telemetry: Telemetry.Telemetry, hosts: ReadonlyArray<string> = [], traced = false) =>
   Effect.gen(function*() {
-    const cdn = yield* CdnEmulator.make()
+    const cdn = yield* (traced ? Effect.provide(CdnEmulator.make(), telemetry.layer) : CdnEmulator.make())
     const conn = hosts.length === 0
       ? MediaConn.layerUrl(cdn.mediaConnUrl)
       : MediaConn.layer(Effect.flatMap(cdn.mediaConn, (json) =>
@@ -459,6 +462,23 @@ for (const [label, makeWorld] of worlds) {
     }
   })
 }
+
+describe("the emulator's own server spans", () => {
+  it.scoped("a request with the upload's auth gets none; a download's has one; no span holds a secret", () =>
+    Effect.gen(function*() {
+      const telemetry = Telemetry.make()
+      const world = yield* emulatorWorld(telemetry, [], true)
+      const exit = yield* Effect.exit(
+        Effect.flatMap(uploaded(world, 7000), (message) => world.downloads.bytes(message, { protocol: "http" }))
+      ).pipe(Effect.provide(telemetry.layer))
+      assert.isTrue(Exit.isSuccess(exit))
+      const server = telemetry.spans.filter((span) => span.kind === "server")
+      assert.isTrue(server.some((span) => span.attributes.get("http.request.method") === "GET"))
+      assert.isFalse(server.some((span) => span.attributes.get("http.request.method") === "POST"))
+      const secrets = [...Telemetry.authSecrets(telemetry), ...(yield* Telemetry.keySecrets(mediaKey, "document"))]
+      Telemetry.assertNoSecret([...Telemetry.texts(telemetry), ...Telemetry.exitTexts(exit)], secrets)
+    }))
+})
 
 describe("transport causes over the emulator", () => {
   /** Runs `run` in a fresh emulator world and checks that nothing it recorded holds a secret. */
