@@ -460,6 +460,24 @@ const probe = (job: Job<unknown>, candidate: Candidate): Effect.Effect<ProbeOutc
   )
 }
 
+/**
+ * Ends every chunk of a request body with a one-byte piece of its last bytes (a view, no copy).
+ * `@effect/platform-node`'s `node:http` client writes a body through `NodeSink.fromWritable`, which
+ * waits for `drain` after a refused write except the last one of a chunk: with one piece per chunk
+ * it never waits, and a server slower than the cipher lets the whole blob pile up in memory. With a
+ * tail piece last, the write that fills the buffer is never a chunk's last, so the body is held to
+ * about one chunk. Other clients just see one more small piece.
+ */
+export const drainSafe = (chunk: Chunk.Chunk<Uint8Array>): Chunk.Chunk<Uint8Array> => {
+  const last = Chunk.last(chunk)
+  if (Option.isNone(last) || last.value.length < 2) return chunk
+  const piece = last.value
+  return Chunk.appendAll(
+    Chunk.dropRight(chunk, 1),
+    Chunk.make(piece.subarray(0, piece.length - 1), piece.subarray(piece.length - 1))
+  )
+}
+
 /** One POST of the blob (from `offset`) to one host. */
 const send = <E>(
   job: Job<E>,
@@ -487,6 +505,7 @@ const send = <E>(
         lastReport = now
         return Effect.as(report({ bytes: sent, total, host }), chunk)
       }),
+      Stream.mapChunks(drainSafe),
       Stream.tapError((error) =>
         Effect.sync(() => {
           sourceFailure = { error }
