@@ -161,6 +161,15 @@ describe("wa-media download", () => {
       const both = yield* runCli([...args, "--host", cdn.hosts[0]!])
       assert.strictEqual(both.code, 2)
       assert.deepStrictEqual(readdirSync(dir), [])
+      // The message JSON itself instead of its file: refused without repeating it (it holds the key).
+      const inline = JSON.stringify({ imageMessage: { directPath: stored.directPath, mediaKey: b64(mediaKey) } })
+      const pasted = yield* runCli(["download", "-o", join(dir, "x"), "--message", ` ${inline}`, ...conn(cdn)])
+      assert.strictEqual(pasted.code, 2)
+      assert.strictEqual(
+        lastLine(pasted.stderr),
+        "UsageError: --message takes the path of a file holding the message JSON, not the JSON itself"
+      )
+      assert.notInclude(pasted.stderr, b64(mediaKey))
       // The output may not be a file the download reads: checked before any request.
       yield* cdn.clearRequests
       const messageFile = join(dir, "message.json")

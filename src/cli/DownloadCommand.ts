@@ -25,6 +25,12 @@ const DEFAULT_HOST = "mmg.whatsapp.net"
 
 const readMessage = (path: string) =>
   Effect.gen(function*() {
+    // A pasted message would be echoed by the "cannot read" error, media key included.
+    if (path.trimStart().startsWith("{")) {
+      return yield* new UsageError({
+        message: "--message takes the path of a file holding the message JSON, not the JSON itself"
+      })
+    }
     const fs = yield* FileSystem.FileSystem
     const content = yield* Effect.mapError(fs.readFileString(path), fileError("Read", path))
     try {
