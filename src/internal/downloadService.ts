@@ -101,8 +101,10 @@ const concat = (chunks: ReadonlyArray<Uint8Array>): Uint8Array => {
 
 /**
  * Writes one chunk with backpressure. Not `NodeSink.fromWritable`: `@effect/platform-node` is an
- * optional peer (this entry runs where it is not installed), and a `Sink` is fed through a stream,
- * which costs a queue hand-off per batch that the download's own fiber does not need.
+ * optional peer (this entry runs where it is not installed); a `Sink` is fed through a stream,
+ * which costs a queue hand-off per batch that the download's own fiber does not need; and on the
+ * Effect 3 line it does not wait for `drain` after the last write of a chunk (see `drainSafe` in
+ * upload.ts), which would let a slow writable buffer the whole download.
  */
 const writeToNode = (writable: Writable, chunk: Uint8Array): Effect.Effect<void, Error> =>
   Effect.async<void, Error>((resume) => {
