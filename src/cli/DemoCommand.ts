@@ -16,6 +16,7 @@ import * as Stream from "effect/Stream"
 import { createHash } from "node:crypto"
 import type * as CdnControl from "../CdnControl.js"
 import * as CdnEmulator from "../CdnEmulator.js"
+import { equalBytes } from "../internal/bytes.js"
 import { fileError } from "../internal/fileError.js"
 import * as MediaConn from "../MediaConn.js"
 import * as MediaCrypto from "../MediaCrypto.js"
@@ -71,8 +72,6 @@ const describeRequest = (request: CdnControl.RecordedRequest) => {
   return `${request.host} ${what}: ${outcome}`
 }
 
-const sameBytes = (a: Uint8Array, b: Uint8Array) => Buffer.from(a).equals(Buffer.from(b))
-
 /** Runs `wa-media demo`. */
 export const demo = (args: DemoArgs) =>
   Effect.gen(function*() {
@@ -126,7 +125,7 @@ export const demo = (args: DemoArgs) =>
     const downloadRequests = (yield* emulator.requests).filter((r) => r.kind === "download")
 
     const outputSha256 = yield* sha256File(output)
-    const identical = sameBytes(outputSha256, inputSha256) && sameBytes(uploaded.fileSha256, inputSha256)
+    const identical = equalBytes(outputSha256, inputSha256) && equalBytes(uploaded.fileSha256, inputSha256)
     if (!identical) return yield* Effect.dieMessage("the downloaded file differs from the input")
 
     const lines = [

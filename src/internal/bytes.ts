@@ -3,6 +3,7 @@
  *
  * @internal
  */
+import { timingSafeEqual } from "node:crypto"
 
 /**
  * A plain `Uint8Array` view of node:crypto's output (a `Buffer`), without copying: users get the
@@ -12,3 +13,11 @@
  */
 export const asBytes = (bytes: Uint8Array): Uint8Array =>
   bytes.constructor === Uint8Array ? bytes : new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+
+/**
+ * Whether two byte arrays hold the same bytes, in constant time for equal lengths (digests and
+ * keys are compared with it).
+ *
+ * @internal
+ */
+export const equalBytes = (a: Uint8Array, b: Uint8Array): boolean => a.length === b.length && timingSafeEqual(a, b)

@@ -9,14 +9,14 @@ import * as Either from "effect/Either"
 import * as Redacted from "effect/Redacted"
 import type * as Scope from "effect/Scope"
 import type { Decipher } from "node:crypto"
-import { createDecipheriv, timingSafeEqual } from "node:crypto"
+import { createDecipheriv } from "node:crypto"
 import type { HashSession } from "../MediaCrypto.js"
 import type { DecryptOptions, MediaDecryptor } from "../MediaDecryptor.js"
 import type { InvalidMediaKey } from "../MediaError.js"
 import { MediaIntegrityError } from "../MediaError.js"
 import * as MediaKeys from "../MediaKeys.js"
 import * as MediaType from "../MediaType.js"
-import { asBytes } from "./bytes.js"
+import { asBytes, equalBytes } from "./bytes.js"
 import * as Hashing from "./hashing.js"
 import { MAC_LENGTH } from "./mediaHashes.js"
 import * as Passthrough from "./passthrough.js"
@@ -29,8 +29,6 @@ const usedAfterFinal = () => new Error("MediaDecryptor used after final")
 
 const integrity = (reason: MediaIntegrityError["reason"], detail?: string) =>
   Either.left(new MediaIntegrityError(detail === undefined ? { reason } : { reason, detail }))
-
-const equalBytes = (a: Uint8Array, b: Uint8Array): boolean => a.length === b.length && timingSafeEqual(a, b)
 
 const empty = new Uint8Array(0)
 
@@ -142,7 +140,7 @@ export const makeCore = (
     const pad = paddingOf(plaintext)
     const rest = plaintext.subarray(0, plaintext.length - (pad ?? 0))
     return Hashing.andThen(session.final(rest, ciphertext, mac), (digests) => {
-      if (!timingSafeEqual(digests.mac, mac)) return integrity("Mac")
+      if (!equalBytes(digests.mac, mac)) return integrity("Mac")
       if (pad === undefined) return integrity("Padding")
       bytesOut += rest.length
       const checked = checkHashes(options, digests.fileSha256, digests.fileEncSha256, bytesOut)

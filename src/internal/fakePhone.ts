@@ -16,6 +16,7 @@ import type { MediaKey } from "../MediaKeys.js"
 import type * as MediaRetry from "../MediaRetry.js"
 import type { Answer, FakePhone, Options, ReceivedMessage, ReceivedRequest, SendType } from "../testing/FakePhone.js"
 import * as Nodes from "./binaryNode.js"
+import { equalBytes } from "./bytes.js"
 import * as Incoming from "./incoming.js"
 import * as Wire from "./mediaRetry.js"
 
@@ -85,7 +86,7 @@ export const make = (
         const iv = encIv && Nodes.bytesOf(encIv)
         const opened = ciphertext && iv && Wire.open(Redacted.value(media.mediaKey), id, iv, ciphertext)
         const request = opened && Wire.encodeServerErrorReceipt(id)
-        const authentic = opened !== undefined && request !== undefined && Buffer.from(opened).equals(request)
+        const authentic = opened !== undefined && request !== undefined && equalBytes(opened, request)
         if (!authentic) return errorNode(Wire.Result.DecryptionError)
         if (now === "DecryptionError") {
           return yield* sealed(id, media, { stanzaId: id, result: Wire.Result.DecryptionError })

@@ -16,11 +16,11 @@ import * as Option from "effect/Option"
 import * as ParseResult from "effect/ParseResult"
 import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
-import { timingSafeEqual } from "node:crypto"
 import { InvalidMediaKey, MediaMessageError } from "../MediaError.js"
 import { MEDIA_KEY_LENGTH } from "../MediaKeys.js"
 import * as MediaType from "../MediaType.js"
 import { decodeAny } from "./base64.js"
+import { equalBytes } from "./bytes.js"
 
 /** A message object or one of its contents, as a plain record. @internal */
 export type Fields = { readonly [field: string]: unknown }
@@ -324,4 +324,4 @@ export const defined = <A extends object>(fields: A): { [K in keyof A]?: Exclude
 
 /** Whether two media keys are the same (in constant time); two unset keys are. @internal */
 export const sameKey = (a: Uint8Array | undefined, b: Uint8Array | undefined): boolean =>
-  a === undefined || b === undefined ? a === b : a.length === b.length && timingSafeEqual(a, b)
+  a === undefined || b === undefined ? a === b : equalBytes(a, b)

@@ -29,6 +29,7 @@ import type * as MediaKeys from "../MediaKeys.js"
 import * as MediaType from "../MediaType.js"
 import type { Progress } from "../MediaUpload.js"
 import { makeBlocker } from "./blocks.js"
+import { equalBytes } from "./bytes.js"
 import { transportReason } from "./cdnClient.js"
 import * as Encryptor from "./encryptor.js"
 import * as Failover from "./failover.js"
@@ -240,8 +241,6 @@ export const spill = <E>(
 
 const sourceChanged = () => new MediaUploadError({ reason: "SourceChanged", attempts: [] })
 
-const sameBytes = (a: Uint8Array, b: Uint8Array) => a.length === b.length && Buffer.from(a).equals(b)
-
 /**
  * Pass 2's blob, built afresh for every run. Encrypted media costs only AES-CBC here: the blob ends
  * with pass 1's tail (last cipher block and MAC) once this pass's last cipher block and length
@@ -286,7 +285,7 @@ export const blobStream = <E>(
     const end = Stream.unwrap(Effect.map(
       Effect.suspend(() => Hashing.toEffect(encryptor.final())),
       ({ result, tail }) =>
-        length === expected && sameBytes(result.fileSha256, first.result.fileSha256) && sameBytes(tail, first.tail)
+        length === expected && equalBytes(result.fileSha256, first.result.fileSha256) && equalBytes(tail, first.tail)
           ? tail.length === 0 ? Stream.empty : Stream.succeed(tail)
           : Stream.fail(sourceChanged())
     ))
