@@ -131,35 +131,35 @@ export const messageIdOf = (key: MessageKey): Either.Either<string, MediaRetryEr
     ? Either.right(key.id)
     : Either.left(badInput("the message key has no id"))
 
-/** The `<receipt type="server-error">` node around a sealed request. @internal */
+/** The `<receipt type="server-error">` node around a sealed request for message `id` of `key`. @internal */
 export const receiptNode = (
   key: MessageKey,
+  id: string,
   ownJid: string,
   sealed: { readonly ciphertext: Uint8Array; readonly iv: Uint8Array }
-): Either.Either<BinaryNode, MediaRetryError> =>
-  Either.flatMap(messageIdOf(key), (id) => {
-    if (typeof key.remoteJid !== "string" || key.remoteJid === "") {
-      return Either.left(badInput("the message key has no remoteJid", id))
-    }
-    if (ownJid === "") return Either.left(badInput("the own JID is empty", id))
-    const rmr: Record<string, string> = { jid: key.remoteJid, from_me: key.fromMe === true ? "true" : "false" }
-    if (typeof key.participant === "string" && key.participant !== "") rmr.participant = key.participant
-    return Either.right({
-      tag: "receipt",
-      attrs: { id, to: ownJid, type: "server-error" },
-      content: [
-        {
-          tag: "encrypt",
-          attrs: {},
-          content: [
-            { tag: "enc_p", attrs: {}, content: sealed.ciphertext },
-            { tag: "enc_iv", attrs: {}, content: sealed.iv }
-          ]
-        },
-        { tag: "rmr", attrs: rmr }
-      ]
-    })
+): Either.Either<BinaryNode, MediaRetryError> => {
+  if (typeof key.remoteJid !== "string" || key.remoteJid === "") {
+    return Either.left(badInput("the message key has no remoteJid", id))
+  }
+  if (ownJid === "") return Either.left(badInput("the own JID is empty", id))
+  const rmr: Record<string, string> = { jid: key.remoteJid, from_me: key.fromMe === true ? "true" : "false" }
+  if (typeof key.participant === "string" && key.participant !== "") rmr.participant = key.participant
+  return Either.right({
+    tag: "receipt",
+    attrs: { id, to: ownJid, type: "server-error" },
+    content: [
+      {
+        tag: "encrypt",
+        attrs: {},
+        content: [
+          { tag: "enc_p", attrs: {}, content: sealed.ciphertext },
+          { tag: "enc_iv", attrs: {}, content: sealed.iv }
+        ]
+      },
+      { tag: "rmr", attrs: rmr }
+    ]
   })
+}
 
 /** Whether a node is a media retry notification (of any content). @internal */
 export const isRetryNotification = (node: unknown): node is BinaryNode =>
@@ -274,7 +274,7 @@ export const requestNode = (options: {
   Effect.flatMap(messageIdOf(options.key), (messageId) =>
     Effect.flatMap(
       encryptRequest({ mediaKey: options.mediaKey, messageId, iv: options.iv }),
-      (sealed) => receiptNode(options.key, options.ownJid, sealed)
+      (sealed) => receiptNode(options.key, messageId, options.ownJid, sealed)
     ))
 
 /** @internal */
