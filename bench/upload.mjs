@@ -80,33 +80,36 @@ const libraryUpload = ({ dir, meta }, mediaConnUrl) => {
   })
 }
 
-const library = async (context) => {
-  const { baseUrl, stop } = await startEmulator()
-  return async () => {
-    try {
-      const result = await libraryUpload(context, `${baseUrl}/media_conn`)
-      return { bytes: result.fileLength, check: Buffer.from(result.fileEncSha256).toString("hex") }
-    } finally {
-      stop()
-    }
+/**
+ * The library's side against `server` (its base URL serves `/media_conn`); `verify` checks the
+ * result against what the server saw.
+ */
+const librarySide = (context, server, verify = () => undefined) => async () => {
+  try {
+    const result = await libraryUpload(context, `${server.baseUrl}/media_conn`)
+    verify(result)
+    return { bytes: result.fileLength, check: Buffer.from(result.fileEncSha256).toString("hex") }
+  } finally {
+    server.stop()
   }
+}
+
+/** The lean sink of blobServer.mjs, with the base URL and stop function `startEmulator` gives. */
+const startLeanSink = async ({ dir }) => {
+  const { port, stop } = await startServer(paths(dir).blob)
+  return { baseUrl: `http://127.0.0.1:${port}`, stop }
 }
 
 /** The lean sink answers with what it received in the path: the whole blob must have gone. */
 const receivedOf = (directPath) => Number(new URL(directPath, "http://sink").searchParams.get("received"))
 
+const library = async (context) => librarySide(context, await startEmulator())
+
 const leanLibrary = async (context) => {
-  const { port, stop } = await startServer(paths(context.dir).blob)
   const blobLength = statSync(paths(context.dir).blob).size
-  return async () => {
-    try {
-      const result = await libraryUpload(context, `http://127.0.0.1:${port}/media_conn`)
-      if (receivedOf(result.directPath) !== blobLength) throw new Error("the sink did not receive the whole blob")
-      return { bytes: result.fileLength, check: Buffer.from(result.fileEncSha256).toString("hex") }
-    } finally {
-      stop()
-    }
-  }
+  return librarySide(context, await startLeanSink(context), (result) => {
+    if (receivedOf(result.directPath) !== blobLength) throw new Error("the sink did not receive the whole blob")
+  })
 }
 
 /** A plain node:http POST of the pre-encrypted blob; resolves with the reply's status and text. */
@@ -150,10 +153,7 @@ const baselineSide = async ({ dir, meta }, server) => {
 
 const baseline = async (context) => baselineSide(context, await startEmulator())
 
-const leanBaseline = async (context) => {
-  const { port, stop } = await startServer(paths(context.dir).blob)
-  return baselineSide(context, { baseUrl: `http://127.0.0.1:${port}`, stop })
-}
+const leanBaseline = async (context) => baselineSide(context, await startLeanSink(context))
 
 export const cases = [
   { name: "upload file to emulator", sides: { library, baseline } },
