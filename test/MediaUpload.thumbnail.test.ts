@@ -5,6 +5,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { Effect, Layer, Redacted } from "effect"
 import { MediaCrypto, MediaDownload, MediaMessage, MediaUpload } from "effect-wa-media"
 import * as FakeCdn from "effect-wa-media/testing/FakeCdn"
+import { pseudoRandomBytes } from "./bytes.js"
 
 const World = Layer.mergeAll(MediaUpload.layer, MediaDownload.layer).pipe(
   Layer.provideMerge(FakeCdn.layerWithMediaConn()),
@@ -12,7 +13,6 @@ const World = Layer.mergeAll(MediaUpload.layer, MediaDownload.layer).pipe(
   Layer.provide(NodeFileSystem.layer)
 )
 
-const bytes = (n: number, seed: number) => Uint8Array.from({ length: n }, (_, i) => (i * seed + 11) & 0xff)
 const same = (a: Uint8Array, b: Uint8Array) => Buffer.from(a).equals(b)
 
 describe("server-hosted thumbnails", () => {
@@ -31,8 +31,8 @@ describe("server-hosted thumbnails", () => {
       }
       for (const type of ["image", "video", "document"] as const) {
         yield* cdn.clearRequests
-        const media = bytes(90_000, 7)
-        const preview = bytes(3_000, 13)
+        const media = pseudoRandomBytes(7, 90_000)
+        const preview = pseudoRandomBytes(13, 3_000)
         const uploaded = yield* uploads.upload(MediaUpload.bytes(media), { mediaType: type })
         const thumbnail = yield* MediaUpload.uploadThumbnail(uploaded, MediaUpload.bytes(preview))
         assert.strictEqual(thumbnail.mediaType, `${type}-thumbnail`)
@@ -61,8 +61,8 @@ describe("server-hosted thumbnails", () => {
     Effect.gen(function*() {
       const uploads = yield* MediaUpload.MediaUpload
       const downloads = yield* MediaDownload.MediaDownload
-      const uploaded = yield* uploads.upload(MediaUpload.bytes(bytes(20_000, 3)), { mediaType: "video" })
-      const preview = bytes(500, 5)
+      const uploaded = yield* uploads.upload(MediaUpload.bytes(pseudoRandomBytes(3, 20_000)), { mediaType: "video" })
+      const preview = pseudoRandomBytes(5, 500)
       const serverThumbnail = yield* MediaUpload.uploadThumbnail(uploaded, MediaUpload.bytes(preview))
       const note = yield* MediaMessage.ptv(uploaded, { serverThumbnail })
       const forwarded = yield* MediaMessage.forward(note)
@@ -73,8 +73,8 @@ describe("server-hosted thumbnails", () => {
     Effect.gen(function*() {
       const uploads = yield* MediaUpload.MediaUpload
       const downloads = yield* MediaDownload.MediaDownload
-      const uploaded = yield* uploads.upload(MediaUpload.bytes(bytes(5_000, 3)), { mediaType: "document" })
-      const preview = bytes(700, 9)
+      const uploaded = yield* uploads.upload(MediaUpload.bytes(pseudoRandomBytes(3, 5_000)), { mediaType: "document" })
+      const preview = pseudoRandomBytes(9, 700)
       const thumbnail = yield* MediaUpload.uploadThumbnail(uploaded, MediaUpload.bytes(preview))
       const params = {
         type: "document",
@@ -95,23 +95,28 @@ describe("server-hosted thumbnails", () => {
     Effect.gen(function*() {
       const uploads = yield* MediaUpload.MediaUpload
       const cdn = yield* FakeCdn.FakeCdn
-      const image = yield* uploads.upload(MediaUpload.bytes(bytes(1000, 3)), { mediaType: "image" })
-      const other = yield* uploads.upload(MediaUpload.bytes(bytes(1000, 5)), { mediaType: "image" })
-      const foreign = yield* MediaUpload.uploadThumbnail(other, MediaUpload.bytes(bytes(100, 1)))
+      const image = yield* uploads.upload(MediaUpload.bytes(pseudoRandomBytes(3, 1000)), { mediaType: "image" })
+      const other = yield* uploads.upload(MediaUpload.bytes(pseudoRandomBytes(5, 1000)), { mediaType: "image" })
+      const foreign = yield* MediaUpload.uploadThumbnail(other, MediaUpload.bytes(pseudoRandomBytes(1, 100)))
       const wrongKey = yield* Effect.flip(MediaMessage.image(image, { serverThumbnail: foreign }))
       assert.strictEqual(wrongKey.reason, "InvalidField")
       assert.include(wrongKey.message, "own key")
-      const document = yield* uploads.upload(MediaUpload.bytes(bytes(1000, 7)), { mediaType: "document" })
-      const documentThumbnail = yield* MediaUpload.uploadThumbnail(document, MediaUpload.bytes(bytes(100, 1)))
+      const document = yield* uploads.upload(MediaUpload.bytes(pseudoRandomBytes(7, 1000)), { mediaType: "document" })
+      const documentThumbnail = yield* MediaUpload.uploadThumbnail(
+        document,
+        MediaUpload.bytes(pseudoRandomBytes(1, 100))
+      )
       const wrongType = yield* Effect.flip(MediaMessage.image(image, { serverThumbnail: documentThumbnail }))
       assert.strictEqual(wrongType.reason, "InvalidField")
       assert.include(wrongType.message, "image-thumbnail")
       const notAThumbnail = yield* Effect.flip(MediaMessage.image(image, { serverThumbnail: image }))
       assert.strictEqual(notAThumbnail.reason, "InvalidField")
 
-      const audio = yield* uploads.upload(MediaUpload.bytes(bytes(1000, 9)), { mediaType: "audio" })
+      const audio = yield* uploads.upload(MediaUpload.bytes(pseudoRandomBytes(9, 1000)), { mediaType: "audio" })
       yield* cdn.clearRequests
-      const noThumbnail = yield* Effect.flip(MediaUpload.uploadThumbnail(audio, MediaUpload.bytes(bytes(100, 1))))
+      const noThumbnail = yield* Effect.flip(
+        MediaUpload.uploadThumbnail(audio, MediaUpload.bytes(pseudoRandomBytes(1, 100)))
+      )
       assert.strictEqual(noThumbnail._tag, "MediaMessageError")
       assert.deepStrictEqual(yield* cdn.requests, [])
     }).pipe(Effect.provide(World)))
