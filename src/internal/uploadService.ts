@@ -54,28 +54,18 @@ export const makeWith = (defaults: LayerOptions): Effect.Effect<
 
       let plaintext: internal.Source<E | MediaFileError>
       let first: internal.FirstPass
-      switch (source._tag) {
-        case "Bytes": {
-          plaintext = internal.bytesSource(source.bytes)
-          first = yield* internal.firstPass(plaintext, encryption)
-          break
-        }
-        case "File": {
-          plaintext = yield* internal.fileSource(fs, source.path)
-          first = yield* internal.firstPass(plaintext, encryption)
-          break
-        }
-        case "Stream": {
-          plaintext = internal.streamSource(source.make)
-          first = yield* internal.firstPass(plaintext, encryption)
-          break
-        }
-        case "OneShot": {
-          const spilled = yield* internal.spill(fs, source.stream, encryption)
-          plaintext = yield* internal.fileSource(fs, spilled.path)
-          first = spilled.first
-          break
-        }
+      if (source._tag === "OneShot") {
+        // Readable once only: spilled to a scoped temp file, hashed as it is written.
+        const spilled = yield* internal.spill(fs, source.stream, encryption)
+        plaintext = yield* internal.fileSource(fs, spilled.path)
+        first = spilled.first
+      } else {
+        plaintext = source._tag === "Bytes"
+          ? internal.bytesSource(source.bytes)
+          : source._tag === "File"
+          ? yield* internal.fileSource(fs, source.path)
+          : internal.streamSource(source.make)
+        first = yield* internal.firstPass(plaintext, encryption)
       }
 
       yield* Effect.annotateCurrentSpan({
