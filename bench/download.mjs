@@ -7,6 +7,9 @@
 // (counted and dropped) and to files, next to the same plain `fetch` baseline run 200 times at once.
 // MB/s is the aggregate (all plaintext bytes over the burst's wall time), "grow" the RSS growth
 // during the burst.
+//
+// The "unverified" cases run the same library side next to what a peer that verifies nothing does
+// (the same `fetch` and decipher, no MAC check, no hash): the yardstick of the download targets.
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
@@ -81,15 +84,16 @@ const libraryDownload = (server, meta) => ({
 })
 
 /**
- * The plain-Node download: `fetch`, node:crypto verifying as it goes, then the plaintext to a temp
- * file renamed at the end (`out`), or dropped (`out` undefined). Resolves with the plaintext length.
+ * The plain-Node download: `fetch`, node:crypto verifying as it goes (unless `verify` is false), then
+ * the plaintext to a temp file renamed at the end (`out`), or dropped (`out` undefined). Resolves with
+ * the plaintext length.
  */
-const baselineDownload = async (port, keys, meta, out) => {
+const baselineDownload = async (port, keys, meta, out, verify) => {
   const response = await fetch(`http://127.0.0.1:${port}/v/t62.7119-24/blob.enc`, {
     headers: { origin: "https://web.whatsapp.com" }
   })
   if (response.status !== 200) throw new Error(`baseline: status ${response.status}`)
-  const decrypt = Baseline.makeDecrypt(keys, meta)
+  const decrypt = Baseline.makeDecrypt(keys, meta, verify)
   const temp = out === undefined ? undefined : `${out}.baseline.tmp`
   const file = temp === undefined ? undefined : createWriteStream(temp)
   const write = (bytes) =>
@@ -107,9 +111,9 @@ const baselineDownload = async (port, keys, meta, out) => {
   return length
 }
 
-/** A burst case: `toFiles` downloads to files, else to sinks. */
-const burstCase = (toFiles) => ({
-  name: `download ${BURST}x4MiB to ${toFiles ? "files" : "sinks"}`,
+/** A burst case: `toFiles` downloads to files, else to sinks; `verify` false for the unverified baseline. */
+const burstCase = (toFiles, verify = true) => ({
+  name: `download ${BURST}x4MiB to ${toFiles ? "files" : "sinks"}${verify ? "" : ", unverified"}`,
   sides: {
     library: async ({ dir }) => {
       const { blob, meta, outDir } = await burstFiles(dir)
@@ -147,7 +151,8 @@ const burstCase = (toFiles) => ({
           const lengths = await Promise.all(
             Array.from(
               { length: BURST },
-              (_, i) => baselineDownload(server.port, keys, meta, toFiles ? join(outDir, `out-${i}`) : undefined)
+              (_, i) =>
+                baselineDownload(server.port, keys, meta, toFiles ? join(outDir, `out-${i}`) : undefined, verify)
             )
           )
           const total = lengths.reduce((a, b) => a + b, 0)
@@ -160,41 +165,40 @@ const burstCase = (toFiles) => ({
   }
 })
 
-export const cases = [
-  {
-    name: "download loopback to file",
-    sides: {
-      library: async ({ dir, meta }) => {
-        const { blob, out } = paths(dir)
-        const server = await startServer(blob)
-        const { layer, media } = libraryDownload(server, meta)
-        return async () => {
-          try {
-            const summary = await Effect.flatMap(
-              MediaDownload.MediaDownload,
-              (download) => download.toFile(media, out, { protocol: "http" })
-            ).pipe(Effect.provide(layer), Effect.runPromise)
-            return { bytes: meta.fileLength, check: `${summary.fileLength}/${statSync(out).size}` }
-          } finally {
-            server.stop()
-          }
+/** The single download to a file; `verify` false for the unverified baseline. */
+const fileCase = (verify) => ({
+  name: `download loopback to file${verify ? "" : ", unverified"}`,
+  sides: {
+    library: async ({ dir, meta }) => {
+      const { blob, out } = paths(dir)
+      const server = await startServer(blob)
+      const { layer, media } = libraryDownload(server, meta)
+      return async () => {
+        try {
+          const summary = await Effect.flatMap(
+            MediaDownload.MediaDownload,
+            (download) => download.toFile(media, out, { protocol: "http" })
+          ).pipe(Effect.provide(layer), Effect.runPromise)
+          return { bytes: meta.fileLength, check: `${summary.fileLength}/${statSync(out).size}` }
+        } finally {
+          server.stop()
         }
-      },
-      baseline: async ({ dir, meta }) => {
-        const { blob, out } = paths(dir)
-        const server = await startServer(blob)
-        const keys = Baseline.deriveKeys(Buffer.from(meta.mediaKey, "hex"), HKDF_INFO)
-        return async () => {
-          try {
-            const length = await baselineDownload(server.port, keys, meta, out)
-            return { bytes: meta.fileLength, check: `${length}/${statSync(out).size}` }
-          } finally {
-            server.stop()
-          }
+      }
+    },
+    baseline: async ({ dir, meta }) => {
+      const { blob, out } = paths(dir)
+      const server = await startServer(blob)
+      const keys = Baseline.deriveKeys(Buffer.from(meta.mediaKey, "hex"), HKDF_INFO)
+      return async () => {
+        try {
+          const length = await baselineDownload(server.port, keys, meta, out, verify)
+          return { bytes: meta.fileLength, check: `${length}/${statSync(out).size}` }
+        } finally {
+          server.stop()
         }
       }
     }
-  },
-  burstCase(false),
-  burstCase(true)
-]
+  }
+})
+
+export const cases = [fileCase(true), burstCase(false), burstCase(true), fileCase(false), burstCase(false, false)]
