@@ -8,15 +8,21 @@ import { readFileSync, statSync } from "node:fs"
 import { join } from "node:path"
 import * as Baseline from "./baseline.mjs"
 
-/** The library modules of the in-memory cases. */
+/**
+ * The library modules of the in-memory cases. The stream forms run with `MediaCrypto.layer` (`run`),
+ * as a program would, so that their hashes take the worker pool; the one-shot forms are synchronous
+ * and always hash inline.
+ */
 const memoryLibrary = async () => {
-  const [Effect, Stream, MediaEncryptor, MediaDecryptor] = await Promise.all([
+  const [Effect, Stream, MediaEncryptor, MediaDecryptor, MediaCrypto] = await Promise.all([
     import("effect/Effect"),
     import("effect/Stream"),
     import("../dist/MediaEncryptor.js"),
-    import("../dist/MediaDecryptor.js")
+    import("../dist/MediaDecryptor.js"),
+    import("../dist/MediaCrypto.js")
   ])
-  return { Effect, Stream, MediaEncryptor, MediaDecryptor }
+  const run = (effect) => Effect.runPromise(Effect.provide(effect, MediaCrypto.layer))
+  return { Effect, Stream, MediaEncryptor, MediaDecryptor, run }
 }
 
 /**
@@ -73,10 +79,10 @@ const encryptStreamCase = (chunkSize, label) => ({
   name: `encrypt memory stream ${label}`,
   sides: {
     library: async ({ dir, meta }) => {
-      const { Effect, MediaEncryptor, Stream } = await memoryLibrary()
+      const { Effect, MediaEncryptor, Stream, run } = await memoryLibrary()
       const chunks = split(readBytes(paths(dir).plain), chunkSize)
       return () =>
-        Effect.runPromise(Effect.gen(function*() {
+        run(Effect.gen(function*() {
           const { blob, result } = yield* MediaEncryptor.encrypt(Stream.fromIterable(chunks), encryptOptions(meta))
           yield* Stream.runDrain(blob)
           const { fileEncSha256, fileLength, fileSha256 } = yield* result
@@ -103,10 +109,10 @@ const decryptStreamCase = (chunkSize, label) => ({
   name: `decrypt memory stream ${label}`,
   sides: {
     library: async ({ dir, meta }) => {
-      const { Effect, MediaDecryptor, Stream } = await memoryLibrary()
+      const { MediaDecryptor, Stream, run } = await memoryLibrary()
       const chunks = split(readBytes(paths(dir).blob), chunkSize)
       return () =>
-        Effect.runPromise(
+        run(
           Stream.runFold(
             MediaDecryptor.decrypt(Stream.fromIterable(chunks), decryptOptions(meta)),
             0,

@@ -7,6 +7,10 @@
  * The core is a chunk-based state machine ({@link make}); {@link decrypt} and {@link decryptBytes} are
  * built on it, and so is `MediaFile.decryptFile`.
  *
+ * The `Stream` and `Channel` forms hash where the `MediaCrypto` of the context says: with
+ * `MediaCrypto.layer`, large media hashes on its worker pool beside the cipher; with no `MediaCrypto`,
+ * on the calling thread, like the synchronous state machine and the one-shot form always do.
+ *
  * @since 0.1.0
  */
 import * as Channel from "effect/Channel"
@@ -16,7 +20,10 @@ import * as Either from "effect/Either"
 import { dual } from "effect/Function"
 import * as Stream from "effect/Stream"
 import { transformChannel } from "./internal/blocks.js"
+import * as ContextHashes from "./internal/contextHashes.js"
 import * as internal from "./internal/decryptor.js"
+import * as Encryptor from "./internal/encryptor.js"
+import * as Hashing from "./internal/hashing.js"
 import { withOutcome } from "./internal/outcome.js"
 import type { InvalidMediaKey, MediaIntegrityError } from "./MediaError.js"
 import type * as MediaKeys from "./MediaKeys.js"
@@ -110,13 +117,22 @@ export const decryptChannel = <E = never>(
   void,
   unknown
 > =>
-  Channel.unwrap(
-    Effect.map(make(options), (decryptor) =>
-      transformChannel<void, MediaIntegrityError, E>(
-        decryptor.update,
-        () => Either.map(decryptor.final(), (rest) => [rest, undefined] as const)
-      ))
-  )
+  // The hashes run where the context's `MediaCrypto` says, for a blob of the length the options
+  // imply; the session lasts as long as the run.
+  Channel.unwrapScoped(Effect.map(
+    Effect.flatMap(ContextHashes.fromContext, (open) =>
+      internal.openCore(
+        options,
+        open,
+        options.fileLength === undefined ? undefined : Encryptor.blobLength(options.mediaType, options.fileLength)
+      )),
+    (decryptor) =>
+      transformChannel<void, MediaIntegrityError, E>({
+        update: decryptor.update,
+        ready: decryptor.ready,
+        end: () => Hashing.andThen(decryptor.final(), Either.map((rest) => [rest, undefined] as const))
+      })
+  ))
 
 /**
  * Decrypts a blob stream into a plaintext stream, emitted as it goes; the stream fails at its end

@@ -6,6 +6,10 @@
  * The core is a chunk-based state machine ({@link make}); {@link encryptChannel}, {@link encrypt},
  * {@link computeResult} and {@link encryptBytes} are built on it, and so is `MediaFile.encryptFile`.
  *
+ * The `Stream` and `Channel` forms hash where the `MediaCrypto` of the context says: with
+ * `MediaCrypto.layer`, large media hashes on its worker pool beside the cipher; with no `MediaCrypto`,
+ * on the calling thread, like the synchronous state machine and the one-shot form always do.
+ *
  * @since 0.1.0
  */
 import * as Channel from "effect/Channel"
@@ -16,7 +20,9 @@ import * as Either from "effect/Either"
 import { dual } from "effect/Function"
 import * as Stream from "effect/Stream"
 import { transformChannel } from "./internal/blocks.js"
+import * as ContextHashes from "./internal/contextHashes.js"
 import * as internal from "./internal/encryptor.js"
+import * as Hashing from "./internal/hashing.js"
 import { withOutcome } from "./internal/outcome.js"
 import type { InvalidMediaKey } from "./MediaError.js"
 import type * as MediaKeys from "./MediaKeys.js"
@@ -118,17 +124,22 @@ export interface MediaEncryptor {
  */
 export const make: (options: EncryptOptions) => Effect.Effect<MediaEncryptor, InvalidMediaKey> = internal.make
 
-/** The channel of one run around a fresh encryptor. */
+/**
+ * The channel of one run around a fresh encryptor, its hashes where the context's `MediaCrypto`
+ * says (the size of a stream is not known beforehand); the session lasts as long as the run.
+ */
 const runChannel = <E>(
   prepared: internal.Prepared
 ): Channel.Channel<Chunk.Chunk<Uint8Array>, Chunk.Chunk<Uint8Array>, E, E, EncryptResult, unknown> =>
-  Channel.suspend(() => {
-    const encryptor = internal.fresh(prepared)
-    return transformChannel<EncryptResult, never, E>(encryptor.update, () => {
-      const { result, tail } = encryptor.final()
-      return Either.right([tail, result] as const)
-    })
-  })
+  Channel.unwrapScoped(Effect.map(
+    Effect.flatMap(ContextHashes.fromContext, (open) => internal.openCore(prepared, open, undefined)),
+    (encryptor) =>
+      transformChannel<EncryptResult, never, E>({
+        update: encryptor.update,
+        ready: encryptor.ready,
+        end: () => Hashing.andThen(encryptor.final(), ({ result, tail }) => Either.right([tail, result] as const))
+      })
+  ))
 
 /**
  * A channel from plaintext chunks to blob chunks whose terminal value is the {@link EncryptResult}

@@ -16,26 +16,16 @@
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import { flow } from "effect/Function"
-import * as Option from "effect/Option"
 import { stat } from "node:fs/promises"
+import * as ContextHashes from "./internal/contextHashes.js"
 import * as Decryptor from "./internal/decryptor.js"
 import * as Encryptor from "./internal/encryptor.js"
 import * as FileTransform from "./internal/fileTransform.js"
 import * as Hashing from "./internal/hashing.js"
 import { withOutcome } from "./internal/outcome.js"
-import * as MediaCrypto from "./MediaCrypto.js"
 import type { DecryptOptions } from "./MediaDecryptor.js"
 import type { EncryptOptions, EncryptResult } from "./MediaEncryptor.js"
 import type { InvalidMediaKey, MediaFileError, MediaIntegrityError } from "./MediaError.js"
-
-/**
- * Where the hashes run: the `MediaCrypto` of the context when there is one (its worker pool for
- * large files), the calling thread otherwise.
- */
-const hashes = Effect.map(
-  Effect.serviceOption(MediaCrypto.MediaCrypto),
-  Option.match({ onNone: () => Hashing.openInline, onSome: (crypto) => crypto.openHashes })
-)
 
 /** The size of `path`, when it can be read (the transform itself reports a file that cannot). */
 const sizeOf = (path: string): Effect.Effect<number | undefined> =>
@@ -64,7 +54,7 @@ export const encryptFile: (
     yield* Effect.annotateCurrentSpan("media.type", options.mediaType)
     // A bad key fails here, before any file is touched.
     const prepared = yield* Encryptor.prepare(options)
-    const encryptor = yield* Encryptor.openCore(prepared, yield* hashes, yield* sizeOf(input))
+    const encryptor = yield* Encryptor.openCore(prepared, yield* ContextHashes.fromContext, yield* sizeOf(input))
     const result = yield* FileTransform.transformFile(input, output, {
       update: encryptor.update,
       ready: encryptor.ready,
@@ -100,7 +90,7 @@ export const decryptFile: (
 )(function*(input: string, output: string, options: DecryptOptions) {
   yield* Effect.annotateCurrentSpan("media.type", options.mediaType)
   // A bad key fails here, before any file is touched.
-  const decryptor = yield* Decryptor.openCore(options, yield* hashes, yield* sizeOf(input))
+  const decryptor = yield* Decryptor.openCore(options, yield* ContextHashes.fromContext, yield* sizeOf(input))
   yield* FileTransform.transformFile(input, output, {
     update: decryptor.update,
     ready: decryptor.ready,

@@ -1,5 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Cause, Effect, Exit, Layer, Redacted } from "effect"
+import { Cause, Chunk, Effect, Exit, Layer, Redacted, Stream } from "effect"
 import { MediaCrypto, MediaDecryptor, MediaDownload, MediaEncryptor, MediaFile, MediaKeys } from "effect-wa-media"
 import * as FakeCdn from "effect-wa-media/testing/FakeCdn"
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
@@ -17,6 +17,8 @@ const tempDir = Effect.acquireRelease(
   Effect.sync(() => mkdtempSync(join(tmpdir(), "wa-media-crypto-"))),
   (dir) => Effect.sync(() => rmSync(dir, { recursive: true, force: true }))
 )
+
+const concat = (chunks: Chunk.Chunk<Uint8Array>): Uint8Array => Buffer.concat(Chunk.toArray(chunks))
 
 const keysOf = (seed: number) =>
   Effect.flatMap(MediaKeys.fromBytes(pseudoRandomBytes(seed, 32)), (key) => MediaKeys.derive(key, "document"))
@@ -96,6 +98,76 @@ describe("MediaCrypto worker pool", () => {
         MediaDownload.layer.pipe(Layer.provideMerge(FakeCdn.layerWithMediaConn()), Layer.provide(PoolLayer))
       )
     ))
+
+  it.scoped("the Stream forms hash through the context's pool and equal the one-shot result", () =>
+    Effect.gen(function*() {
+      const mediaKey = pseudoRandomBytes(5, 32)
+      const plaintext = pseudoRandomBytes(6, 700_001)
+      const expected = yield* MediaEncryptor.encryptBytes(plaintext, { mediaType: "video", mediaKey })
+      // Odd piece sizes: blocks gathered, passed through, and split across the tiny slots.
+      const pieces = (bytes: Uint8Array) =>
+        Stream.fromIterable(
+          Array.from(
+            { length: Math.ceil(bytes.length / 70_001) },
+            (_, i) => bytes.subarray(i * 70_001, (i + 1) * 70_001)
+          )
+        )
+      const { blob, result } = yield* MediaEncryptor.encrypt(pieces(plaintext), { mediaType: "video", mediaKey })
+      const chunks = yield* Stream.runCollect(blob)
+      assert.strictEqual(toHex(concat(chunks)), toHex(expected.blob))
+      const { fileEncSha256, fileSha256, streamingSidecar } = yield* result
+      assert.strictEqual(toHex(fileSha256), toHex(expected.result.fileSha256))
+      assert.strictEqual(toHex(fileEncSha256), toHex(expected.result.fileEncSha256))
+      assert.strictEqual(toHex(streamingSidecar!), toHex(expected.result.streamingSidecar!))
+      const computed = yield* MediaEncryptor.computeResult(pieces(plaintext), { mediaType: "video", mediaKey })
+      assert.strictEqual(toHex(computed.fileEncSha256), toHex(expected.result.fileEncSha256))
+      const options = { mediaType: "video" as const, mediaKey, fileSha256, fileEncSha256 }
+      const back = yield* Stream.runCollect(MediaDecryptor.decrypt(pieces(expected.blob), options))
+      assert.strictEqual(toHex(concat(back)), toHex(plaintext))
+      // A flipped bit and a wrong hash still fail at the end, through the worker.
+      const tampered = expected.blob.slice()
+      tampered[300_000]! ^= 1
+      const mac = yield* Effect.flip(Stream.runDrain(MediaDecryptor.decrypt(pieces(tampered), options)))
+      assert.strictEqual(mac.reason, "Mac")
+      const wrong = yield* Effect.flip(
+        Stream.runDrain(MediaDecryptor.decrypt(pieces(expected.blob), { ...options, fileSha256: new Uint8Array(32) }))
+      )
+      assert.strictEqual(wrong.reason, "FileSha256")
+    }).pipe(Effect.provide(PoolLayer)))
+
+  it.scoped("the Stream forms open their hash sessions from the MediaCrypto of the context", () =>
+    Effect.gen(function*() {
+      const crypto = yield* MediaCrypto.make({ workers: 1, threshold: 0 })
+      const opened: Array<{ readonly size: number | undefined; readonly direction: string }> = []
+      const counting = MediaCrypto.MediaCrypto.of({
+        ...crypto,
+        openHashes: (keys, size, direction) => {
+          opened.push({ size, direction })
+          return crypto.openHashes(keys, size, direction)
+        }
+      })
+      const mediaKey = pseudoRandomBytes(8, 32)
+      const plaintext = pseudoRandomBytes(9, 100_000)
+      const { blob, result } = yield* MediaEncryptor.encrypt(Stream.make(plaintext), { mediaType: "image", mediaKey })
+      const encrypted = concat(yield* Stream.runCollect(blob))
+      const { fileSha256 } = yield* result
+      const back = yield* Stream.runCollect(
+        MediaDecryptor.decrypt(Stream.make(encrypted), {
+          mediaType: "image",
+          mediaKey,
+          fileSha256,
+          fileLength: 100_000
+        })
+      ).pipe(Effect.provideService(MediaCrypto.MediaCrypto, counting))
+      assert.strictEqual(toHex(concat(back)), toHex(plaintext))
+      // The encryption above ran without the counting service in its context: it asked nobody.
+      assert.deepStrictEqual(opened, [{ size: MediaEncryptor.blobLength("image", 100_000), direction: "decrypt" }])
+      const again = yield* MediaEncryptor.computeResult(Stream.make(plaintext), { mediaType: "image", mediaKey }).pipe(
+        Effect.provideService(MediaCrypto.MediaCrypto, counting)
+      )
+      assert.strictEqual(toHex(again.fileSha256), toHex(fileSha256))
+      assert.deepStrictEqual(opened[1], { size: undefined, direction: "encrypt" })
+    }))
 
   it.scoped("sessions hash on the worker, and inline for small media or without a worker file", () =>
     Effect.gen(function*() {

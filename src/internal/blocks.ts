@@ -8,7 +8,9 @@
  */
 import * as Channel from "effect/Channel"
 import * as Chunk from "effect/Chunk"
+import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
+import type { Transformer } from "./fileTransform.js"
 
 /** The block size the crypto transformers gather small pieces into. */
 export const BLOCK_SIZE = 64 * 1024
@@ -72,37 +74,53 @@ export const makeBlocker = (size: number = BLOCK_SIZE): Blocker => {
 }
 
 /**
- * A channel from byte chunks to byte chunks around a chunk-based state machine: input is
- * re-blocked, each block goes through `update`, and at the end `end` either hands over the last
- * bytes and a terminal value, or fails (and then nothing more is written). The state machine must
- * be created by the caller inside `Channel.suspend`, so that every run starts clean.
+ * A channel from byte chunks to byte chunks around a chunk-based state machine (the transformer
+ * `MediaFile` runs over files): input is re-blocked, each block goes through `update`, the channel
+ * waits while the transformer's hashes are behind (`ready`, a worker's session), and at the end
+ * `end` either hands over the last bytes and a terminal value, or fails (and then nothing more is
+ * written). The state machine must be created by the caller inside the channel's run, so that every
+ * run starts clean.
  *
  * @internal
  */
 export const transformChannel = <Done, EF, E>(
-  update: (block: Uint8Array) => Uint8Array,
-  end: () => Either.Either<readonly [tail: Uint8Array, done: Done], EF>
+  transformer: Transformer<Done, EF>
 ): Channel.Channel<Chunk.Chunk<Uint8Array>, Chunk.Chunk<Uint8Array>, E | EF, E, Done, unknown> => {
+  const { end, update } = transformer
   const blocker = makeBlocker()
   type Loop = Channel.Channel<Chunk.Chunk<Uint8Array>, Chunk.Chunk<Uint8Array>, E | EF, E, Done, unknown>
+  const waitFor = (hashed: Promise<void>, next: Loop): Loop =>
+    Channel.zipRight(Channel.fromEffect(Effect.promise(() => hashed)), next)
   // One input chunk may hold many pieces (`Stream.fromIterable` of a whole file's chunks): the output
   // is written once at least FLUSH_BYTES are ready, not gathered for the whole input chunk, so memory
   // stays bounded by the piece size whatever the upstream chunking.
   const feed = (pieces: ReadonlyArray<Uint8Array>, from: number): Loop => {
     const out: Array<Uint8Array> = []
-    let ready = 0
+    let gathered = 0
     let i = from
-    while (i < pieces.length && ready < FLUSH_BYTES) {
+    while (i < pieces.length && gathered < FLUSH_BYTES) {
       for (const block of blocker.push(pieces[i++]!)) {
         const bytes = update(block)
         if (bytes.length > 0) {
           out.push(bytes)
-          ready += bytes.length
+          gathered += bytes.length
         }
       }
     }
-    const rest: Loop = i < pieces.length ? Channel.suspend(() => feed(pieces, i)) : loop
+    const more: Loop = i < pieces.length ? Channel.suspend(() => feed(pieces, i)) : loop
+    const hashed = transformer.ready?.()
+    const rest = hashed === undefined ? more : waitFor(hashed, more)
     return out.length === 0 ? rest : Channel.zipRight(Channel.write(Chunk.unsafeFromArray(out)), rest)
+  }
+  const finish = (last: Uint8Array | undefined) => (ended: Either.Either<readonly [Uint8Array, Done], EF>): Loop => {
+    if (Either.isLeft(ended)) return Channel.fail(ended.left)
+    const [tail, done] = ended.right
+    const out: Array<Uint8Array> = []
+    if (last !== undefined && last.length > 0) out.push(last)
+    if (tail.length > 0) out.push(tail)
+    return out.length === 0
+      ? Channel.succeed(done)
+      : Channel.as(Channel.write(Chunk.unsafeFromArray(out)), done)
   }
   const loop: Loop = Channel
     .readWithCause({
@@ -112,14 +130,10 @@ export const transformChannel = <Done, EF, E>(
         const rest = blocker.flush()
         const last = rest === undefined ? undefined : update(rest)
         const ended = end()
-        if (Either.isLeft(ended)) return Channel.fail(ended.left)
-        const [tail, done] = ended.right
-        const out: Array<Uint8Array> = []
-        if (last !== undefined && last.length > 0) out.push(last)
-        if (tail.length > 0) out.push(tail)
-        return out.length === 0
-          ? Channel.succeed(done)
-          : Channel.as(Channel.write(Chunk.unsafeFromArray(out)), done)
+        // Held back until the hashes are in: the last bytes are not written before the checks ran.
+        return ended instanceof Promise
+          ? Channel.unwrap(Effect.map(Effect.promise(() => ended), finish(last)))
+          : finish(last)(ended)
       }
     })
   return loop
