@@ -9,9 +9,8 @@ import { join } from "node:path"
 import * as Baseline from "./baseline.mjs"
 
 /**
- * The library modules of the in-memory cases. The stream forms run with `MediaCrypto.layer` (`run`),
- * as a program would, so that their hashes take the worker pool; the one-shot forms are synchronous
- * and always hash inline.
+ * The library modules of the in-memory cases, run with `MediaCrypto.layer` (`run`) as a program
+ * would, so that their hashes take the worker pool.
  */
 const memoryLibrary = async () => {
   const [Effect, Stream, MediaEncryptor, MediaDecryptor, MediaCrypto] = await Promise.all([
@@ -140,10 +139,10 @@ export const cases = [
     name: "encrypt memory encryptBytes",
     sides: {
       library: async ({ dir, meta }) => {
-        const { Effect, MediaEncryptor } = await memoryLibrary()
+        const { MediaEncryptor, run } = await memoryLibrary()
         const plaintext = readBytes(paths(dir).plain)
         return () =>
-          Effect.runPromise(MediaEncryptor.encryptBytes(plaintext, encryptOptions(meta))).then(({ blob, result }) => ({
+          run(MediaEncryptor.encryptBytes(plaintext, encryptOptions(meta))).then(({ blob, result }) => ({
             bytes: result.fileLength,
             check: `${hex(result.fileSha256)}/${hex(result.fileEncSha256)}/${blob.length}`
           }))
@@ -185,10 +184,10 @@ export const cases = [
     name: "decrypt memory decryptBytes",
     sides: {
       library: async ({ dir, meta }) => {
-        const { Effect, MediaDecryptor } = await memoryLibrary()
+        const { MediaDecryptor, run } = await memoryLibrary()
         const blob = readBytes(paths(dir).blob)
         return () =>
-          Effect.runPromise(MediaDecryptor.decryptBytes(blob, decryptOptions(meta))).then((plaintext) => ({
+          run(MediaDecryptor.decryptBytes(blob, decryptOptions(meta))).then((plaintext) => ({
             bytes: meta.fileLength,
             check: plaintext.length
           }))

@@ -7,9 +7,9 @@
  * The core is a chunk-based state machine ({@link make}); {@link decrypt} and {@link decryptBytes} are
  * built on it, and so is `MediaFile.decryptFile`.
  *
- * The `Stream` and `Channel` forms hash where the `MediaCrypto` of the context says: with
+ * The `Stream`, `Channel` and one-shot forms hash where the `MediaCrypto` of the context says: with
  * `MediaCrypto.layer`, large media hashes on its worker pool beside the cipher; with no `MediaCrypto`,
- * on the calling thread, like the synchronous state machine and the one-shot form always do.
+ * on the calling thread, as the synchronous state machine always does.
  *
  * @since 0.1.0
  */
@@ -17,9 +17,9 @@ import * as Channel from "effect/Channel"
 import type * as Chunk from "effect/Chunk"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
-import { dual } from "effect/Function"
+import { dual, flow } from "effect/Function"
 import * as Stream from "effect/Stream"
-import { transformChannel } from "./internal/blocks.js"
+import { transformBytes, transformChannel } from "./internal/blocks.js"
 import * as ContextHashes from "./internal/contextHashes.js"
 import * as internal from "./internal/decryptor.js"
 import * as Encryptor from "./internal/encryptor.js"
@@ -166,7 +166,10 @@ export const decrypt: {
 )
 
 /**
- * Decrypts and verifies a blob held in memory in one go.
+ * Decrypts and verifies a blob held in memory in one go, into one buffer of the blob's length (the
+ * plaintext is a view of it, at most 26 bytes shorter). Its hashes run where the `MediaCrypto` of the
+ * context says (with `MediaCrypto.layer`, on the worker pool from 8 MiB), on the calling thread
+ * without one.
  *
  * @since 0.1.0
  * @category decryption
@@ -177,15 +180,17 @@ export const decryptBytes: (
 ) => Effect.Effect<Uint8Array, InvalidMediaKey | MediaIntegrityError> = Effect.fn("MediaDecryptor.decryptBytes")(
   function*(blob: Uint8Array, options: DecryptOptions) {
     yield* Effect.annotateCurrentSpan({ "media.type": options.mediaType, "media.blob_length": blob.length })
-    const decryptor = yield* make(options)
-    const head = decryptor.update(blob)
-    const rest = yield* decryptor.final()
-    if (head.length === 0) return rest
-    if (rest.length === 0) return head
-    const plaintext = new Uint8Array(head.length + rest.length)
-    plaintext.set(head, 0)
-    plaintext.set(rest, head.length)
+    const decryptor = yield* internal.openCore(options, yield* ContextHashes.fromContext, blob.length)
+    const [plaintext] = yield* transformBytes(
+      {
+        update: decryptor.update,
+        ready: decryptor.ready,
+        end: () => Hashing.andThen(decryptor.final(), Either.map((rest) => [rest, undefined] as const))
+      },
+      blob,
+      blob.length
+    )
     return plaintext
   },
-  withOutcome
+  flow(Effect.scoped, withOutcome)
 )

@@ -6,9 +6,9 @@
  * The core is a chunk-based state machine ({@link make}); {@link encryptChannel}, {@link encrypt},
  * {@link computeResult} and {@link encryptBytes} are built on it, and so is `MediaFile.encryptFile`.
  *
- * The `Stream` and `Channel` forms hash where the `MediaCrypto` of the context says: with
+ * The `Stream`, `Channel` and one-shot forms hash where the `MediaCrypto` of the context says: with
  * `MediaCrypto.layer`, large media hashes on its worker pool beside the cipher; with no `MediaCrypto`,
- * on the calling thread, like the synchronous state machine and the one-shot form always do.
+ * on the calling thread, as the synchronous state machine always does.
  *
  * @since 0.1.0
  */
@@ -17,9 +17,9 @@ import type * as Chunk from "effect/Chunk"
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
-import { dual } from "effect/Function"
+import { dual, flow } from "effect/Function"
 import * as Stream from "effect/Stream"
-import { transformChannel } from "./internal/blocks.js"
+import { transformBytes, transformChannel } from "./internal/blocks.js"
 import * as ContextHashes from "./internal/contextHashes.js"
 import * as internal from "./internal/encryptor.js"
 import * as Hashing from "./internal/hashing.js"
@@ -261,7 +261,9 @@ export const computeResult: {
 export const blobLength: (mediaType: MediaType.MediaType, fileLength: number) => number = internal.blobLength
 
 /**
- * Encrypts bytes held in memory in one go.
+ * Encrypts bytes held in memory in one go, into one buffer of the blob's length. Its hashes run
+ * where the `MediaCrypto` of the context says (with `MediaCrypto.layer`, on the worker pool from 8
+ * MiB), on the calling thread without one.
  *
  * @since 0.1.0
  * @category encryption
@@ -273,12 +275,16 @@ export const encryptBytes: (
   "MediaEncryptor.encryptBytes"
 )(function*(plaintext: Uint8Array, options: EncryptOptions) {
   yield* Effect.annotateCurrentSpan({ "media.type": options.mediaType, "media.file_length": plaintext.length })
-  const encryptor = yield* make(options)
-  const body = encryptor.update(plaintext)
-  const { result, tail } = encryptor.final()
-  if (tail.length === 0) return { blob: body, result }
-  const blob = new Uint8Array(body.length + tail.length)
-  blob.set(body, 0)
-  blob.set(tail, body.length)
+  const prepared = yield* internal.prepare(options)
+  const encryptor = yield* internal.openCore(prepared, yield* ContextHashes.fromContext, plaintext.length)
+  const [blob, result] = yield* transformBytes(
+    {
+      update: encryptor.update,
+      ready: encryptor.ready,
+      end: () => Hashing.andThen(encryptor.final(), ({ result, tail }) => Either.right([tail, result] as const))
+    },
+    plaintext,
+    internal.blobLength(options.mediaType, plaintext.length)
+  )
   return { blob, result }
-}, withOutcome)
+}, flow(Effect.scoped, withOutcome))

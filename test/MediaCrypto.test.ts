@@ -135,7 +135,31 @@ describe("MediaCrypto worker pool", () => {
       assert.strictEqual(wrong.reason, "FileSha256")
     }).pipe(Effect.provide(PoolLayer)))
 
-  it.scoped("the Stream forms open their hash sessions from the MediaCrypto of the context", () =>
+  it.scoped("the one-shot forms hash through the context's pool and equal the inline result", () =>
+    Effect.gen(function*() {
+      const mediaKey = pseudoRandomBytes(10, 32)
+      // More than one piece of transformBytes, and not a multiple of the block size.
+      const plaintext = pseudoRandomBytes(11, 2 * 1024 * 1024 + 77)
+      const inline = yield* MediaEncryptor.encryptBytes(plaintext, { mediaType: "audio", mediaKey }).pipe(
+        Effect.provide(MediaCrypto.layerInline)
+      )
+      const pooled = yield* MediaEncryptor.encryptBytes(plaintext, { mediaType: "audio", mediaKey })
+      assert.strictEqual(pooled.blob.length, MediaEncryptor.blobLength("audio", plaintext.length))
+      assert.strictEqual(toHex(pooled.blob), toHex(inline.blob))
+      assert.strictEqual(toHex(pooled.result.fileSha256), toHex(inline.result.fileSha256))
+      assert.strictEqual(toHex(pooled.result.fileEncSha256), toHex(inline.result.fileEncSha256))
+      assert.strictEqual(toHex(pooled.result.streamingSidecar!), toHex(inline.result.streamingSidecar!))
+      const options = { mediaType: "audio" as const, mediaKey, fileSha256: inline.result.fileSha256 }
+      const back = yield* MediaDecryptor.decryptBytes(pooled.blob, options)
+      assert.strictEqual(back.length, plaintext.length)
+      assert.strictEqual(toHex(back), toHex(plaintext))
+      const tampered = pooled.blob.slice()
+      tampered[1_500_000]! ^= 1
+      const error = yield* Effect.flip(MediaDecryptor.decryptBytes(tampered, options))
+      assert.strictEqual(error._tag === "MediaIntegrityError" ? error.reason : error._tag, "Mac")
+    }).pipe(Effect.provide(PoolLayer)))
+
+  it.scoped("the Stream and one-shot forms open their hash sessions from the MediaCrypto of the context", () =>
     Effect.gen(function*() {
       const crypto = yield* MediaCrypto.make({ workers: 1, threshold: 0 })
       const opened: Array<{ readonly size: number | undefined; readonly direction: string }> = []
@@ -167,6 +191,17 @@ describe("MediaCrypto worker pool", () => {
       )
       assert.strictEqual(toHex(again.fileSha256), toHex(fileSha256))
       assert.deepStrictEqual(opened[1], { size: undefined, direction: "encrypt" })
+      // The one-shot forms too, with the sizes they know.
+      yield* MediaEncryptor.encryptBytes(plaintext, { mediaType: "image", mediaKey }).pipe(
+        Effect.provideService(MediaCrypto.MediaCrypto, counting)
+      )
+      yield* MediaDecryptor.decryptBytes(encrypted, { mediaType: "image", mediaKey, fileSha256 }).pipe(
+        Effect.provideService(MediaCrypto.MediaCrypto, counting)
+      )
+      assert.deepStrictEqual(opened.slice(2), [
+        { size: 100_000, direction: "encrypt" },
+        { size: encrypted.length, direction: "decrypt" }
+      ])
     }))
 
   it.scoped("sessions hash on the worker, and inline for small media or without a worker file", () =>

@@ -138,3 +138,49 @@ export const transformChannel = <Done, EF, E>(
     })
   return loop
 }
+
+/** The piece size {@link transformBytes} feeds its transformer. */
+export const BYTES_PIECE_SIZE = 1024 * 1024
+
+/**
+ * Runs `transformer` over bytes held in memory, one piece of {@link BYTES_PIECE_SIZE} at a time so
+ * that a worker's hashes of one piece run beside the cipher of the next, and writes its output into
+ * one buffer of `capacity` bytes (at least the whole output): no piece is kept, no concatenation at
+ * the end. Returns the output (a view when it is shorter than `capacity`) and what `end` says.
+ *
+ * @internal
+ */
+export const transformBytes = <Done, EF>(
+  transformer: Transformer<Done, EF>,
+  input: Uint8Array,
+  capacity: number
+): Effect.Effect<readonly [output: Uint8Array, done: Done], EF> =>
+  Effect.suspend(() => {
+    const output = new Uint8Array(capacity)
+    let filled = 0
+    const put = (bytes: Uint8Array) => {
+      output.set(bytes, filled)
+      filled += bytes.length
+    }
+    const end = Effect.flatMap(
+      Effect.suspend(() => {
+        const ended = transformer.end()
+        return ended instanceof Promise ? Effect.promise(() => ended) : Effect.succeed(ended)
+      }),
+      Either.match({
+        onLeft: (error) => Effect.fail(error),
+        onRight: ([tail, done]) => {
+          put(tail)
+          return Effect.succeed([filled === capacity ? output : output.subarray(0, filled), done] as const)
+        }
+      })
+    )
+    const from = (offset: number): Effect.Effect<readonly [Uint8Array, Done], EF> => {
+      if (offset >= input.length) return end
+      put(transformer.update(input.subarray(offset, offset + BYTES_PIECE_SIZE)))
+      const next = Effect.suspend(() => from(offset + BYTES_PIECE_SIZE))
+      const hashed = transformer.ready?.()
+      return hashed === undefined ? next : Effect.zipRight(Effect.promise(() => hashed), next)
+    }
+    return from(0)
+  })
