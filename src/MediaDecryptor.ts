@@ -16,14 +16,13 @@
 import * as Channel from "effect/Channel"
 import type * as Chunk from "effect/Chunk"
 import * as Effect from "effect/Effect"
-import * as Either from "effect/Either"
+import type * as Either from "effect/Either"
 import { dual, flow } from "effect/Function"
 import * as Stream from "effect/Stream"
 import { transformBytes, transformChannel } from "./internal/blocks.js"
 import * as ContextHashes from "./internal/contextHashes.js"
 import * as internal from "./internal/decryptor.js"
 import * as Encryptor from "./internal/encryptor.js"
-import * as Hashing from "./internal/hashing.js"
 import { withOutcome } from "./internal/outcome.js"
 import type { InvalidMediaKey, MediaIntegrityError } from "./MediaError.js"
 import type * as MediaKeys from "./MediaKeys.js"
@@ -126,12 +125,7 @@ export const decryptChannel = <E = never>(
         open,
         options.fileLength === undefined ? undefined : Encryptor.blobLength(options.mediaType, options.fileLength)
       )),
-    (decryptor) =>
-      transformChannel<void, MediaIntegrityError, E>({
-        update: decryptor.update,
-        ready: decryptor.ready,
-        end: () => Hashing.andThen(decryptor.final(), Either.map((rest) => [rest, undefined] as const))
-      })
+    (decryptor) => transformChannel<void, MediaIntegrityError, E>(internal.transformer(decryptor))
   ))
 
 /**
@@ -181,15 +175,7 @@ export const decryptBytes: (
   function*(blob: Uint8Array, options: DecryptOptions) {
     yield* Effect.annotateCurrentSpan({ "media.type": options.mediaType, "media.blob_length": blob.length })
     const decryptor = yield* internal.openCore(options, yield* ContextHashes.fromContext, blob.length)
-    const [plaintext] = yield* transformBytes(
-      {
-        update: decryptor.update,
-        ready: decryptor.ready,
-        end: () => Hashing.andThen(decryptor.final(), Either.map((rest) => [rest, undefined] as const))
-      },
-      blob,
-      blob.length
-    )
+    const [plaintext] = yield* transformBytes(internal.transformer(decryptor), blob, blob.length)
     return plaintext
   },
   flow(Effect.scoped, withOutcome)

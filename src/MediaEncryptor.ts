@@ -16,13 +16,11 @@ import * as Channel from "effect/Channel"
 import type * as Chunk from "effect/Chunk"
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
-import * as Either from "effect/Either"
 import { dual, flow } from "effect/Function"
 import * as Stream from "effect/Stream"
 import { transformBytes, transformChannel } from "./internal/blocks.js"
 import * as ContextHashes from "./internal/contextHashes.js"
 import * as internal from "./internal/encryptor.js"
-import * as Hashing from "./internal/hashing.js"
 import { withOutcome } from "./internal/outcome.js"
 import type { InvalidMediaKey } from "./MediaError.js"
 import type * as MediaKeys from "./MediaKeys.js"
@@ -133,12 +131,7 @@ const runChannel = <E>(
 ): Channel.Channel<Chunk.Chunk<Uint8Array>, Chunk.Chunk<Uint8Array>, E, E, EncryptResult, unknown> =>
   Channel.unwrapScoped(Effect.map(
     Effect.flatMap(ContextHashes.fromContext, (open) => internal.openCore(prepared, open, undefined)),
-    (encryptor) =>
-      transformChannel<EncryptResult, never, E>({
-        update: encryptor.update,
-        ready: encryptor.ready,
-        end: () => Hashing.andThen(encryptor.final(), ({ result, tail }) => Either.right([tail, result] as const))
-      })
+    (encryptor) => transformChannel<EncryptResult, never, E>(internal.transformer(encryptor))
   ))
 
 /**
@@ -278,11 +271,7 @@ export const encryptBytes: (
   const prepared = yield* internal.prepare(options)
   const encryptor = yield* internal.openCore(prepared, yield* ContextHashes.fromContext, plaintext.length)
   const [blob, result] = yield* transformBytes(
-    {
-      update: encryptor.update,
-      ready: encryptor.ready,
-      end: () => Hashing.andThen(encryptor.final(), ({ result, tail }) => Either.right([tail, result] as const))
-    },
+    internal.transformer(encryptor),
     plaintext,
     internal.blobLength(options.mediaType, plaintext.length)
   )

@@ -14,14 +14,12 @@
  * @since 0.1.0
  */
 import * as Effect from "effect/Effect"
-import * as Either from "effect/Either"
 import { flow } from "effect/Function"
 import { stat } from "node:fs/promises"
 import * as ContextHashes from "./internal/contextHashes.js"
 import * as Decryptor from "./internal/decryptor.js"
 import * as Encryptor from "./internal/encryptor.js"
 import * as FileTransform from "./internal/fileTransform.js"
-import * as Hashing from "./internal/hashing.js"
 import { withOutcome } from "./internal/outcome.js"
 import type { DecryptOptions } from "./MediaDecryptor.js"
 import type { EncryptOptions, EncryptResult } from "./MediaEncryptor.js"
@@ -55,11 +53,7 @@ export const encryptFile: (
     // A bad key fails here, before any file is touched.
     const prepared = yield* Encryptor.prepare(options)
     const encryptor = yield* Encryptor.openCore(prepared, yield* ContextHashes.fromContext, yield* sizeOf(input))
-    const result = yield* FileTransform.transformFile(input, output, {
-      update: encryptor.update,
-      ready: encryptor.ready,
-      end: () => Hashing.andThen(encryptor.final(), ({ result, tail }) => Either.right([tail, result] as const))
-    })
+    const result = yield* FileTransform.transformFile(input, output, Encryptor.transformer(encryptor))
     yield* Effect.annotateCurrentSpan("media.file_length", result.fileLength)
     return result
   },
@@ -91,9 +85,5 @@ export const decryptFile: (
   yield* Effect.annotateCurrentSpan("media.type", options.mediaType)
   // A bad key fails here, before any file is touched.
   const decryptor = yield* Decryptor.openCore(options, yield* ContextHashes.fromContext, yield* sizeOf(input))
-  yield* FileTransform.transformFile(input, output, {
-    update: decryptor.update,
-    ready: decryptor.ready,
-    end: () => Hashing.andThen(decryptor.final(), Either.map((rest) => [rest, undefined] as const))
-  })
+  yield* FileTransform.transformFile(input, output, Decryptor.transformer(decryptor))
 }, flow(Effect.scoped, withOutcome))

@@ -11,6 +11,7 @@ import * as Chunk from "effect/Chunk"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import type { Transformer } from "./fileTransform.js"
+import * as Hashing from "./hashing.js"
 
 /** The block size the crypto transformers gather small pieces into. */
 export const BLOCK_SIZE = 64 * 1024
@@ -163,10 +164,7 @@ export const transformBytes = <Done, EF>(
       filled += bytes.length
     }
     const end = Effect.flatMap(
-      Effect.suspend(() => {
-        const ended = transformer.end()
-        return ended instanceof Promise ? Effect.promise(() => ended) : Effect.succeed(ended)
-      }),
+      Effect.suspend(() => Hashing.toEffect(transformer.end())),
       Either.match({
         onLeft: (error) => Effect.fail(error),
         onRight: ([tail, done]) => {
@@ -180,7 +178,7 @@ export const transformBytes = <Done, EF>(
       put(transformer.update(input.subarray(offset, offset + BYTES_PIECE_SIZE)))
       const next = Effect.suspend(() => from(offset + BYTES_PIECE_SIZE))
       const hashed = transformer.ready?.()
-      return hashed === undefined ? next : Effect.zipRight(Effect.promise(() => hashed), next)
+      return hashed === undefined ? next : Effect.zipRight(Hashing.toEffect(hashed), next)
     }
     return from(0)
   })

@@ -17,6 +17,7 @@ import { MediaIntegrityError } from "../MediaError.js"
 import * as MediaKeys from "../MediaKeys.js"
 import * as MediaType from "../MediaType.js"
 import { asBytes, equalBytes } from "./bytes.js"
+import type { Transformer } from "./fileTransform.js"
 import * as Hashing from "./hashing.js"
 import { MAC_LENGTH } from "./mediaHashes.js"
 import * as Passthrough from "./passthrough.js"
@@ -203,6 +204,16 @@ export const openCore = (
       (keys) => Effect.map(open(keys, size, "decrypt"), (session) => makeCore(options, keys, session))
     )
   )
+
+/**
+ * A core as the transformer that files, streams and bytes are run through (`fileTransform.ts`,
+ * `blocks.ts`): its last plaintext once every check passed, or the first failed check.
+ */
+export const transformer = (core: Core): Transformer<void, MediaIntegrityError> => ({
+  update: core.update,
+  ready: core.ready,
+  end: () => Hashing.andThen(core.final(), Either.map((rest) => [rest, undefined] as const))
+})
 
 /** A fresh decryptor; see `MediaDecryptor.make`. */
 export const make = (options: DecryptOptions): Effect.Effect<MediaDecryptor, InvalidMediaKey> =>

@@ -5,6 +5,7 @@
  * @internal
  */
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as Redacted from "effect/Redacted"
 import type * as Scope from "effect/Scope"
 import type { Cipher } from "node:crypto"
@@ -16,6 +17,7 @@ import * as MediaKeys from "../MediaKeys.js"
 import * as MediaType from "../MediaType.js"
 import * as Sidecar from "../Sidecar.js"
 import { asBytes } from "./bytes.js"
+import type { Transformer } from "./fileTransform.js"
 import * as Hashing from "./hashing.js"
 import { MAC_LENGTH } from "./mediaHashes.js"
 import * as Passthrough from "./passthrough.js"
@@ -161,6 +163,16 @@ export const prepare = (options: EncryptOptions): Effect.Effect<Prepared, Invali
       (keys): Prepared => ({ mediaType, plan: { mediaType, mediaKey: redacted, keys, sidecar } })
     )
   })
+
+/**
+ * A core as the transformer that files, streams and bytes are run through (`fileTransform.ts`,
+ * `blocks.ts`): its last bytes and result once the hashes are in.
+ */
+export const transformer = (core: Core): Transformer<EncryptResult, never> => ({
+  update: core.update,
+  ready: core.ready,
+  end: () => Hashing.andThen(core.final(), ({ result, tail }) => Either.right([tail, result] as const))
+})
 
 /** A fresh encryptor that hashes on the calling thread. */
 export const inlineCore = (prepared: Prepared): Core =>
