@@ -74,7 +74,10 @@ export interface PoolOptions {
    * of one chunk overlaps the hashes of the one before.
    */
   readonly slots?: number | undefined
-  /** The size of each of those buffers, half plaintext and half ciphertext. Default 128 KiB. */
+  /**
+   * The size of each of those buffers: half plaintext and half ciphertext when encrypting, all
+   * ciphertext when decrypting (the decrypting thread hashes the plaintext). Default 128 KiB.
+   */
   readonly slotSize?: number | undefined
   /**
    * How many transfers one worker takes at once; the next ones hash inline until one ends, which

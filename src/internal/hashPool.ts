@@ -4,9 +4,10 @@
  * the three SHA-256 passes then take two cores instead of one.
  *
  * A session copies the plaintext and ciphertext it is given into fixed slots (plaintext in the
- * first half, ciphertext in the second) that are transferred to its worker and come back once
- * hashed, so a transfer allocates nothing per chunk and holds at most `slots` slots: when they are
- * all at the worker, `ready` makes the transfer wait. A worker takes at most `sessions` transfers at
+ * first half, ciphertext in the second; all ciphertext when the calling thread hashes the
+ * plaintext) that are transferred to its worker and come back once hashed, so a transfer
+ * allocates nothing per chunk and holds at most `slots` slots: when they are all at the worker,
+ * `ready` makes the transfer wait. A worker takes at most `sessions` transfers at
  * once; the next ones hash inline, so what waits at the workers is bounded too. The workers start on the first session that
  * needs one and stop when the layer's scope closes; a pool whose workers cannot start (no
  * `hashWorker.js` beside this module, a platform without workers) hashes everything inline. A
@@ -134,7 +135,10 @@ const makeSession = (
   // decrypting thread has room for the plaintext's hash and the worker takes the two over the
   // ciphertext; encryption is serial (about 600 MB/s), so all three go to the worker.
   const plainHash = direction === "decrypt" ? createHash("sha256") : undefined
-  const half = slotSize / 2
+  // A slot is split between what the worker hashes: halves for both texts, all of it for the
+  // ciphertext alone (a half left empty would double the posts for the same bytes).
+  const plainRoom = plainHash === undefined ? slotSize / 2 : 0
+  const cipherRoom = slotSize - plainRoom
   const free: Array<ArrayBuffer> = []
   let current: Uint8Array | undefined = undefined
   let plainFilled = 0
@@ -174,7 +178,9 @@ const makeSession = (
 
   const post = () => {
     const slot = current!.buffer as ArrayBuffer
-    pool.worker.postMessage({ op: "update", id, slot, plain: plainFilled, cipher: cipherFilled }, [slot])
+    pool.worker.postMessage({ op: "update", id, slot, plain: plainFilled, cipherAt: plainRoom, cipher: cipherFilled }, [
+      slot
+    ])
     inFlight++
     current = undefined
   }
@@ -194,19 +200,19 @@ const makeSession = (
         plainFilled = 0
         cipherFilled = 0
       }
-      const np = Math.min(half - plainFilled, plaintext.length - p)
+      const np = Math.min(plainRoom - plainFilled, plaintext.length - p)
       if (np > 0) {
         current.set(plaintext.subarray(p, p + np), plainFilled)
         plainFilled += np
         p += np
       }
-      const nc = Math.min(half - cipherFilled, ciphertext.length - c)
+      const nc = Math.min(cipherRoom - cipherFilled, ciphertext.length - c)
       if (nc > 0) {
-        current.set(ciphertext.subarray(c, c + nc), half + cipherFilled)
+        current.set(ciphertext.subarray(c, c + nc), plainRoom + cipherFilled)
         cipherFilled += nc
         c += nc
       }
-      if (plainFilled === half || cipherFilled === half) post()
+      if ((plainRoom > 0 && plainFilled === plainRoom) || cipherFilled === cipherRoom) post()
     }
   }
 

@@ -2,7 +2,7 @@
 /**
  * The hash worker of `MediaCrypto`'s pool (`hashPool.ts`): a `worker_threads` worker that keeps the
  * hash state of many blobs at once, keyed by session id, and hashes the slots the main thread sends
- * (plaintext in the first half of a slot, ciphertext in the second) before sending each slot back.
+ * (plaintext from the start of a slot, ciphertext from the offset the message gives) before sending each slot back.
  *
  * BUNDLERS: this file is a separate entry point. The pool starts it as
  * `new URL("./hashWorker.js", import.meta.url)`, so a bundle must put a `hashWorker.js` (this file
@@ -29,10 +29,9 @@ port.on("message", (message) => {
     case "update": {
       /** @type {ArrayBuffer} */
       const slot = message.slot
-      const half = slot.byteLength / 2
       sessions.get(message.id)?.update(
         new Uint8Array(slot, 0, message.plain),
-        new Uint8Array(slot, half, message.cipher)
+        new Uint8Array(slot, message.cipherAt, message.cipher)
       )
       port.postMessage({ id: message.id, slot }, [slot])
       break
