@@ -78,12 +78,19 @@ const rejected = (error: unknown): Promise<never> => {
   return promise
 }
 
+/**
+ * A hash worker allocates little besides its messages, so a small young generation is enough for
+ * it. Measured with the CLI's 256 MiB encrypt: peak RSS 1.5 to 2 MB lower than with V8's default
+ * young generation, and hashing no slower.
+ */
+const workerOptions = { resourceLimits: { maxYoungGenerationSizeMb: 2 } }
+
 /** Starts one worker; `undefined` when it cannot start. */
 const startWorker = (url: URL): Promise<PoolWorker | undefined> =>
   new Promise((resolve) => {
     let worker: Worker
     try {
-      worker = new Worker(url)
+      worker = new Worker(url, workerOptions)
     } catch {
       return resolve(undefined)
     }
