@@ -70,8 +70,9 @@ export interface PoolOptions {
   readonly threshold?: number | undefined
   /**
    * How many buffers one transfer may have at a worker before it waits. Default 16: with 128 KiB
-   * buffers, 1 MiB of plaintext and ciphertext, room for two 512 KiB file chunks, so that the cipher
-   * of one chunk overlaps the hashes of the one before.
+   * buffers, 1 MiB of plaintext and ciphertext when encrypting (2 MiB of ciphertext when
+   * decrypting), room for two 512 KiB file chunks or more, so that the cipher of one chunk overlaps
+   * the hashes of the one before.
    */
   readonly slots?: number | undefined
   /**

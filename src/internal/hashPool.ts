@@ -7,9 +7,9 @@
  * first half, ciphertext in the second; all ciphertext when the calling thread hashes the
  * plaintext) that are transferred to its worker and come back once hashed, so a transfer
  * allocates nothing per chunk and holds at most `slots` slots: when they are all at the worker,
- * `ready` makes the transfer wait. A worker takes at most `sessions` transfers at
- * once; the next ones hash inline, so what waits at the workers is bounded too. The workers start on the first session that
- * needs one and stop when the layer's scope closes; a pool whose workers cannot start (no
+ * `ready` makes the transfer wait. A worker takes at most `sessions` transfers at once; the next
+ * ones hash inline, so what waits at the workers is bounded too. The workers start on the first
+ * session that needs one and stop when the layer's scope closes; a pool whose workers cannot start (no
  * `hashWorker.js` beside this module, a platform without workers) hashes everything inline. A
  * worker that fails later is a defect of the sessions on it: their hash state is gone with it.
  *
@@ -32,8 +32,9 @@ export interface Options extends PoolOptions {
 }
 
 export const DEFAULT_THRESHOLD = 8 * 1024 * 1024
-// Two 512 KiB file chunks' worth: with fewer, the transfer waited for the worker after every chunk
-// (a chunk fills eight slots) and the cipher and the hashes hardly overlapped.
+// Two 512 KiB file chunks' worth when encrypting (a chunk fills eight slots; four when decrypting,
+// whose slots carry ciphertext only): with fewer, the transfer waited for the worker after every
+// chunk and the cipher and the hashes hardly overlapped.
 const DEFAULT_SLOTS = 16
 const DEFAULT_SLOT_SIZE = 128 * 1024
 const DEFAULT_SESSIONS = 4
@@ -162,7 +163,8 @@ const makeSession = (
       // Every slot is kept for the next ones: an update larger than the free slots makes more
       // (`ready` only waits between updates), and dropping them made the allocator and the
       // collector churn at every update. So a session holds at most `slots` slots plus one
-      // update's worth (a 512 KiB file chunk: 8 more), for as long as its transfer runs.
+      // update's worth (a 512 KiB file chunk: 8 more encrypting, 4 decrypting), for as long as its
+      // transfer runs.
       free.push(slot)
       if (waiting !== undefined && inFlight < slots) {
         waiting.resolve()

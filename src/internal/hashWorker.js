@@ -2,7 +2,8 @@
 /**
  * The hash worker of `MediaCrypto`'s pool (`hashPool.ts`): a `worker_threads` worker that keeps the
  * hash state of many blobs at once, keyed by session id, and hashes the slots the main thread sends
- * (plaintext from the start of a slot, ciphertext from the offset the message gives) before sending each slot back.
+ * (plaintext from the start of a slot, ciphertext from the offset the message gives) before
+ * sending each slot back.
  *
  * BUNDLERS: this file is a separate entry point. The pool starts it as
  * `new URL("./hashWorker.js", import.meta.url)`, so a bundle must put a `hashWorker.js` (this file
