@@ -201,4 +201,11 @@ const fileCase = (verify) => ({
   }
 })
 
-export const cases = [fileCase(true), burstCase(false), burstCase(true), fileCase(false), burstCase(false, false)]
+export const cases = [
+  fileCase(true),
+  burstCase(false),
+  burstCase(true),
+  fileCase(false),
+  burstCase(false, false),
+  burstCase(true, false)
+]

@@ -8,7 +8,8 @@
 //
 // `--cases` keeps the cases whose name contains one of the comma-separated words (e.g.
 // `--size-mib 1024 --cases file` for the 1 GiB file-to-file check). After the table, the command
-// line's start-up next to bare node's (cli.mjs; `--cases cli` for that section alone). To add a case, append
+// line's start-up next to bare node's, then its four jobs on the bench's file with their peak RSS
+// (cli.mjs; `--cases cli` for both sections alone, `cli-startup` or `cli-jobs` for one). To add a case, append
 // `{ name, sides: { library, baseline } }` to the list below (see runner.mjs for the contract).
 import { randomBytes, randomFillSync } from "node:crypto"
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from "node:fs"
@@ -16,7 +17,7 @@ import { cpus, tmpdir } from "node:os"
 import { join } from "node:path"
 import { parseArgs } from "node:util"
 import * as Baseline from "./baseline.mjs"
-import { benchStartup } from "./cli.mjs"
+import { benchJobs, benchStartup } from "./cli.mjs"
 import * as Crypto from "./crypto.mjs"
 import { runAll, runChild } from "./runner.mjs"
 
@@ -86,8 +87,10 @@ if (values.child !== undefined) {
     console.log(
       `effect-wa-media bench: ${sizeMiB} MiB, best of ${runs} per side, node ${process.version}, ${cpus().length} cores`
     )
+    const section = (name) => words === undefined || words.some((w) => name.includes(w))
+    const jobs = section("cli-jobs")
+    if (cases.length > 0 || jobs) await prepare(dir)
     if (cases.length > 0) {
-      await prepare(dir)
       await runAll({
         script: import.meta.url,
         cases,
@@ -96,7 +99,8 @@ if (values.child !== undefined) {
         afterRun: () => rmSync(Crypto.paths(dir).out, { force: true })
       })
     }
-    if (words === undefined || words.some((w) => "cli-startup".includes(w))) await benchStartup({ dir })
+    if (section("cli-startup")) await benchStartup({ dir })
+    if (jobs) await benchJobs({ dir, plain: Crypto.paths(dir).plain, runs })
   } finally {
     cleanup()
   }

@@ -10,38 +10,15 @@ import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import { spawn } from "node:child_process"
-import { createReadStream, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs"
+import { createReadStream, readdirSync, statSync } from "node:fs"
 import * as Http from "node:http"
 import { tmpdir } from "node:os"
-import { join } from "node:path"
-import { fileURLToPath } from "node:url"
 import { MediaConn, MediaCrypto, MediaUpload } from "../dist/index.js"
+import { startEmulator } from "./cli.mjs"
 import { MEDIA_TYPE, paths } from "./crypto.mjs"
 import { startServer } from "./download.mjs"
 
-const binary = fileURLToPath(new URL("../dist/bin/wa-media.js", import.meta.url))
 const READ_SIZE = 256 * 1024
-
-/** Starts `wa-media serve --dir` in its own process; resolves with its base URL and a stop function. */
-const startEmulator = () =>
-  new Promise((resolve, reject) => {
-    const dir = mkdtempSync(join(tmpdir(), "wa-media-bench-cdn-"))
-    const child = spawn(process.execPath, [binary, "serve", "--dir", dir], { stdio: ["ignore", "pipe", "ignore"] })
-    const stop = () => {
-      child.kill()
-      rmSync(dir, { recursive: true, force: true })
-    }
-    process.on("exit", stop)
-    child.on("error", reject)
-    child.stdout.setEncoding("utf8")
-    let out = ""
-    child.stdout.on("data", (data) => {
-      out += data
-      const line = out.split("\n")[0]
-      if (out.includes("\n")) resolve({ baseUrl: line.trim(), stop })
-    })
-  })
 
 const getJson = (url) =>
   new Promise((resolve, reject) => {
