@@ -45,7 +45,10 @@ if (!(sizeMiB > 0) || !Number.isInteger(runs) || runs < 1) {
   throw new Error("usage: bench/index.mjs [--size-mib N] [--runs N] [--cases word,word]")
 }
 
-/** Writes `sizeMiB` MiB of random plaintext, its blob, and the values the children check against. */
+/**
+ * Writes `sizeMiB` MiB of random plaintext, its blob, and the values the children check against;
+ * returns those values.
+ */
 const prepare = async (dir) => {
   const files = Crypto.paths(dir)
   const block = Buffer.alloc(1024 * 1024)
@@ -66,6 +69,7 @@ const prepare = async (dir) => {
   )
   const meta = { mediaKey: mediaKey.toString("hex"), fileSha256, fileEncSha256, fileLength: sizeMiB * 1024 * 1024 }
   writeFileSync(files.meta, JSON.stringify(meta))
+  return meta
 }
 
 if (values.child !== undefined) {
@@ -89,7 +93,7 @@ if (values.child !== undefined) {
     )
     const section = (name) => words === undefined || words.some((w) => name.includes(w))
     const jobs = section("cli-jobs")
-    if (cases.length > 0 || jobs) await prepare(dir)
+    const meta = cases.length > 0 || jobs ? await prepare(dir) : undefined
     if (cases.length > 0) {
       await runAll({
         script: import.meta.url,
@@ -100,7 +104,7 @@ if (values.child !== undefined) {
       })
     }
     if (section("cli-startup")) await benchStartup({ dir })
-    if (jobs) await benchJobs({ dir, plain: Crypto.paths(dir).plain, runs })
+    if (jobs) await benchJobs({ dir, plain: Crypto.paths(dir).plain, fileSha256: meta.fileSha256, runs })
   } finally {
     cleanup()
   }
