@@ -96,12 +96,14 @@ const padEnd = (s, n) => String(s).padEnd(n)
  * produced the same `check` value, and prints one table row per case.
  */
 export const runAll = async ({ script, cases, runs, childArgs, afterRun, log = console.log }) => {
-  const header = `${padEnd("case", 36)} ${pad("library", 9)} ${pad("baseline", 9)} ${pad("ratio", 6)} ${
+  // The case column fits the longest name.
+  const width = Math.max(36, ...cases.map((c) => c.name.length))
+  const header = `${padEnd("case", width)} ${pad("library", 9)} ${pad("baseline", 9)} ${pad("ratio", 6)} ${
     pad("cpu", 6)
   } ${pad("lib RSS", 8)} ${pad("base RSS", 8)} ${pad("lib grow", 8)} ${pad("base grow", 9)}`
   log(header)
   log(
-    `${padEnd("", 36)} ${pad("MB/s", 9)} ${pad("MB/s", 9)} ${pad("", 6)} ${pad("ratio", 6)} ${pad("peak MB", 8)} ${
+    `${padEnd("", width)} ${pad("MB/s", 9)} ${pad("MB/s", 9)} ${pad("", 6)} ${pad("ratio", 6)} ${pad("peak MB", 8)} ${
       pad("peak MB", 8)
     } ${pad("MB", 8)} ${pad("MB", 9)}`
   )
@@ -143,7 +145,7 @@ export const runAll = async ({ script, cases, runs, childArgs, afterRun, log = c
     row.cpuRatio = cpu("library") / cpu("baseline")
     rows.push(row)
     log(
-      `${padEnd(c.name, 36)} ${pad(row.library.toFixed(0), 9)} ${pad(row.baseline.toFixed(0), 9)} ${
+      `${padEnd(c.name, width)} ${pad(row.library.toFixed(0), 9)} ${pad(row.baseline.toFixed(0), 9)} ${
         pad(row.ratio.toFixed(2), 6)
       } ${pad(row.cpuRatio.toFixed(2), 6)} ${pad(row.libraryRss.toFixed(0), 8)} ${pad(row.baselineRss.toFixed(0), 8)} ${
         pad(row.libraryGrowth?.toFixed(0) ?? "-", 8)

@@ -202,8 +202,13 @@ export type DownloadError =
  * - `toFile`: the plaintext to a file, written atomically: the file appears, complete and verified,
  *   only on success; nothing is left behind after a failure or an interruption.
  * - `toSink`: runs `stream` into a `Sink`.
- * - `toWritable`: writes `stream` to a Node `Writable`, respecting its backpressure, and ends it on
- *   success. The writable receives unverified bytes; on failure it is destroyed with the error.
+ * - `toWritable`: writes the plaintext to a Node `Writable` as it arrives, respecting its
+ *   backpressure, and ends it on success. The writable receives unverified bytes; on failure it is
+ *   destroyed with the error.
+ *
+ * With many downloads at once, `toFile` and `toWritable` cost less than `stream` and `toSink`: they
+ * write from the download's own fiber, while a stream hands every batch of plaintext over to its
+ * reader's fiber (`npm run bench` measures both on a burst of 200 downloads).
  *
  * @example
  * ```ts
