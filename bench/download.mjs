@@ -26,7 +26,7 @@ import { Writable } from "node:stream"
 import { fileURLToPath } from "node:url"
 import { MediaConn, MediaCrypto, MediaDownload } from "../dist/index.js"
 import * as Baseline from "./baseline.mjs"
-import { HKDF_INFO, MEDIA_TYPE, paths } from "./crypto.mjs"
+import { freshOutput, HKDF_INFO, MEDIA_TYPE, paths } from "./crypto.mjs"
 
 /** Starts the blob server in its own process; resolves with its port and a stop function. */
 export const startServer = (file) =>
@@ -189,6 +189,7 @@ const fileCase = (verify) => ({
   sides: {
     library: async ({ dir, meta }) => {
       const { blob, out } = paths(dir)
+      freshOutput(out)
       const server = await startServer(blob)
       const { layer, media } = libraryDownload(server, meta)
       return async () => {
@@ -205,6 +206,7 @@ const fileCase = (verify) => ({
     },
     baseline: async ({ dir, meta }) => {
       const { blob, out } = paths(dir)
+      freshOutput(out)
       const server = await startServer(blob)
       const keys = Baseline.deriveKeys(Buffer.from(meta.mediaKey, "hex"), HKDF_INFO)
       return async () => {
