@@ -6,6 +6,7 @@ import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as MediaCrypto from "../MediaCrypto.js"
 import * as MediaFile from "../MediaFile.js"
+import * as CliCrypto from "./CliCrypto.js"
 import { decodeBase64, encodeBase64, parseMediaKey, parseMediaType, revealBase64 } from "./CliOptions.js"
 import type { DecryptArgs, EncryptArgs } from "./Commands.js"
 
@@ -37,7 +38,7 @@ export const encrypt = (args: EncryptArgs) =>
         ? { streamingSidecar: encodeBase64(result.streamingSidecar) }
         : {})
     }))
-  }).pipe(Effect.provide(MediaCrypto.layer))
+  }).pipe(Effect.provide(CliCrypto.layer))
 
 /** Runs `wa-media decrypt`. */
 export const decrypt = (args: DecryptArgs) =>
@@ -52,4 +53,4 @@ export const decrypt = (args: DecryptArgs) =>
       ...(fileSha256 === undefined ? {} : { fileSha256 }),
       ...(fileEncSha256 === undefined ? {} : { fileEncSha256 })
     })
-  }).pipe(Effect.provide(MediaCrypto.layer))
+  }).pipe(Effect.provide(CliCrypto.layer))

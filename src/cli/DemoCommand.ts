@@ -24,6 +24,7 @@ import * as MediaDownload from "../MediaDownload.js"
 import * as MediaMessage from "../MediaMessage.js"
 import * as MediaUpload from "../MediaUpload.js"
 import { httpClientLayer } from "./CdnAccess.js"
+import * as CliCrypto from "./CliCrypto.js"
 import { encodeBase64 } from "./CliOptions.js"
 import type { DemoArgs } from "./Commands.js"
 import * as ProgressBar from "./ProgressBar.js"
@@ -148,4 +149,4 @@ export const demo = (args: DemoArgs) =>
       `  fileEncSha256 ${encodeBase64(uploaded.fileEncSha256)}`
     ]
     yield* Console.log(lines.join("\n"))
-  }).pipe(Effect.scoped, Effect.provide(MediaCrypto.layer))
+  }).pipe(Effect.scoped, Effect.provide(CliCrypto.layer))

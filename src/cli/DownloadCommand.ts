@@ -11,11 +11,11 @@ import * as Option from "effect/Option"
 import { fileError } from "../internal/fileError.js"
 import { refuseOutput } from "../internal/sameFile.js"
 import * as MediaConn from "../MediaConn.js"
-import * as MediaCrypto from "../MediaCrypto.js"
 import * as MediaDownload from "../MediaDownload.js"
 import type { MediaFileError } from "../MediaError.js"
 import type * as MediaMessage from "../MediaMessage.js"
 import { httpClientLayer, mediaConnSource } from "./CdnAccess.js"
+import * as CliCrypto from "./CliCrypto.js"
 import { UsageError } from "./CliExit.js"
 import { decodeBase64, encodeBase64, parseMediaKey, parseMediaType } from "./CliOptions.js"
 import type { DownloadArgs as Args } from "./Commands.js"
@@ -116,4 +116,4 @@ export const download = (args: Args) =>
       attempts: summary.attempts,
       resumes: summary.resumes
     }))
-  }).pipe(Effect.provide(MediaCrypto.layer))
+  }).pipe(Effect.provide(CliCrypto.layer))

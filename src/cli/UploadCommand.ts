@@ -6,10 +6,10 @@ import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
-import * as MediaCrypto from "../MediaCrypto.js"
 import * as MediaType from "../MediaType.js"
 import * as MediaUpload from "../MediaUpload.js"
 import { httpClientLayer, mediaConnSource } from "./CdnAccess.js"
+import * as CliCrypto from "./CliCrypto.js"
 import { UsageError } from "./CliExit.js"
 import { encodeBase64, parseMediaKey, parseMediaType, revealBase64 } from "./CliOptions.js"
 import type { UploadArgs } from "./Commands.js"
@@ -56,4 +56,4 @@ export const upload = (args: UploadArgs) =>
       mediaKeyTimestamp: result.mediaKeyTimestamp,
       ...(result.streamingSidecar === undefined ? {} : { streamingSidecar: encodeBase64(result.streamingSidecar) })
     }))
-  }).pipe(Effect.provide(MediaCrypto.layer))
+  }).pipe(Effect.provide(CliCrypto.layer))
