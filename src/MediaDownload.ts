@@ -125,7 +125,11 @@ export interface Summary {
  * @category models
  */
 export interface Options {
-  /** A host that sends no byte for this long is given up (next host, resuming). Default 30 seconds. */
+  /**
+   * A host that sends no byte for this long is given up (next host, resuming). Default 30 seconds.
+   * Only time spent waiting for the body counts: an output or a stream's reader that takes longer
+   * with the bytes before is not a stall.
+   */
   readonly stallTimeout?: Duration.DurationInput | undefined
   /** The whole download fails with `MediaDownloadError` `DeadlineExceeded` after this long. */
   readonly deadline?: Duration.DurationInput | undefined
@@ -206,9 +210,10 @@ export type DownloadError =
  *   backpressure, and ends it on success. The writable receives unverified bytes; on failure it is
  *   destroyed with the error.
  *
- * With many downloads at once, `toFile` and `toWritable` cost less than `stream` and `toSink`: they
- * write from the download's own fiber, while a stream hands every batch of plaintext over to its
- * reader's fiber (`npm run bench` measures both on a burst of 200 downloads).
+ * `stream` (and so `toSink`) reads and decrypts the body in its reader's own pulls, so no
+ * plaintext waits between two fibers; `toFile`, `toWritable` and `bytes` write from the download's
+ * fiber. With many downloads at once, `toWritable` still costs a little less than `toSink`
+ * (`npm run bench` measures both on a burst of 200 downloads).
  *
  * @example
  * ```ts

@@ -1,4 +1,5 @@
 // Wire-level downloads: the real undici transport against the loopback CDN emulator.
+import type { HttpClient } from "@effect/platform"
 import { NodeFileSystem, NodeHttpClient } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
 import { Chunk, Context, Effect, Layer, Stream } from "effect"
@@ -11,16 +12,19 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { pseudoRandomBytes } from "./bytes.js"
 
-const world = Effect.gen(function*() {
-  const cdn = yield* CdnEmulator.make()
-  const context = yield* Layer.build(
-    MediaDownload.layer.pipe(
-      Layer.provide(MediaConn.layerUrl(cdn.mediaConnUrl)),
-      Layer.provide(Layer.mergeAll(NodeHttpClient.layerUndici, MediaCrypto.layer))
+const worldOver = (client: Layer.Layer<HttpClient.HttpClient>) =>
+  Effect.gen(function*() {
+    const cdn = yield* CdnEmulator.make()
+    const context = yield* Layer.build(
+      MediaDownload.layer.pipe(
+        Layer.provide(MediaConn.layerUrl(cdn.mediaConnUrl)),
+        Layer.provide(Layer.mergeAll(client, MediaCrypto.layer))
+      )
     )
-  )
-  return { cdn, download: Context.get(context, MediaDownload.MediaDownload) }
-}) satisfies Effect.Effect<unknown, unknown, Scope.Scope>
+    return { cdn, download: Context.get(context, MediaDownload.MediaDownload) }
+  }) satisfies Effect.Effect<unknown, unknown, Scope.Scope>
+
+const world = worldOver(NodeHttpClient.layerUndici)
 
 const prepare = (cdn: CdnEmulator.CdnEmulator["Type"], length: number) =>
   Effect.gen(function*() {
@@ -98,16 +102,26 @@ describe("MediaDownload over the emulator", () => {
       assert.deepStrictEqual(readdirSync(dir), [])
     }))
 
-  it.live("a stalled host is given up after the stall timeout and the next one resumes", () =>
-    Effect.scoped(Effect.gen(function*() {
-      const { cdn, download } = yield* world
-      const { message, plaintext } = yield* prepare(cdn, 1_000_000)
-      yield* cdn.injectFault({ _tag: "Stall", afterBytes: 300_000 })
-      assert.deepStrictEqual(yield* download.bytes(message, { ...http, stallTimeout: "300 millis" }), plaintext)
-      const requests = yield* downloads(cdn)
-      assert.deepStrictEqual(requests.map((r) => [r.host, r.range]), [
-        [cdn.hosts[0]!, undefined],
-        [cdn.hosts[1]!, "bytes=300000-"]
-      ])
-    })))
+  it.live.each([["undici", NodeHttpClient.layerUndici], ["node:http", NodeHttpClient.layer]] as const)(
+    "a stalled host is given up after the stall timeout and the next one resumes (%s)",
+    ([, client]) =>
+      Effect.scoped(Effect.gen(function*() {
+        const { cdn, download } = yield* worldOver(client)
+        const { message, plaintext } = yield* prepare(cdn, 1_000_000)
+        const options = { ...http, stallTimeout: "300 millis" } as const
+        yield* cdn.injectFault({ _tag: "Stall", afterBytes: 300_000 })
+        assert.deepStrictEqual(yield* download.bytes(message, options), plaintext)
+        // A stream's reader waits on the stalled body in its own fiber: aborting the request ends it.
+        yield* cdn.injectFault({ _tag: "Stall", afterBytes: 300_000 })
+        const streamed = yield* Stream.runCollect(download.stream(message, options))
+        assert.deepStrictEqual(Buffer.concat(Chunk.toReadonlyArray(streamed)), Buffer.from(plaintext))
+        const requests = yield* downloads(cdn)
+        assert.deepStrictEqual(requests.map((r) => [r.host, r.range]), [
+          [cdn.hosts[0]!, undefined],
+          [cdn.hosts[1]!, "bytes=300000-"],
+          [cdn.hosts[0]!, undefined],
+          [cdn.hosts[1]!, "bytes=300000-"]
+        ])
+      }))
+  )
 })

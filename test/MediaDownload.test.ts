@@ -24,7 +24,7 @@ import { createHash, randomBytes } from "node:crypto"
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { PassThrough } from "node:stream"
+import { PassThrough, Writable } from "node:stream"
 import { pseudoRandomBytes } from "./bytes.js"
 
 const [primary, fallback] = FakeCdn.defaultHosts as [string, string]
@@ -510,6 +510,60 @@ describe("MediaDownload", () => {
   })
 
   describe("stalls and deadlines", () => {
+    it.scoped("a stream whose body stalls moves on to the next host, resuming without repeating bytes", () =>
+      Effect.gen(function*() {
+        const { cdn, download } = yield* world()
+        const p = yield* prepare(cdn, 300_000)
+        yield* cdn.injectFault({ _tag: "Stall", afterBytes: 70_000 })
+        const chunks = yield* withClock(Stream.runCollect(download.stream({ imageMessage: content(p) })))
+        assert.deepStrictEqual(Buffer.concat(Chunk.toReadonlyArray(chunks)), Buffer.from(p.plaintext))
+        const requests = yield* downloads(cdn)
+        assert.deepStrictEqual(
+          requests.map((r) => [r.host, r.range]),
+          [[primary, undefined], [fallback, "bytes=70000-"]]
+        )
+      }))
+
+    it.scoped("a reader or a writable that takes longer than the stall timeout is not a stall", () =>
+      Effect.gen(function*() {
+        const { cdn, download } = yield* world()
+        const p = yield* prepare(cdn, 300_000)
+        // A stream's reader that waits two minutes after its first chunk.
+        const pull = yield* Stream.toPull(download.stream({ imageMessage: content(p) }))
+        const received: Array<Uint8Array> = [...(yield* pull)]
+        yield* settle
+        yield* TestClock.adjust("2 minutes")
+        yield* settle
+        const pullAll: Effect.Effect<void, MediaDownload.DownloadError> = Effect.matchEffect(pull, {
+          onFailure: Option.match({ onNone: () => Effect.void, onSome: Effect.fail }),
+          onSuccess: (chunk) => Effect.zipRight(Effect.sync(() => received.push(...chunk)), pullAll)
+        })
+        yield* pullAll
+        assert.deepStrictEqual(Buffer.concat(received), Buffer.from(p.plaintext))
+        // A writable that holds its first write for two minutes.
+        const held: Array<() => void> = []
+        let holding = true
+        const parts: Array<Buffer> = []
+        const slow = new Writable({
+          highWaterMark: 1,
+          write: (chunk: Buffer, _encoding, callback) => {
+            parts.push(chunk)
+            if (holding) held.push(() => callback())
+            else callback()
+          }
+        })
+        const fiber = yield* Effect.fork(download.toWritable({ imageMessage: content(p) }, slow))
+        yield* settle
+        assert.strictEqual(held.length, 1)
+        yield* TestClock.adjust("2 minutes")
+        yield* settle
+        holding = false
+        for (const release of held) release()
+        yield* Fiber.join(fiber)
+        assert.deepStrictEqual(Buffer.concat(parts), Buffer.from(p.plaintext))
+        assert.strictEqual((yield* downloads(cdn)).length, 2)
+      }))
+
     it.scoped("a body with no byte for the stall timeout moves on to the next host, resuming", () =>
       Effect.gen(function*() {
         const { cdn, download } = yield* world()

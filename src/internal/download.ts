@@ -7,17 +7,15 @@
  * @internal
  */
 import * as HttpClient from "@effect/platform/HttpClient"
-import * as HttpClientError from "@effect/platform/HttpClientError"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
-import type * as Chunk from "effect/Chunk"
 import * as Clock from "effect/Clock"
-import * as Data from "effect/Data"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
+import * as ExecutionStrategy from "effect/ExecutionStrategy"
+import * as Exit from "effect/Exit"
 import * as Scope from "effect/Scope"
-import * as Stream from "effect/Stream"
 import type * as MediaConn from "../MediaConn.js"
 import type * as MediaDecryptor from "../MediaDecryptor.js"
 import type * as MediaDownload from "../MediaDownload.js"
@@ -32,6 +30,7 @@ import {
 import type { Downloadable } from "../MediaMessage.js"
 import * as MediaType from "../MediaType.js"
 import { makeBlocker } from "./blocks.js"
+import * as Body from "./body.js"
 import { transportReason } from "./cdnClient.js"
 import * as Decryptor from "./decryptor.js"
 import * as Encryptor from "./encryptor.js"
@@ -63,15 +62,8 @@ export interface Reupload {
 /** How a re-upload appears in the attempt list. */
 export const REUPLOAD_HOST = "sender's phone"
 
-/**
- * Where plaintext goes. `write` may hand over unverified bytes; `reset` rewinds the output to empty
- * and says whether it could (an output whose bytes already left cannot). The engine reuses the
- * array it gives `write` once the write has completed: an output that keeps it must copy it.
- */
-export interface Output<E> {
-  readonly write: (chunks: ReadonlyArray<Uint8Array>) => Effect.Effect<void, E>
-  readonly reset: Effect.Effect<boolean, E>
-}
+/** Where plaintext goes (`body.ts`). */
+export type Output<E> = Body.Output<E>
 
 /** What a download needs from the service. */
 export interface Env {
@@ -155,11 +147,6 @@ const parseLength = (value: string | undefined): number | undefined =>
 
 const refreshStatuses: ReadonlySet<number> = new Set([401, 403, 404, 410])
 
-/** A response body that failed or stalled part-way. */
-class BodyBreak extends Data.TaggedError("BodyBreak")<{
-  readonly cause: HttpClientError.ResponseError | "stall"
-}> {}
-
 /** The marker cause of a restart that an output which already let bytes go cannot do. */
 const restartImpossible = "RestartImpossible" as const
 
@@ -188,7 +175,6 @@ export const run = <E>(
     let decryptor = yield* open
     const protocol = options.protocol ?? "https"
     const stall = Duration.decode(options.stallTimeout ?? Duration.seconds(30))
-    const stallMillis = Duration.toMillis(stall)
     const clock = yield* Effect.clock
     const interval = Duration.toMillis(options.progressInterval ?? Duration.millis(100))
     const onProgress = options.onProgress
@@ -255,9 +241,14 @@ export const run = <E>(
         decryptor = fresh
       }))
 
+    // Plaintext that a reader pulled (`Output.read`) has left: the output cannot rewind past it.
+    let readerGotBytes = false
+
     /** Rewinds the output and the decryptor; false when the output could not rewind. */
-    const restart = Effect.flatMap(output.reset, (rewound) =>
-      rewound ? Effect.as(freshStart, true) : Effect.succeed(false))
+    const restart = Effect.flatMap(
+      Effect.suspend(() => readerGotBytes ? Effect.succeed(false) : output.reset),
+      (rewound) => rewound ? Effect.as(freshStart, true) : Effect.succeed(false)
+    )
 
     const attempt = (candidate: Candidate): Effect.Effect<Summary, Failover.HostFailure | E | InvalidMediaKey> =>
       Effect.scoped(Effect.gen(function*() {
@@ -268,12 +259,15 @@ export const run = <E>(
         if (offset > 0) {
           request = HttpClientRequest.setHeader(request, "range", `bytes=${offset}-`)
         }
+        // The request lives in a scope of its own, which a stall closes: that aborts the body even
+        // while another fiber (a reader) is waiting on it.
+        const requestScope = yield* Scope.fork(yield* Effect.scope, ExecutionStrategy.sequential)
         const response: HttpClientResponse.HttpClientResponse | Failover.HostFailure = yield* client.execute(request)
           .pipe(
+            Scope.extend(requestScope),
             Effect.timeoutFail({
               duration: stall,
-              onTimeout: () =>
-                "stall" as const
+              onTimeout: () => "stall" as const
             }),
             Effect.catchAll((error) =>
               error === "stall"
@@ -328,25 +322,27 @@ export const run = <E>(
         }
         const startedAt = decryptor.bytesIn
         const blocker = makeBlocker()
-        // One array for the plaintext of every body chunk, not a fresh one per chunk. Measured on the
-        // download bench: with a fresh array per chunk, most runs soon switched to a full collection
-        // about every 60 ms for the rest of the download, for a third more CPU. It is V8's
-        // allocation-site pretenuring (`--no-allocation-site-pretenuring` makes it go away too).
-        const out: Array<Uint8Array> = []
-        const decrypt = (block: Uint8Array) => {
-          const plaintext = decryptor.update(block)
-          if (plaintext.length > 0) out.push(plaintext)
-        }
-        const feed = (input: Chunk.Chunk<Uint8Array>) => {
-          lastByteAt = clock.unsafeCurrentTimeMillis()
-          out.length = 0
-          for (const piece of input) for (const block of blocker.push(piece)) decrypt(block)
+        const broke = yield* Body.read({
+          stream: response.stream,
+          blocker,
+          decrypt: (block, out) => {
+            const plaintext = decryptor.update(block)
+            if (plaintext.length > 0) out.push(plaintext)
+          },
           // The hashes may run behind on a worker: wait while all of this blob's buffers are there.
-          const hashed = decryptor.ready()
-          const written = out.length === 0 ? Effect.void : output.write(out)
-          const step = hashed === undefined ? written : Effect.zipLeft(written, Effect.promise(() => hashed))
-          return onProgress === undefined ? step : Effect.zipRight(step, report(candidate.host, false))
-        }
+          afterChunk: (step) => {
+            const hashed = decryptor.ready()
+            const ready = hashed === undefined ? step : Effect.zipLeft(step, Effect.promise(() => hashed))
+            return onProgress === undefined ? ready : Effect.zipLeft(ready, report(candidate.host, false))
+          },
+          output,
+          clock,
+          stall,
+          abort: Scope.close(requestScope, Exit.void),
+          onReaderBytes: () => {
+            readerGotBytes = true
+          }
+        })
         // Bytes the blocker still holds go to the decryptor, so that `bytesIn` is the resume offset.
         const flush = Effect.suspend(() => {
           const rest = blocker.flush()
@@ -354,27 +350,6 @@ export const run = <E>(
           const plaintext = decryptor.update(rest)
           return plaintext.length === 0 ? Effect.void : output.write([plaintext])
         })
-        // One timer for the whole body rather than one per chunk: it sleeps until `stall` after
-        // the latest chunk and gives up only if no chunk came in the meantime.
-        let lastByteAt = clock.unsafeCurrentTimeMillis()
-        const watchdog: Effect.Effect<never, BodyBreak> = Effect.suspend(() => {
-          const wait = lastByteAt + stallMillis - clock.unsafeCurrentTimeMillis()
-          return wait <= 0
-            ? Effect.fail(new BodyBreak({ cause: "stall" }))
-            : Effect.zipRight(Effect.sleep(Duration.millis(wait)), watchdog)
-        })
-        // The body's errors are caught on the loop rather than mapped on the stream: one channel less
-        // per chunk. The output's own errors are never a `ResponseError`.
-        const body = Stream.runForEachChunk(response.stream, feed).pipe(
-          Effect.catchIf(
-            (error): error is HttpClientError.ResponseError => error instanceof HttpClientError.ResponseError,
-            (cause) => Effect.fail(new BodyBreak({ cause }))
-          )
-        )
-        const broke = yield* Effect.raceFirst(body, watchdog).pipe(
-          Effect.as(undefined),
-          Effect.catchIf((error): error is BodyBreak => error instanceof BodyBreak, Effect.succeed)
-        )
         yield* flush
         if (broke !== undefined) {
           const gained = decryptor.bytesIn - startedAt

@@ -7,6 +7,7 @@
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as Cause from "effect/Cause"
 import * as Chunk from "effect/Chunk"
+import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Option from "effect/Option"
@@ -32,6 +33,7 @@ import { MediaFileError, MediaMessageError } from "../MediaError.js"
 import * as MediaMessage from "../MediaMessage.js"
 import * as MediaRetry from "../MediaRetry.js"
 import * as MediaType from "../MediaType.js"
+import type * as Body from "./body.js"
 import * as CdnClient from "./cdnClient.js"
 import * as internal from "./download.js"
 import * as FileOutput from "./fileOutput.js"
@@ -83,9 +85,6 @@ export const resolve = (
 // outputs
 // -----------------------------------------------------------------------------
 
-/** The least plaintext `stream` hands to its reader at once (all of it at the end). */
-const STREAM_BATCH = 64 * 1024
-
 const concat = (chunks: ReadonlyArray<Uint8Array>): Uint8Array => {
   if (chunks.length === 1) return chunks[0]!
   let length = 0
@@ -134,6 +133,21 @@ const writeToNode = (writable: Writable, chunk: Uint8Array): Effect.Effect<void,
     writable.on("error", onError)
     return Effect.sync(cleanup)
   })
+
+/** What the download hands `stream`'s reader: bytes, or a body to read and say how it ended. */
+type Handed = Chunk.Chunk<Uint8Array> | {
+  readonly plaintext: Body.Plaintext
+  readonly done: Deferred.Deferred<void, Body.BodyBreak>
+}
+
+/** A body as the reader's stream; the download hears how it ended, a break included. */
+const readBody = (
+  { done, plaintext }: Exclude<Handed, Chunk.Chunk<Uint8Array>>
+): Stream.Stream<Uint8Array> =>
+  Stream.concat(
+    Stream.catchAll(plaintext, (broke) => Stream.execute(Deferred.fail(done, broke))),
+    Stream.execute(Deferred.succeed(done, undefined))
+  )
 
 // -----------------------------------------------------------------------------
 // re-upload of expired media
@@ -240,51 +254,36 @@ export const makeWith = (defaults: LayerOptions): Effect.Effect<
     const stream = (source: Source, options: Options = {}): Stream.Stream<Uint8Array, DownloadError> =>
       Stream.unwrapScoped(Effect.gen(function*() {
         const media = yield* resolve(source, options)
+        // The download runs in a fiber of its own and hands the reader each attempt's body, which
+        // the reader's pulls read and decrypt (body.ts), and the few bytes around a body as chunks.
         const queue = yield* Effect.acquireRelease(
-          Queue.bounded<Take.Take<Uint8Array, DownloadError>>(4),
+          Queue.bounded<Take.Take<Handed, DownloadError>>(1),
           Queue.shutdown
         )
-        // Plaintext goes to the queue in batches of STREAM_BATCH bytes: every hand-over between the
-        // download's fiber and the reader's costs far more than the bytes it carries.
-        let batch: Array<Uint8Array> = []
-        let batched = 0
+        // Bytes written (around a body) have left; so have a body's, which the engine tracks.
         let emitted = false
-        const handOver = Effect.suspend(() => {
-          if (batch.length === 0) return Effect.void
-          const chunk = Chunk.unsafeFromArray(batch)
-          batch = []
-          batched = 0
-          emitted = true
-          return Queue.offer(queue, Take.chunk(chunk))
-        })
         const output: internal.Output<never> = {
           write: (out) =>
             Effect.suspend(() => {
-              for (const piece of out) {
-                batch.push(piece)
-                batched += piece.length
-              }
-              return batched >= STREAM_BATCH ? handOver : Effect.void
+              emitted = true
+              return Queue.offer(queue, Take.of<Handed>(Chunk.fromIterable(out)))
             }),
-          // Bytes that left cannot be taken back; the batch not handed over yet can.
-          reset: Effect.sync(() => {
-            if (emitted) return false
-            batch = []
-            batched = 0
-            return true
-          })
+          reset: Effect.sync(() => !emitted),
+          read: (plaintext) =>
+            Effect.flatMap(Deferred.make<void, Body.BodyBreak>(), (done) =>
+              Effect.zipRight(Queue.offer(queue, Take.of<Handed>({ plaintext, done })), Deferred.await(done)))
         }
         yield* run(source, media, output, options).pipe(
           withOutcome,
           Effect.exit,
           Effect.flatMap((exit) =>
-            Exit.isSuccess(exit)
-              ? Effect.zipRight(handOver, Queue.offer(queue, Take.end))
-              : Queue.offer(queue, Take.failCause(exit.cause))
+            Queue.offer(queue, Exit.isSuccess(exit) ? Take.end : Take.failCause(exit.cause))
           ),
           Effect.forkScoped
         )
-        return Stream.flattenTake(Stream.fromQueue(queue))
+        return Stream.flattenTake(Stream.fromQueue(queue)).pipe(
+          Stream.flatMap((handed) => Chunk.isChunk(handed) ? Stream.fromChunk(handed) : readBody(handed))
+        )
       })).pipe(Stream.withSpan("MediaDownload.stream"))
 
     const toFile = Effect.fn("MediaDownload.toFile")(function*(source: Source, path: string, options: Options = {}) {

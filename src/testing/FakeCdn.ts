@@ -110,16 +110,33 @@ const toWebRequest = (
 
 // Like `Stream.toReadableStreamRuntime`, but pulled one chunk at a time: a failure only errors the
 // readable once every byte before it was read, as a socket that breaks after K bytes delivers K.
+// An aborted request errors it at once, even while a read waits, as undici does with its body.
 const toReadableStream = (
   stream: Stream.Stream<Uint8Array, unknown>,
-  runtime: Runtime.Runtime<never>
+  runtime: Runtime.Runtime<never>,
+  signal: AbortSignal
 ): ReadableStream<Uint8Array> => {
   const runFork = Runtime.runFork(runtime)
   const scope = Effect.runSync(Scope.make())
   let pull: Effect.Effect<Chunk.Chunk<Uint8Array>, Option.Option<unknown>> | undefined
   let fiber: Fiber.RuntimeFiber<Chunk.Chunk<Uint8Array>, Option.Option<unknown>> | undefined
   const release = () => runFork(Scope.close(scope, Exit.void))
+  const stop = () => {
+    const current = fiber
+    fiber = undefined
+    runFork(
+      Effect.zipRight(current === undefined ? Effect.void : Fiber.interrupt(current), Scope.close(scope, Exit.void))
+    )
+  }
   return new ReadableStream<Uint8Array>({
+    start(controller) {
+      const onAbort = () => {
+        stop()
+        controller.error(signal.reason)
+      }
+      if (signal.aborted) onAbort()
+      else signal.addEventListener("abort", onAbort, { once: true })
+    },
     pull(controller) {
       return new Promise<void>((resolve) => {
         const current = runFork(Effect.suspend(() => {
@@ -134,7 +151,9 @@ const toReadableStream = (
         fiber = current
         current.addObserver((exit) => {
           fiber = undefined
-          if (Exit.isSuccess(exit)) {
+          if (signal.aborted) {
+            // The abort has errored the readable already.
+          } else if (Exit.isSuccess(exit)) {
             for (const bytes of exit.value) controller.enqueue(bytes)
           } else {
             const failure = Cause.failureOption(exit.cause)
@@ -147,13 +166,7 @@ const toReadableStream = (
         })
       })
     },
-    cancel() {
-      const current = fiber
-      fiber = undefined
-      runFork(
-        Effect.zipRight(current === undefined ? Effect.void : Fiber.interrupt(current), Scope.close(scope, Exit.void))
-      )
-    }
+    cancel: stop
   }, { highWaterMark: 0 })
 }
 
@@ -166,12 +179,13 @@ const otherSideClosed = () => transportCause("UND_ERR_SOCKET", "other side close
 const toClientResponse = (
   request: HttpClientRequest.HttpClientRequest,
   response: HttpServerResponse.HttpServerResponse,
-  runtime: Runtime.Runtime<never>
+  runtime: Runtime.Runtime<never>,
+  signal: AbortSignal
 ): HttpClientResponse.HttpClientResponse => {
   const body = response.body
   const web = body._tag !== "Stream"
     ? HttpServerResponse.toWeb(response)
-    : new Response(nullBodyStatus.has(response.status) ? null : toReadableStream(body.stream, runtime), {
+    : new Response(nullBodyStatus.has(response.status) ? null : toReadableStream(body.stream, runtime, signal), {
       status: response.status,
       headers: response.headers
     })
@@ -181,7 +195,7 @@ const toClientResponse = (
 // Runs the CDN's app in memory, as `NodeHttpServer` does over a socket (`HttpApp.toHandled`), in the
 // client's fiber: interrupting the client interrupts the route, as a closed socket would.
 const makeClient = (cdn: Cdn.Cdn): HttpClient.HttpClient =>
-  HttpClient.make((request, url) =>
+  HttpClient.make((request, url, signal) =>
     Effect.gen(function*() {
       if ((url.protocol !== "https:" && url.protocol !== "http:") || !cdn.control.hosts.includes(url.host)) {
         return yield* new HttpClientError.RequestError({
@@ -212,7 +226,7 @@ const makeClient = (cdn: Cdn.Cdn): HttpClient.HttpClient =>
       if (Option.isNone(response)) {
         return yield* new HttpClientError.RequestError({ request, reason: "Transport", cause: otherSideClosed() })
       }
-      return toClientResponse(request, response.value, runtime)
+      return toClientResponse(request, response.value, runtime, signal)
     })
   )
 
