@@ -4,7 +4,8 @@
  * building, status handling, resumes and retries of a client are exercised for real. Faults surface as the
  * Node transport would surface them: a cut connection is a `RequestError` (before the response)
  * or a failing body stream (`ResponseError`, reason `Decode`); a stall is a body that never yields
- * its next chunk. Time is Effect's `Clock`, so `TestClock` drives token and link expiry.
+ * its next chunk, until its request is aborted (its scope closed), which errors the body as undici
+ * does. Time is Effect's `Clock`, so `TestClock` drives token and link expiry.
  *
  * @since 0.1.0
  */
