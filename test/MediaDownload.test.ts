@@ -600,10 +600,31 @@ describe("MediaDownload", () => {
           "10 seconds"
         )
         assert.strictEqual(late._tag === "MediaDownloadError" && late.reason, "DeadlineExceeded")
+        // A stream's reader waiting on a stalled body is released by the deadline too.
+        yield* cdn.injectFault({ _tag: "Stall", afterBytes: 500 })
+        const lateStream = yield* withClock(
+          Effect.flip(Stream.runDrain(
+            download.stream({ imageMessage: content(p) }, { stallTimeout: "1 minute", deadline: "20 seconds" })
+          )),
+          "10 seconds"
+        )
+        assert.strictEqual(lateStream._tag === "MediaDownloadError" && lateStream.reason, "DeadlineExceeded")
       }))
   })
 
   describe("outputs", () => {
+    it.scoped("a stream its reader stops early ends at once and cancels the body", () =>
+      Effect.gen(function*() {
+        const { cdn, download } = yield* world()
+        const p = yield* prepare(cdn, 600_000)
+        const first = yield* Stream.runCollect(Stream.take(download.stream({ imageMessage: content(p) }), 1))
+        assert.strictEqual(Chunk.size(first), 1)
+        assert.deepStrictEqual(Chunk.unsafeGet(first, 0), p.plaintext.subarray(0, Chunk.unsafeGet(first, 0).length))
+        // The download goes on normally afterwards: nothing of the stopped one is left waiting.
+        const bytes = yield* download.bytes({ imageMessage: content(p) })
+        assert.deepStrictEqual(bytes, p.plaintext)
+      }))
+
     it.scoped("no output file after a failure or an interruption", () =>
       withDir((dir) =>
         Effect.gen(function*() {
