@@ -58,8 +58,6 @@ export interface Body<E> {
   readonly stall: Duration.Duration
   /** Aborts the body (closes its request's scope), which breaks a reader's pending pull. */
   readonly abort: Effect.Effect<void>
-  /** Heard when a reader got plaintext: bytes that left, which a restart cannot take back. */
-  readonly onReaderBytes: () => void
 }
 
 /** Reads the body into the output; ends with how it broke, if it did. */
@@ -113,7 +111,6 @@ export const read = <E>(body: Body<E>): Effect.Effect<BodyBreak | undefined, E> 
             const out: Array<Uint8Array> = []
             gotBytes(input, out)
             if (out.length === 0) return afterChunk(next)
-            body.onReaderBytes()
             return afterChunk(Effect.succeed(Chunk.unsafeFromArray(out)))
           })
         )

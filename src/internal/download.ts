@@ -241,12 +241,12 @@ export const run = <E>(
         decryptor = fresh
       }))
 
-    // Plaintext that a reader pulled (`Output.read`) has left: the output cannot rewind past it.
-    let readerGotBytes = false
-
-    /** Rewinds the output and the decryptor; false when the output could not rewind. */
+    /**
+     * Rewinds the output and the decryptor; false when the output could not rewind. Plaintext that a
+     * reader pulled (`Output.read`) has left as soon as the decryptor made it: none may have been made.
+     */
     const restart = Effect.flatMap(
-      Effect.suspend(() => readerGotBytes ? Effect.succeed(false) : output.reset),
+      Effect.suspend(() => output.read !== undefined && decryptor.bytesOut > 0 ? Effect.succeed(false) : output.reset),
       (rewound) => rewound ? Effect.as(freshStart, true) : Effect.succeed(false)
     )
 
@@ -338,10 +338,7 @@ export const run = <E>(
           output,
           clock,
           stall,
-          abort: Scope.close(requestScope, Exit.void),
-          onReaderBytes: () => {
-            readerGotBytes = true
-          }
+          abort: Scope.close(requestScope, Exit.void)
         })
         // Bytes the blocker still holds go to the decryptor, so that `bytesIn` is the resume offset.
         const flush = Effect.suspend(() => {
