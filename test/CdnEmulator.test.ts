@@ -6,6 +6,7 @@ import { MediaConn, MediaCrypto, MediaDownload, MediaMessage, MediaUpload } from
 import * as CdnEmulator from "effect-wa-media/CdnEmulator"
 import { createHash } from "node:crypto"
 import { mkdtemp, readdir, rm } from "node:fs/promises"
+import * as Http from "node:http"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import {
@@ -67,6 +68,54 @@ describe("CdnEmulator", () => {
       const refused = yield* Effect.either(http.get(`${cdn.baseUrl}/media_conn`))
       assert.isTrue(Either.isLeft(refused))
     }).pipe(Effect.provide(NodeHttpClient.layerUndici)))
+
+  // A Node server stops reading a request it has answered: a client still sending the body would
+  // wait on the socket forever (`node:http`'s does, until the upload's stall watchdog).
+  it.live.each(
+    [
+      ["an injected status", "auth=a", { _tag: "Status", status: 503, on: "upload" }],
+      ["a bad credential", "auth=wrong", undefined]
+    ] as const
+  )("reads an upload's body to its end when it refuses it with %s", ([, query, fault]) =>
+    Effect.gen(function*() {
+      const cdn = yield* CdnEmulator.make({ ports: 1 })
+      if (fault !== undefined) yield* cdn.injectFault(fault)
+      const part = new Uint8Array(1024 * 1024)
+      const parts = 16
+      const token = "A".repeat(43)
+      // Parts paced as a file or a network source gives them: most go out after the answer came.
+      const status = yield* Effect.async<number | undefined, Error>((resume) => {
+        const request = Http.request(`${cdn.baseUrl}/mms/document/${token}?${query}&token=${token}`, {
+          method: "POST",
+          headers: { "content-length": String(part.length * parts) }
+        })
+        let status: number | undefined
+        let finished = false
+        const settle = () => {
+          if (status !== undefined && finished) resume(Effect.succeed(status))
+        }
+        request.on("error", (error) => resume(Effect.fail(error)))
+        request.on("response", (response) => {
+          status = response.statusCode
+          response.resume()
+          settle()
+        })
+        request.on("finish", () => {
+          finished = true
+          settle()
+        })
+        let sent = 0
+        const sendNext = (): void => {
+          if (sent === parts) return void request.end()
+          sent++
+          if (request.write(part)) setTimeout(sendNext, 2)
+          else request.once("drain", () => setTimeout(sendNext, 2))
+        }
+        sendNext()
+        return Effect.sync(() => request.destroy())
+      }).pipe(Effect.timeoutFail({ duration: "5 seconds", onTimeout: () => new Error("the body was never taken") }))
+      assert.strictEqual(status, fault === undefined ? 401 : 503)
+    }).pipe(Effect.scoped))
 
   it.scoped("listens on the port asked for, and its neighbours", () =>
     Effect.gen(function*() {

@@ -115,6 +115,16 @@ const respond = (response: HttpServerResponse.HttpServerResponse, fault: Fault |
     })
   })
 
+// An answer given before an upload's body was read waits until the body is read and dropped: a Node
+// server stops reading a request it has answered, and a client still sending it would never finish.
+const afterBody = (kind: RequestKind) => <A, E, R>(answer: Effect.Effect<A, E, R>) =>
+  kind === "upload"
+    ? Effect.zipRight(
+      Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) => Effect.ignore(Stream.runDrain(request.stream))),
+      answer
+    )
+    : answer
+
 const notFound = Effect.flatMap(
   recorder("other", undefined),
   (record) => answered(record, json(404, { error: "not found" }))
@@ -138,8 +148,9 @@ const media = <R>(
     const { host } = yield* Connection
     const fault = yield* faults.take(host, kind)
     const record = yield* recorder(kind, fault)
-    if (fault?._tag === "Status") return yield* answered(record, json(fault.status, { error: "injected fault" }))
-    if (request.method !== method) return yield* answered(record, json(405, { error: "method not allowed" }))
+    const refuse = (status: number, error: string) => afterBody(kind)(answered(record, json(status, { error })))
+    if (fault?._tag === "Status") return yield* refuse(fault.status, "injected fault")
+    if (request.method !== method) return yield* refuse(405, "method not allowed")
     return yield* handler(fault, record)
   })
 
@@ -209,10 +220,11 @@ const upload = (uploadPath: string) =>
       const connection = yield* Connection
       const search = yield* HttpServerRequest.ParsedSearchParams
       const reply = (response: HttpServerResponse.HttpServerResponse, bytes = 0) => answered(record, response, bytes)
-      if (!(yield* mediaConns.valid(param(search, "auth")))) return yield* reply(json(401, { error: "unauthorized" }))
+      const refuse = (response: HttpServerResponse.HttpServerResponse) => afterBody("upload")(reply(response))
+      if (!(yield* mediaConns.valid(param(search, "auth")))) return yield* refuse(json(401, { error: "unauthorized" }))
       const token = param(search, "token")
       if (token === undefined || token !== (yield* HttpRouter.params).token || !tokenPattern.test(token)) {
-        return yield* reply(json(400, { error: "bad token" }))
+        return yield* refuse(json(400, { error: "bad token" }))
       }
       if (param(search, "resume") === "1") {
         const blob = store.byToken(token)
@@ -225,15 +237,15 @@ const upload = (uploadPath: string) =>
       const contentLength = request.headers["transfer-encoding"] === undefined
         ? parseLength(request.headers["content-length"])
         : undefined
-      if (contentLength === undefined) return yield* reply(json(411, { error: "length required" }))
+      if (contentLength === undefined) return yield* refuse(json(411, { error: "length required" }))
       const offsetParam = param(search, "file_offset")
       const offset = offsetParam === undefined ? 0 : /^\d+$/.test(offsetParam) ? Number(offsetParam) : -1
       const held = store.held.get(token)
       if (offset !== 0 && (held === undefined || held.length !== offset)) {
-        return yield* reply(json(400, { error: "file_offset does not match", resume: String(held?.length ?? 0) }))
+        return yield* refuse(json(400, { error: "file_offset does not match", resume: String(held?.length ?? 0) }))
       }
       if (offset + contentLength > store.maxLength) {
-        // The body stays unread: close the connection rather than drain it.
+        // The body stays unread, as it may be larger than anything worth reading: close the connection.
         return yield* reply(json(413, { error: "blob too large for this store" }, { connection: "close" }))
       }
       let partial: PartialBlob
