@@ -20,7 +20,8 @@ import type * as MediaMessage from "./MediaMessage.js"
  * A fault to inject at one host. Each applies to the next `times` (default 1) matching requests,
  * uploads and downloads unless `on` says otherwise; queued faults are used in order.
  *
- * - `Status`: answer with that status, touching nothing.
+ * - `Status`: answer with that status, touching nothing (an upload's body is read and dropped
+ *   first, as a server that refuses it does, so that the client can finish sending).
  * - `Drop`: cut the connection after `afterBytes` body bytes (of the response for a download, of
  *   the request for an upload, whose received part is then held for a resume).
  * - `FlipByte`: flip the byte at `offset` of the body (a download's response, an upload's request).
