@@ -115,15 +115,13 @@ const respond = (response: HttpServerResponse.HttpServerResponse, fault: Fault |
     })
   })
 
-// An answer given before an upload's body was read waits until the body is read and dropped: a Node
-// server stops reading a request it has answered, and a client still sending it would never finish.
-const afterBody = (kind: RequestKind) => <A, E, R>(answer: Effect.Effect<A, E, R>) =>
-  kind === "upload"
-    ? Effect.zipRight(
-      Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) => Effect.ignore(Stream.runDrain(request.stream))),
-      answer
-    )
-    : answer
+// Reads a request's body to its end and drops it. An upload refused before its body was read is
+// answered after this: a Node server stops reading a request it has answered, and a client still
+// sending the body would never finish.
+const dropBody = Effect.flatMap(
+  HttpServerRequest.HttpServerRequest,
+  (request) => Effect.ignore(Stream.runDrain(request.stream))
+)
 
 const notFound = Effect.flatMap(
   recorder("other", undefined),
@@ -148,7 +146,10 @@ const media = <R>(
     const { host } = yield* Connection
     const fault = yield* faults.take(host, kind)
     const record = yield* recorder(kind, fault)
-    const refuse = (status: number, error: string) => afterBody(kind)(answered(record, json(status, { error })))
+    const refuse = (status: number, error: string) => {
+      const answer = answered(record, json(status, { error }))
+      return kind === "upload" ? Effect.zipRight(dropBody, answer) : answer
+    }
     if (fault?._tag === "Status") return yield* refuse(fault.status, "injected fault")
     if (request.method !== method) return yield* refuse(405, "method not allowed")
     return yield* handler(fault, record)
@@ -220,7 +221,7 @@ const upload = (uploadPath: string) =>
       const connection = yield* Connection
       const search = yield* HttpServerRequest.ParsedSearchParams
       const reply = (response: HttpServerResponse.HttpServerResponse, bytes = 0) => answered(record, response, bytes)
-      const refuse = (response: HttpServerResponse.HttpServerResponse) => afterBody("upload")(reply(response))
+      const refuse = (response: HttpServerResponse.HttpServerResponse) => Effect.zipRight(dropBody, reply(response))
       if (!(yield* mediaConns.valid(param(search, "auth")))) return yield* refuse(json(401, { error: "unauthorized" }))
       const token = param(search, "token")
       if (token === undefined || token !== (yield* HttpRouter.params).token || !tokenPattern.test(token)) {
