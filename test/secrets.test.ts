@@ -398,19 +398,25 @@ const cases: ReadonlyArray<Case> = [
     run: (world) =>
       Effect.gen(function*() {
         const message = yield* uploaded(world, 50_000)
-        for (const host of world.cdn.hosts) yield* world.cdn.injectFault({ _tag: "Status", status: 502 }, { host })
+        const failAll = Effect.forEach(
+          world.cdn.hosts,
+          (host) => world.cdn.injectFault({ _tag: "Status", status: 502 }, { host }),
+          { discard: true }
+        )
+        yield* failAll
+        const streamed = yield* outcome(Stream.runDrain(world.downloads.stream(message, { protocol: world.protocol })))
+        assert.isTrue(Exit.isFailure(streamed))
+        yield* failAll
         return yield* outcome(world.downloads.bytes(message, { protocol: world.protocol }))
       }),
     check: (telemetry, _world, exit) => {
       assert.isTrue(Exit.isFailure(exit))
-      assert.deepStrictEqual(
-        Telemetry.pick(Telemetry.spansNamed(telemetry, "MediaDownload.bytes")[0], [
-          "outcome",
-          "error.type",
-          "error.reason"
-        ]),
-        { outcome: "failed", "error.type": "MediaDownloadError", "error.reason": "AllHostsFailed" }
-      )
+      const failed = { outcome: "failed", "error.type": "MediaDownloadError", "error.reason": "AllHostsFailed" }
+      for (const name of ["MediaDownload.bytes", "MediaDownload.stream"]) {
+        const [span] = Telemetry.spansNamed(telemetry, name)
+        assert.deepStrictEqual(Telemetry.pick(span, ["outcome", "error.type", "error.reason"]), failed, name)
+        assert.isTrue(span?.exit !== undefined && Exit.isFailure(span.exit), `${name} ends failed`)
+      }
     }
   },
   {
