@@ -115,13 +115,14 @@ const respond = (response: HttpServerResponse.HttpServerResponse, fault: Fault |
     })
   })
 
-// Reads a request's body to its end and drops it. An upload refused before its body was read is
-// answered after this: a Node server stops reading a request it has answered, and a client still
-// sending the body would never finish.
-const dropBody = Effect.flatMap(
-  HttpServerRequest.HttpServerRequest,
-  (request) => Effect.ignore(Stream.runDrain(request.stream))
-)
+// Refuses a request before using its body: the answer goes out once the body was read to its end
+// and dropped. A Node server stops reading a request it has answered, and a client still sending
+// the body (an upload) would never finish.
+const refuse = (record: Recorder, response: HttpServerResponse.HttpServerResponse) =>
+  Effect.zipRight(
+    Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) => Effect.ignore(Stream.runDrain(request.stream))),
+    answered(record, response)
+  )
 
 const notFound = Effect.flatMap(
   recorder("other", undefined),
@@ -146,12 +147,8 @@ const media = <R>(
     const { host } = yield* Connection
     const fault = yield* faults.take(host, kind)
     const record = yield* recorder(kind, fault)
-    const refuse = (status: number, error: string) => {
-      const answer = answered(record, json(status, { error }))
-      return kind === "upload" ? Effect.zipRight(dropBody, answer) : answer
-    }
-    if (fault?._tag === "Status") return yield* refuse(fault.status, "injected fault")
-    if (request.method !== method) return yield* refuse(405, "method not allowed")
+    if (fault?._tag === "Status") return yield* refuse(record, json(fault.status, { error: "injected fault" }))
+    if (request.method !== method) return yield* refuse(record, json(405, { error: "method not allowed" }))
     return yield* handler(fault, record)
   })
 
@@ -221,11 +218,12 @@ const upload = (uploadPath: string) =>
       const connection = yield* Connection
       const search = yield* HttpServerRequest.ParsedSearchParams
       const reply = (response: HttpServerResponse.HttpServerResponse, bytes = 0) => answered(record, response, bytes)
-      const refuse = (response: HttpServerResponse.HttpServerResponse) => Effect.zipRight(dropBody, reply(response))
-      if (!(yield* mediaConns.valid(param(search, "auth")))) return yield* refuse(json(401, { error: "unauthorized" }))
+      if (!(yield* mediaConns.valid(param(search, "auth")))) {
+        return yield* refuse(record, json(401, { error: "unauthorized" }))
+      }
       const token = param(search, "token")
       if (token === undefined || token !== (yield* HttpRouter.params).token || !tokenPattern.test(token)) {
-        return yield* refuse(json(400, { error: "bad token" }))
+        return yield* refuse(record, json(400, { error: "bad token" }))
       }
       if (param(search, "resume") === "1") {
         const blob = store.byToken(token)
@@ -238,12 +236,17 @@ const upload = (uploadPath: string) =>
       const contentLength = request.headers["transfer-encoding"] === undefined
         ? parseLength(request.headers["content-length"])
         : undefined
-      if (contentLength === undefined) return yield* refuse(json(411, { error: "length required" }))
+      if (contentLength === undefined) {
+        return yield* refuse(record, json(411, { error: "length required" }))
+      }
       const offsetParam = param(search, "file_offset")
       const offset = offsetParam === undefined ? 0 : /^\d+$/.test(offsetParam) ? Number(offsetParam) : -1
       const held = store.held.get(token)
       if (offset !== 0 && (held === undefined || held.length !== offset)) {
-        return yield* refuse(json(400, { error: "file_offset does not match", resume: String(held?.length ?? 0) }))
+        return yield* refuse(
+          record,
+          json(400, { error: "file_offset does not match", resume: String(held?.length ?? 0) })
+        )
       }
       if (offset + contentLength > store.maxLength) {
         // The body stays unread, as it may be larger than anything worth reading: close the connection.
