@@ -64,10 +64,11 @@ export interface Body<E> {
 export const read = <E>(body: Body<E>): Effect.Effect<BodyBreak | undefined, E> =>
   Effect.suspend(() => {
     const { afterChunk, blocker, clock, decrypt, output } = body
+    const reader = output.read
     const stallMillis = Duration.toMillis(body.stall)
     // The watchdog counts only while the body is awaited, not while the output takes its time with
     // the bytes before (a slow writable, a reader that pulls late).
-    let awaiting = output.read === undefined
+    let awaiting = reader === undefined
     let lastByteAt = clock.unsafeCurrentTimeMillis()
     let stalled = false
     const awaitBody = Effect.sync(() => {
@@ -80,7 +81,6 @@ export const read = <E>(body: Body<E>): Effect.Effect<BodyBreak | undefined, E> 
       for (const piece of input) for (const block of blocker.push(piece)) decrypt(block, out)
     }
 
-    const reader = output.read
     let reading: Effect.Effect<void, BodyBreak | E>
     if (reader === undefined) {
       // One array for the plaintext of every body chunk, not a fresh one per chunk. Measured on the
