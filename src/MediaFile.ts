@@ -53,7 +53,7 @@ export const encryptFile: (
     // A bad key fails here, before any file is touched.
     const prepared = yield* Encryptor.prepare(options)
     const encryptor = yield* Encryptor.openCore(prepared, yield* ContextHashes.fromContext, yield* sizeOf(input))
-    const result = yield* FileTransform.transformFile(input, output, Encryptor.transformer(encryptor))
+    const result = yield* FileTransform.transformFile(input, output, Encryptor.fileTransformer(encryptor))
     yield* Effect.annotateCurrentSpan("media.file_length", result.fileLength)
     return result
   },

@@ -2,7 +2,8 @@ import { FileSystem } from "@effect/platform"
 import { NodeFileSystem } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
-import { MediaDecryptor, MediaEncryptor, MediaFile, MediaType } from "effect-wa-media"
+import { MediaCrypto, MediaDecryptor, MediaEncryptor, MediaFile, MediaType } from "effect-wa-media"
+import { randomBytes } from "node:crypto"
 import { hex, libraryName, toHex, vectors } from "./vectors.js"
 
 const mediaKey = hex(vectors.media_key)
@@ -27,6 +28,24 @@ describe("MediaFile", () => {
           fileLength: result.fileLength
         })
         assert.strictEqual(toHex(yield* fs.readFile(`${dir}/back`)), vector.plaintext_hex, vector.type)
+      }
+    }).pipe(Effect.provide(NodeFileSystem.layer)))
+
+  it.scoped("a file of many chunks encrypts as encryptBytes does, sidecar included, inline and on the worker pool", () =>
+    Effect.gen(function*() {
+      const fs = yield* FileSystem.FileSystem
+      const dir = yield* fs.makeTempDirectoryScoped()
+      // Past the pool's 8 MiB threshold, not a whole number of blocks or of file chunks.
+      const plaintext = new Uint8Array(randomBytes(9 * 1024 * 1024 + 1234))
+      yield* fs.writeFile(`${dir}/plain`, plaintext)
+      const options = { mediaType: "video", mediaKey } as const
+      const expected = yield* MediaEncryptor.encryptBytes(plaintext, options).pipe(
+        Effect.provide(MediaCrypto.layerInline)
+      )
+      for (const crypto of [MediaCrypto.layerInline, MediaCrypto.layer]) {
+        const result = yield* MediaFile.encryptFile(`${dir}/plain`, `${dir}/blob`, options).pipe(Effect.provide(crypto))
+        assert.deepStrictEqual(result, expected.result)
+        assert.isTrue(Buffer.from(yield* fs.readFile(`${dir}/blob`)).equals(expected.blob))
       }
     }).pipe(Effect.provide(NodeFileSystem.layer)))
 

@@ -17,6 +17,7 @@ import * as MediaKeys from "../MediaKeys.js"
 import * as MediaType from "../MediaType.js"
 import * as Sidecar from "../Sidecar.js"
 import { asBytes } from "./bytes.js"
+import * as CipherInto from "./cipherInto.js"
 import type { Transformer } from "./fileTransform.js"
 import * as Hashing from "./hashing.js"
 import { MAC_LENGTH } from "./mediaHashes.js"
@@ -40,6 +41,11 @@ export interface Final {
 export interface Core {
   readonly mediaType: MediaType.MediaType
   readonly update: (chunk: Uint8Array) => Uint8Array
+  /**
+   * `update`, its output written into `target` from `offset`, which has room for the chunk and a
+   * block (cipherInto.ts); returns the output's length.
+   */
+  readonly updateInto: (chunk: Uint8Array, target: Buffer, offset: number) => number
   /** See `HashSession.ready`: whether `update` may be called again at once. */
   readonly ready: () => Promise<void> | undefined
   readonly final: () => Hashing.Later<Final>
@@ -65,14 +71,26 @@ export const makeCore = (plan: Plan, session: HashSession): Core => {
   let bytesOut = 0
   let done = false
 
-  const update = (chunk: Uint8Array): Uint8Array => {
-    if (done) throw usedAfterFinal()
+  /** Everything but the cipher: the hashes, the sidecar and the counts of one chunk and its output. */
+  const absorb = (chunk: Uint8Array, out: Uint8Array) => {
     bytesIn += chunk.length
-    const out = asBytes(cipher.update(chunk))
     session.update(chunk, out)
     sidecar?.update(out)
     bytesOut += out.length
+  }
+
+  const update = (chunk: Uint8Array): Uint8Array => {
+    if (done) throw usedAfterFinal()
+    const out = asBytes(cipher.update(chunk))
+    absorb(chunk, out)
     return out
+  }
+
+  const updateInto = (chunk: Uint8Array, target: Buffer, offset: number): number => {
+    if (done) throw usedAfterFinal()
+    const n = CipherInto.updateInto(cipher, chunk, target, offset)
+    absorb(chunk, target.subarray(offset, offset + n))
+    return n
   }
 
   const final = (): Hashing.Later<Final> => {
@@ -100,6 +118,7 @@ export const makeCore = (plan: Plan, session: HashSession): Core => {
   return {
     mediaType,
     update,
+    updateInto,
     ready: session.ready,
     final,
     get bytesIn() {
@@ -119,6 +138,10 @@ export const makeUnencrypted = (mediaType: MediaType.MediaType): Core => {
   return {
     mediaType,
     update: passthrough.update,
+    updateInto: (chunk, target, offset) => {
+      target.set(passthrough.update(chunk), offset)
+      return chunk.length
+    },
     ready: () => undefined,
     final: (): Final => {
       const digest = passthrough.finish()
@@ -165,14 +188,29 @@ export const prepare = (options: EncryptOptions): Effect.Effect<Prepared, Invali
   })
 
 /**
- * A core as the transformer that files, streams and bytes are run through (`fileTransform.ts`,
- * `blocks.ts`): its last bytes and result once the hashes are in.
+ * A core as the transformer that streams and bytes are run through (`blocks.ts`): fresh output
+ * for every chunk, then its last bytes and result once the hashes are in.
  */
 export const transformer = (core: Core): Transformer<EncryptResult, never> => ({
   update: core.update,
   ready: core.ready,
   end: () => Hashing.andThen(core.final(), ({ result, tail }) => Either.right([tail, result] as const))
 })
+
+/**
+ * A core as the transformer of a file (`fileTransform.ts`), which copies each output before the
+ * next `update`: every chunk's ciphertext goes into the same buffer (cipherInto.ts says why).
+ */
+export const fileTransformer = (core: Core): Transformer<EncryptResult, never> => {
+  let output = Buffer.alloc(0)
+  return {
+    ...transformer(core),
+    update: (chunk) => {
+      if (output.length < chunk.length + 16) output = Buffer.alloc(chunk.length + 16)
+      return output.subarray(0, core.updateInto(chunk, output, 0))
+    }
+  }
+}
 
 /** A fresh encryptor that hashes on the calling thread. */
 export const inlineCore = (prepared: Prepared): Core =>

@@ -22,7 +22,8 @@ import { outputError } from "./sameFile.js"
  * A chunk-based state machine run over a whole file by {@link transformFile}: the encryptor or the
  * decryptor of one pass. `update` may keep a reference to the chunk it was given until its next call
  * (the decryptor holds back the last bytes seen), never longer; its output may be that chunk itself
- * (unencrypted media).
+ * (unencrypted media). {@link transformFile} copies each output before the next call, so the
+ * transformer of a file may reuse one output buffer (`Encryptor.fileTransformer`).
  */
 export interface Transformer<A, E> {
   readonly update: (chunk: Uint8Array) => Uint8Array
@@ -54,9 +55,9 @@ class Interrupted extends Error {}
  * The read of chunk N + 1 and the write of the output of chunk N - 1 run on the libuv thread pool
  * while `update` runs on chunk N. Three read buffers, because while chunk N + 1 is read into one and
  * chunk N is transformed in another, the transformer may still hold chunk N - 1 in the third. The
- * output of `update` (a fresh buffer from the cipher) is copied into one write buffer and dies at
- * once, so it never outlives a young-generation collection. Closes nothing; settles every request
- * it started before it returns or throws.
+ * output of `update` (the decipher's fresh buffer, or the one the encryptor reuses) is copied into
+ * one write buffer before the next `update`. Closes nothing; settles every request it started
+ * before it returns or throws.
  */
 const pump = async <A, E>(
   source: FileHandle,

@@ -1,0 +1,35 @@
+import { assert, describe, it } from "@effect/vitest"
+import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto"
+import * as CipherInto from "../src/internal/cipherInto.js"
+
+const key = randomBytes(32)
+const iv = randomBytes(16)
+
+describe("cipherInto", () => {
+  it("writes what cipher.update returns, byte for byte, across pieces and partial blocks", () => {
+    // Sizes below, at and above a 64 KiB piece, not multiples of the block, and empty ones.
+    const sizes = [0, 1, 15, 16, 17, 65_535, 65_536, 65_537, 200_000, 0, 3, 131_072 + 5]
+    const inputs = sizes.map((size) => new Uint8Array(randomBytes(size)))
+    const reference = createCipheriv("aes-256-cbc", key, iv)
+    const expected = Buffer.concat([...inputs.map((input) => reference.update(input)), reference.final()])
+    const cipher = createCipheriv("aes-256-cbc", key, iv)
+    const target = Buffer.alloc(expected.length)
+    let offset = 0
+    for (const input of inputs) offset += CipherInto.updateInto(cipher, input, target, offset)
+    offset += target.write(cipher.final("latin1"), offset, "latin1")
+    assert.strictEqual(offset, expected.length)
+    assert.isTrue(target.equals(expected))
+    // And back, every byte value included.
+    const decipher = createDecipheriv("aes-256-cbc", key, iv)
+    const plain = Buffer.alloc(expected.length)
+    const n = CipherInto.updateInto(decipher, expected, plain, 0)
+    const back = Buffer.concat([plain.subarray(0, n), decipher.final()])
+    assert.isTrue(back.equals(Buffer.concat(inputs)))
+  })
+
+  it("refuses a target without room rather than cutting the output short", () => {
+    const cipher = createCipheriv("aes-256-cbc", key, iv)
+    assert.throws(() => CipherInto.updateInto(cipher, new Uint8Array(64), Buffer.alloc(63), 0), /no room/)
+    assert.throws(() => CipherInto.updateInto(cipher, new Uint8Array(64), Buffer.alloc(100), 40), /no room/)
+  })
+})
