@@ -31,21 +31,26 @@ describe("MediaFile", () => {
       }
     }).pipe(Effect.provide(NodeFileSystem.layer)))
 
-  it.scoped("a file of many chunks encrypts as encryptBytes does, sidecar included, inline and on the worker pool", () =>
+  it.scoped("a file of many chunks encrypts as encryptBytes does (sidecar, unencrypted media), inline and on the pool", () =>
     Effect.gen(function*() {
       const fs = yield* FileSystem.FileSystem
       const dir = yield* fs.makeTempDirectoryScoped()
       // Past the pool's 8 MiB threshold, not a whole number of blocks or of file chunks.
       const plaintext = new Uint8Array(randomBytes(9 * 1024 * 1024 + 1234))
       yield* fs.writeFile(`${dir}/plain`, plaintext)
-      const options = { mediaType: "video", mediaKey } as const
-      const expected = yield* MediaEncryptor.encryptBytes(plaintext, options).pipe(
-        Effect.provide(MediaCrypto.layerInline)
-      )
-      for (const crypto of [MediaCrypto.layerInline, MediaCrypto.layer]) {
-        const result = yield* MediaFile.encryptFile(`${dir}/plain`, `${dir}/blob`, options).pipe(Effect.provide(crypto))
-        assert.deepStrictEqual(result, expected.result)
-        assert.isTrue(Buffer.from(yield* fs.readFile(`${dir}/blob`)).equals(expected.blob))
+      // A video has a sidecar; a product-catalog-image passes through unencrypted.
+      for (const mediaType of ["video", "product-catalog-image"] as const) {
+        const options = { mediaType, mediaKey }
+        const expected = yield* MediaEncryptor.encryptBytes(plaintext, options).pipe(
+          Effect.provide(MediaCrypto.layerInline)
+        )
+        for (const crypto of [MediaCrypto.layerInline, MediaCrypto.layer]) {
+          const result = yield* MediaFile.encryptFile(`${dir}/plain`, `${dir}/blob`, options).pipe(
+            Effect.provide(crypto)
+          )
+          assert.deepStrictEqual(result, expected.result, mediaType)
+          assert.isTrue(Buffer.from(yield* fs.readFile(`${dir}/blob`)).equals(expected.blob), mediaType)
+        }
       }
     }).pipe(Effect.provide(NodeFileSystem.layer)))
 
