@@ -1,6 +1,6 @@
 /**
- * A cipher's output written into a buffer the caller keeps, for the encryptions whose ciphertext
- * is copied or only hashed (file to file, the first pass of an upload).
+ * A cipher's output written into a buffer the caller keeps, for an encryption whose ciphertext is
+ * copied out before the next chunk (file to file, `Encryptor.fileTransformer`).
  *
  * `cipher.update(input)` returns a fresh buffer each time, and V8 treats its bytes as external
  * memory: it frees dead young buffers only once 32 MB of them have piled up (twice its default
