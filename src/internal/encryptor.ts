@@ -42,10 +42,10 @@ export interface Core {
   readonly mediaType: MediaType.MediaType
   readonly update: (chunk: Uint8Array) => Uint8Array
   /**
-   * `update`, its output written into `target` from `offset`, which has room for the chunk and a
-   * block (cipherInto.ts); returns the output's length.
+   * `update`, its output written at the start of `target`, which has room for the chunk and a block
+   * (cipherInto.ts); returns the output's length.
    */
-  readonly updateInto: (chunk: Uint8Array, target: Buffer, offset: number) => number
+  readonly updateInto: (chunk: Uint8Array, target: Buffer) => number
   /** See `HashSession.ready`: whether `update` may be called again at once. */
   readonly ready: () => Promise<void> | undefined
   readonly final: () => Hashing.Later<Final>
@@ -86,10 +86,10 @@ export const makeCore = (plan: Plan, session: HashSession): Core => {
     return out
   }
 
-  const updateInto = (chunk: Uint8Array, target: Buffer, offset: number): number => {
+  const updateInto = (chunk: Uint8Array, target: Buffer): number => {
     if (done) throw usedAfterFinal()
-    const n = CipherInto.updateInto(cipher, chunk, target, offset)
-    absorb(chunk, target.subarray(offset, offset + n))
+    const n = CipherInto.updateInto(cipher, chunk, target, 0)
+    absorb(chunk, target.subarray(0, n))
     return n
   }
 
@@ -138,8 +138,8 @@ export const makeUnencrypted = (mediaType: MediaType.MediaType): Core => {
   return {
     mediaType,
     update: passthrough.update,
-    updateInto: (chunk, target, offset) => {
-      target.set(passthrough.update(chunk), offset)
+    updateInto: (chunk, target) => {
+      target.set(passthrough.update(chunk), 0)
       return chunk.length
     },
     ready: () => undefined,
@@ -207,7 +207,7 @@ export const fileTransformer = (core: Core): Transformer<EncryptResult, never> =
     ...transformer(core),
     update: (chunk) => {
       if (output.length < chunk.length + 16) output = Buffer.alloc(chunk.length + 16)
-      return output.subarray(0, core.updateInto(chunk, output, 0))
+      return output.subarray(0, core.updateInto(chunk, output))
     }
   }
 }
