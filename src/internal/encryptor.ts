@@ -25,6 +25,9 @@ import * as Passthrough from "./passthrough.js"
 
 export { MAC_LENGTH }
 
+/** The AES block: CBC output is at most one block longer than its input. */
+const BLOCK = 16
+
 const usedAfterFinal = () => new Error("MediaEncryptor used after final")
 
 /** The end of an encryption: the last blob bytes (last cipher block and MAC) and the result. */
@@ -206,7 +209,7 @@ export const fileTransformer = (core: Core): Transformer<EncryptResult, never> =
   return {
     ...transformer(core),
     update: (chunk) => {
-      if (output.length < chunk.length + 16) output = Buffer.alloc(chunk.length + 16)
+      if (output.length < chunk.length + BLOCK) output = Buffer.alloc(chunk.length + BLOCK)
       return output.subarray(0, core.updateInto(chunk, output))
     }
   }
@@ -238,4 +241,4 @@ export const make = (options: EncryptOptions): Effect.Effect<MediaEncryptor, Inv
 
 /** The blob length of a plaintext of `fileLength` bytes; see `MediaEncryptor.blobLength`. */
 export const blobLength = (mediaType: MediaType.MediaType, fileLength: number): number =>
-  MediaType.isEncrypted(mediaType) ? 16 * (Math.floor(fileLength / 16) + 1) + MAC_LENGTH : fileLength
+  MediaType.isEncrypted(mediaType) ? BLOCK * (Math.floor(fileLength / BLOCK) + 1) + MAC_LENGTH : fileLength
