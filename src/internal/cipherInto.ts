@@ -1,6 +1,7 @@
 /**
- * A cipher's output written into a buffer the caller keeps, for an encryption whose ciphertext is
- * copied out before the next chunk (file to file, `Encryptor.fileTransformer`).
+ * A cipher's output written into a buffer the caller keeps, for an encryption done with each
+ * chunk's ciphertext before the next (`Encryptor.reusingOutput`: file to file copies it, an
+ * upload's first pass only hashes it).
  *
  * `cipher.update(input)` returns a fresh buffer each time, and V8 treats its bytes as external
  * memory: it frees dead young buffers only when it collects the young generation, which the buffers

@@ -201,19 +201,23 @@ export const transformer = (core: Core): Transformer<EncryptResult, never> => ({
 })
 
 /**
- * A core as the transformer of a file (`fileTransform.ts`), which copies each output before the
- * next `update`: every chunk's ciphertext goes into the same buffer (cipherInto.ts says why).
+ * `core.update` for a caller done with each output before the next chunk (file to file copies it,
+ * an upload's first pass only hashes it): every chunk's ciphertext goes into the same buffer,
+ * grown to the largest chunk (cipherInto.ts says why).
  */
-export const fileTransformer = (core: Core): Transformer<EncryptResult, never> => {
+export const reusingOutput = (core: Core): (chunk: Uint8Array) => Uint8Array => {
   let output = Buffer.alloc(0)
-  return {
-    ...transformer(core),
-    update: (chunk) => {
-      if (output.length < chunk.length + BLOCK) output = Buffer.alloc(chunk.length + BLOCK)
-      return output.subarray(0, core.updateInto(chunk, output))
-    }
+  return (chunk) => {
+    if (output.length < chunk.length + BLOCK) output = Buffer.alloc(chunk.length + BLOCK)
+    return output.subarray(0, core.updateInto(chunk, output))
   }
 }
+
+/** A core as the transformer of a file (`fileTransform.ts`), which copies each output before the next `update`. */
+export const fileTransformer = (core: Core): Transformer<EncryptResult, never> => ({
+  ...transformer(core),
+  update: reusingOutput(core)
+})
 
 /** A fresh encryptor that hashes on the calling thread. */
 export const inlineCore = (prepared: Prepared): Core =>

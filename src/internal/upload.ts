@@ -150,34 +150,50 @@ export interface Encryption {
   readonly hashes: Hashing.OpenSession
 }
 
-/** Pass 1's encryptor: the encryptor core, its hashes on a session for `size` bytes. */
+/**
+ * Pass 1's encryptor: the encryptor core, its hashes on a session for `size` bytes, and a step
+ * that feeds it a chunk and then waits while its hashes are behind.
+ */
+interface FirstPassEncryptor {
+  readonly core: Encryptor.Core
+  readonly step: (bytes: Uint8Array) => Effect.Effect<void>
+}
+
 const firstPassEncryptor = (
   encryption: Encryption,
   size: number | undefined
-): Effect.Effect<Encryptor.Core, never, Scope.Scope> =>
-  Encryptor.openCore(
-    {
-      mediaType: encryption.mediaType,
-      plan: encryption.keys === undefined ? undefined : {
+): Effect.Effect<FirstPassEncryptor, never, Scope.Scope> =>
+  Effect.map(
+    Encryptor.openCore(
+      {
         mediaType: encryption.mediaType,
-        mediaKey: encryption.mediaKey,
-        keys: encryption.keys,
-        sidecar: encryption.sidecar
+        plan: encryption.keys === undefined ? undefined : {
+          mediaType: encryption.mediaType,
+          mediaKey: encryption.mediaKey,
+          keys: encryption.keys,
+          sidecar: encryption.sidecar
+        }
+      },
+      encryption.hashes,
+      size
+    ),
+    (core) => {
+      // Only the hashes read pass 1's ciphertext, so one buffer takes it all: a fresh buffer per
+      // chunk was half of what an upload allocated, and the collector's work grew with it.
+      const update = Encryptor.reusingOutput(core)
+      return {
+        core,
+        step: (bytes) => {
+          update(bytes)
+          const hashed = core.ready()
+          return hashed === undefined ? Effect.void : Effect.promise(() => hashed)
+        }
       }
-    },
-    encryption.hashes,
-    size
+    }
   )
 
-/** Feeds `bytes` to `encryptor`, then waits while its hashes are behind. */
-const encryptStep = (encryptor: Encryptor.Core, bytes: Uint8Array): Effect.Effect<void> => {
-  encryptor.update(bytes)
-  const hashed = encryptor.ready()
-  return hashed === undefined ? Effect.void : Effect.promise(() => hashed)
-}
-
 /** The first pass's outcome once the encryptor saw the whole plaintext. */
-const endFirstPass = (encryptor: Encryptor.Core): Effect.Effect<FirstPass> =>
+const endFirstPass = ({ core: encryptor }: FirstPassEncryptor): Effect.Effect<FirstPass> =>
   Effect.map(
     Effect.suspend(() => Hashing.toEffect(encryptor.final())),
     ({ result, tail }) => ({ result, tail, blobLength: encryptor.bytesOut })
@@ -195,7 +211,7 @@ export const firstPass = <E>(source: Source<E>, encryption: Encryption): Effect.
     const buffer = new Uint8Array(READ_SIZE)
     const loop: Effect.Effect<void, E> = Effect.flatMap(
       reader.read(buffer),
-      (n) => n === 0 ? Effect.void : Effect.zipRight(encryptStep(encryptor, buffer.subarray(0, n)), loop)
+      (n) => n === 0 ? Effect.void : Effect.zipRight(encryptor.step(buffer.subarray(0, n)), loop)
     )
     yield* loop
     return yield* endFirstPass(encryptor)
@@ -223,8 +239,7 @@ export const spill = <E>(
     yield* stream.pipe(
       Stream.mapChunksEffect((chunk) =>
         Effect.as(
-          Effect.forEach(chunk, (piece) =>
-            Effect.forEach(blocker.push(piece), (block) => encryptStep(encryptor, block)), {
+          Effect.forEach(chunk, (piece) => Effect.forEach(blocker.push(piece), encryptor.step), {
             discard: true
           }),
           chunk
@@ -234,7 +249,7 @@ export const spill = <E>(
     )
     const rest = blocker.flush()
     if (rest !== undefined) {
-      yield* encryptStep(encryptor, rest)
+      yield* encryptor.step(rest)
     }
     return { path, first: yield* endFirstPass(encryptor) }
   })
