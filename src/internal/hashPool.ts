@@ -12,6 +12,8 @@
  * session that needs one and stop when the layer's scope closes; a pool whose workers cannot start (no
  * `hashWorker.js` beside this module, a platform without workers) hashes everything inline. A
  * worker that fails later is a defect of the sessions on it: their hash state is gone with it.
+ * The first large session also makes the process keep the memory transfers free
+ * (`heapRetention.ts`), unless `retainFreedMemory` is false.
  *
  * @internal
  */
@@ -24,6 +26,7 @@ import { Worker } from "node:worker_threads"
 import type { Digests, HashSession, PoolOptions } from "../MediaCrypto.js"
 import type * as MediaKeys from "../MediaKeys.js"
 import * as Hashing from "./hashing.js"
+import * as HeapRetention from "./heapRetention.js"
 
 /** How a pool runs (see `MediaCrypto.PoolOptions`); every field has a default. */
 export interface Options extends PoolOptions {
@@ -273,6 +276,7 @@ export const make = (options: Options = {}): Effect.Effect<Hashing.OpenSession, 
     const threshold = options.threshold ?? DEFAULT_THRESHOLD
     const slots = Math.max(1, options.slots ?? DEFAULT_SLOTS)
     const sessions = Math.max(1, options.sessions ?? DEFAULT_SESSIONS)
+    const retain = options.retainFreedMemory ?? true
     // Even, so that the two halves are equal.
     const slotSize = Math.max(64, 2 * Math.ceil((options.slotSize ?? DEFAULT_SLOT_SIZE) / 2))
     // BUNDLERS: `hashWorker.js` (src/internal/hashWorker.js, a separate entry point) must sit beside
@@ -293,7 +297,9 @@ export const make = (options: Options = {}): Effect.Effect<Hashing.OpenSession, 
       )
     const inline = (keys: MediaKeys.MediaKeys) => Effect.sync(() => Hashing.inline(keys))
     return (keys, size, direction) => {
-      if (workers === 0 || (size !== undefined && size < threshold)) return inline(keys)
+      if (size !== undefined && size < threshold) return inline(keys)
+      if (retain) HeapRetention.retainFreedMemory()
+      if (workers === 0) return inline(keys)
       return Effect.flatMap(Effect.promise(start), (running) => {
         let pool: PoolWorker | undefined = undefined
         for (const candidate of running) {
