@@ -8,9 +8,9 @@
  * went back and the next was faulted in afresh: 15,000 to 50,000 page faults per 256 MiB upload.
  * glibc raises the threshold by itself, to twice the largest block it has unmapped (up to 32 MiB):
  * freeing one block of just under 32 MiB sets it to about 64 MiB for the process, and blocks below
- * 32 MiB then come from the heap instead of mappings of their own. Measured with the bench's
- * 256 MiB upload to a lean sink, 15 runs per side: median 191 MB/s against 134, and a few hundred
- * page faults per upload.
+ * 32 MiB then come from the heap instead of mappings of their own. Measured on 256 MiB uploads to
+ * the bench's lean sink, one process uploading five times, 15 uploads per side: median 191 MB/s
+ * against 134, and a few hundred page faults per upload instead of thousands.
  *
  * The cost is memory kept: up to that threshold of freed memory per malloc arena stays with the
  * process. Other allocators (musl, macOS, Windows) have no such threshold; for them the block is
