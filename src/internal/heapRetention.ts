@@ -6,9 +6,11 @@
  * batches, tens of MB at each garbage collection. glibc's malloc returns the top of its heap to the
  * kernel whenever more than its trim threshold is free there, 128 KiB by default, so each batch
  * went back and the next was faulted in afresh: 15,000 to 50,000 page faults per 256 MiB upload.
- * glibc raises the threshold by itself, to twice the largest block it has unmapped (up to 32 MiB):
- * freeing one block of just under 32 MiB sets it to about 64 MiB for the process, and blocks below
- * 32 MiB then come from the heap instead of mappings of their own. Measured on 256 MiB uploads to
+ * glibc raises the threshold by itself: when it unmaps a block larger than its mmap threshold (and
+ * of at most 32 MiB), the mmap threshold becomes that block's size and the trim threshold twice
+ * that (`mallopt(3)`, M_MMAP_THRESHOLD). Freeing one block of just under 32 MiB thus sets the trim
+ * threshold to about 64 MiB for the process, and blocks below 32 MiB then come from the heap
+ * instead of mappings of their own. Measured on 256 MiB uploads to
  * the bench's lean sink, one process uploading five times, 15 uploads per side: median 191 MB/s
  * against 134, and a few hundred page faults per upload instead of thousands.
  *
