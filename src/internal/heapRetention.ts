@@ -10,9 +10,9 @@
  * of at most 32 MiB), the mmap threshold becomes that block's size and the trim threshold twice
  * that (`mallopt(3)`, M_MMAP_THRESHOLD). Freeing one block of just under 32 MiB thus sets the trim
  * threshold to about 64 MiB for the process, and blocks below 32 MiB then come from the heap
- * instead of mappings of their own. Measured on 256 MiB uploads to
- * the bench's lean sink, one process uploading five times, 15 uploads per side: median 191 MB/s
- * against 134, and a few hundred page faults per upload instead of thousands.
+ * instead of mappings of their own. Measured on 256 MiB uploads to the bench's lean sink, one
+ * process uploading five times, 15 uploads per side: median 191 MB/s against 134, and a few
+ * hundred page faults per upload instead of thousands.
  *
  * The cost is memory kept: up to that threshold of freed memory per malloc arena stays with the
  * process. Other allocators (musl, macOS, Windows) have no such threshold; for them the block is

@@ -179,8 +179,9 @@ const firstPassEncryptor = (
     ),
     (core) => {
       // Only the hashes read pass 1's ciphertext, so one buffer takes it all: a fresh buffer per
-      // chunk was half of what an upload allocated, and the collector's work grew with it.
-      const update = Encryptor.reusingOutput(core)
+      // chunk was half of what an upload allocated, and the collector's work grew with it. Media
+      // sent as plaintext has no cipher output to reuse (its "output" is the chunk itself).
+      const update = encryption.keys === undefined ? core.update : Encryptor.reusingOutput(core)
       return {
         core,
         step: (bytes) => {
