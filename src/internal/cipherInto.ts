@@ -1,16 +1,17 @@
 /**
  * A cipher's output written into a buffer the caller keeps, for an encryption done with each
- * chunk's ciphertext before the next (`Encryptor.reusingOutput`: file to file copies it, an
+ * chunk's ciphertext before the next (`Encryptor.Core.updateReused`: file to file copies it, an
  * upload's first pass only hashes it).
  *
  * `cipher.update(input)` returns a fresh buffer each time, and V8 treats its bytes as external
  * memory: it frees dead young buffers only when it collects the young generation, which the buffers
  * themselves force only once 32 MB of them have piled up (twice its default semi-space, whatever
- * the flags), and counts them against the old generation's limit until the next mark-compact. Asked for a `latin1` string instead, node:crypto copies its output onto V8's
- * young heap, where the next scavenge frees it at once; the string is then written into the
- * caller's buffer, byte for byte. Measured on `wa-media encrypt` of 256 MiB: peak RSS 82 MiB
- * instead of 106, for the same wall time. Decryption keeps the decipher's own buffers: there the
- * extra copy showed (a tenth of the MB/s, file to file), and a decrypt's thread is its bottleneck.
+ * the flags), and counts them against the old generation's limit until the next mark-compact. Asked
+ * for a `latin1` string instead, node:crypto copies its output onto V8's young heap, where the next
+ * scavenge frees it at once; the string is then written into the caller's buffer, byte for byte.
+ * Measured on `wa-media encrypt` of 256 MiB: peak RSS 82 MiB instead of 106, for the same wall
+ * time. Decryption keeps the decipher's own buffers: there the extra copy showed (a tenth of the
+ * MB/s, file to file), and a decrypt's thread is its bottleneck.
  *
  * @internal
  */

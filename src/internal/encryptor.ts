@@ -45,10 +45,11 @@ export interface Core {
   readonly mediaType: MediaType.MediaType
   readonly update: (chunk: Uint8Array) => Uint8Array
   /**
-   * `update`, its output written at the start of `target`, which has room for the chunk and a block
-   * (cipherInto.ts); returns the output's length.
+   * `update` for a caller done with each output before the next chunk (file to file copies it, an
+   * upload's first pass only hashes it): the output is valid until the next call. A cipher writes
+   * every chunk's output into the same buffer, grown to the largest chunk (cipherInto.ts says why).
    */
-  readonly updateInto: (chunk: Uint8Array, target: Buffer) => number
+  readonly updateReused: (chunk: Uint8Array) => Uint8Array
   /** See `HashSession.ready`: whether `update` may be called again at once. */
   readonly ready: () => Promise<void> | undefined
   readonly final: () => Hashing.Later<Final>
@@ -89,11 +90,13 @@ export const makeCore = (plan: Plan, session: HashSession): Core => {
     return out
   }
 
-  const updateInto = (chunk: Uint8Array, target: Buffer): number => {
+  let reused = Buffer.alloc(0)
+  const updateReused = (chunk: Uint8Array): Uint8Array => {
     if (done) throw usedAfterFinal()
-    const n = CipherInto.updateInto(cipher, chunk, target, 0)
-    absorb(chunk, target.subarray(0, n))
-    return n
+    if (reused.length < chunk.length + BLOCK) reused = Buffer.alloc(chunk.length + BLOCK)
+    const out = reused.subarray(0, CipherInto.updateInto(cipher, chunk, reused, 0))
+    absorb(chunk, out)
+    return out
   }
 
   const final = (): Hashing.Later<Final> => {
@@ -121,7 +124,7 @@ export const makeCore = (plan: Plan, session: HashSession): Core => {
   return {
     mediaType,
     update,
-    updateInto,
+    updateReused,
     ready: session.ready,
     final,
     get bytesIn() {
@@ -141,10 +144,8 @@ export const makeUnencrypted = (mediaType: MediaType.MediaType): Core => {
   return {
     mediaType,
     update: passthrough.update,
-    updateInto: (chunk, target) => {
-      target.set(passthrough.update(chunk), 0)
-      return chunk.length
-    },
+    // The output is the chunk itself: nothing to reuse.
+    updateReused: passthrough.update,
     ready: () => undefined,
     final: (): Final => {
       const digest = passthrough.finish()
@@ -200,23 +201,10 @@ export const transformer = (core: Core): Transformer<EncryptResult, never> => ({
   end: () => Hashing.andThen(core.final(), ({ result, tail }) => Either.right([tail, result] as const))
 })
 
-/**
- * `core.update` for a caller done with each output before the next chunk (file to file copies it,
- * an upload's first pass only hashes it): every chunk's ciphertext goes into the same buffer,
- * grown to the largest chunk (cipherInto.ts says why).
- */
-export const reusingOutput = (core: Core): (chunk: Uint8Array) => Uint8Array => {
-  let output = Buffer.alloc(0)
-  return (chunk) => {
-    if (output.length < chunk.length + BLOCK) output = Buffer.alloc(chunk.length + BLOCK)
-    return output.subarray(0, core.updateInto(chunk, output))
-  }
-}
-
 /** A core as the transformer of a file (`fileTransform.ts`), which copies each output before the next `update`. */
 export const fileTransformer = (core: Core): Transformer<EncryptResult, never> => ({
   ...transformer(core),
-  update: reusingOutput(core)
+  update: core.updateReused
 })
 
 /** A fresh encryptor that hashes on the calling thread. */

@@ -179,13 +179,11 @@ const firstPassEncryptor = (
     ),
     (core) => {
       // Only the hashes read pass 1's ciphertext, so one buffer takes it all: a fresh buffer per
-      // chunk was half of what an upload allocated, and the collector's work grew with it. Media
-      // sent as plaintext has no cipher output to reuse (its "output" is the chunk itself).
-      const update = encryption.keys === undefined ? core.update : Encryptor.reusingOutput(core)
+      // chunk was half of what an upload allocated, and the collector's work grew with it.
       return {
         core,
         step: (bytes) => {
-          update(bytes)
+          core.updateReused(bytes)
           const hashed = core.ready()
           return hashed === undefined ? Effect.void : Effect.promise(() => hashed)
         }
