@@ -296,11 +296,12 @@ export const make = (options: Options = {}): Effect.Effect<Hashing.OpenSession, 
         all.filter((pool): pool is PoolWorker => pool !== undefined)
       )
     const inline = (keys: MediaKeys.MediaKeys) => Effect.sync(() => Hashing.inline(keys))
+    // Only when the session is opened, not when its effect is built.
+    const retainFreedMemory = retain ? Effect.sync(HeapRetention.retainFreedMemory) : Effect.void
     return (keys, size, direction) => {
       if (size !== undefined && size < threshold) return inline(keys)
-      if (retain) HeapRetention.retainFreedMemory()
-      if (workers === 0) return inline(keys)
-      return Effect.flatMap(Effect.promise(start), (running) => {
+      if (workers === 0) return Effect.zipRight(retainFreedMemory, inline(keys))
+      return Effect.flatMap(Effect.zipRight(retainFreedMemory, Effect.promise(start)), (running) => {
         let pool: PoolWorker | undefined = undefined
         for (const candidate of running) {
           if (!candidate.failed && (pool === undefined || candidate.sessions.size < pool.sessions.size)) {
