@@ -13,6 +13,7 @@ import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 import type * as Scope from "effect/Scope"
 import { createHash, randomBytes as nodeRandomBytes } from "node:crypto"
+import * as CipherSessions from "./internal/cipherSession.js"
 import * as Hashing from "./internal/hashing.js"
 import * as HashPool from "./internal/hashPool.js"
 import type { MediaKey, MediaKeys } from "./MediaKeys.js"
@@ -40,6 +41,32 @@ export interface HashSession {
     ciphertext: Uint8Array,
     mac: Uint8Array | undefined
   ) => Digests | Promise<Digests>
+}
+
+/**
+ * The AES-256-CBC encryption of one blob whose hashes are already known (an upload's second pass,
+ * which sends the blob that the first pass hashed): the calling thread reads and sends while the
+ * cipher runs where the session runs it.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface CipherSession {
+  /**
+   * How many chunks may wait for their ciphertext at once: 1 when the cipher runs on the calling
+   * thread (each answer is there at once), more when it runs on a worker, so that reading the next
+   * chunks overlaps the cipher.
+   */
+  readonly ahead: number
+  /**
+   * Encrypts the next chunk, the first `length` bytes of `input`, and answers with its ciphertext
+   * written over them. `input` must hold `length + 16` bytes (CBC may release a block held from the
+   * chunk before) and is the session's from then on: it may be moved to a worker, and comes back
+   * as the ciphertext's buffer, fresh for whoever takes it.
+   */
+  readonly update: (input: ArrayBuffer, length: number) => Uint8Array | Promise<Uint8Array>
+  /** Ends the blob: the padded last block(s). */
+  readonly final: () => Uint8Array | Promise<Uint8Array>
 }
 
 /**
@@ -112,23 +139,29 @@ export class MediaCrypto extends Context.Tag("effect-wa-media/MediaCrypto")<Medi
     size: number | undefined,
     direction: "encrypt" | "decrypt"
   ) => Effect.Effect<HashSession, never, Scope.Scope>
+  /**
+   * Opens the cipher of one blob of `size` bytes (`undefined` when unknown) under `keys`, whose
+   * hashes are known already; closed with the scope.
+   */
+  readonly openCipher: (keys: MediaKeys, size: number | undefined) => Effect.Effect<CipherSession, never, Scope.Scope>
 }>() {}
 
 /**
- * Builds the service from a function that returns `n` random bytes; the hashes run inline unless
- * `openHashes` says otherwise.
+ * Builds the service from a function that returns `n` random bytes; the hashes and the cipher run
+ * inline unless `backend` says otherwise.
  *
  * @since 0.1.0
  * @category constructors
  */
 export const fromRandomBytes = (
   random: (n: number) => Uint8Array,
-  openHashes: MediaCrypto["Type"]["openHashes"] = Hashing.openInline
+  backend: Partial<Pick<MediaCrypto["Type"], "openHashes" | "openCipher">> = {}
 ): MediaCrypto["Type"] =>
   MediaCrypto.of({
     generateMediaKey: Effect.sync(() => Redacted.make(random(MEDIA_KEY_LENGTH))),
     randomBytes: (n) => Effect.sync(() => random(n)),
-    openHashes
+    openHashes: backend.openHashes ?? Hashing.openInline,
+    openCipher: backend.openCipher ?? CipherSessions.openInline
   })
 
 const nodeRandom = (n: number) => new Uint8Array(nodeRandomBytes(n))
@@ -141,7 +174,7 @@ const nodeRandom = (n: number) => new Uint8Array(nodeRandomBytes(n))
  * @category constructors
  */
 export const make = (options: PoolOptions = {}): Effect.Effect<MediaCrypto["Type"], never, Scope.Scope> =>
-  Effect.map(HashPool.make(options), (open) => fromRandomBytes(nodeRandom, open))
+  Effect.map(HashPool.make(options), (pool) => fromRandomBytes(nodeRandom, pool))
 
 /**
  * Randomness from `node:crypto`; the hashes of large media on a worker pool with the default

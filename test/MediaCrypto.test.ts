@@ -2,6 +2,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { Cause, Chunk, Effect, Exit, Layer, Redacted, Stream } from "effect"
 import { MediaCrypto, MediaDecryptor, MediaDownload, MediaEncryptor, MediaFile, MediaKeys } from "effect-wa-media"
 import * as FakeCdn from "effect-wa-media/testing/FakeCdn"
+import { createCipheriv } from "node:crypto"
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
@@ -216,19 +217,19 @@ describe("MediaCrypto worker pool", () => {
         return session.final(new Uint8Array(0), new Uint8Array(0), undefined)
       }
       const pool = yield* HashPool.make({ workers: 1, threshold: 1000 })
-      const onWorker = run(yield* pool(keys, 1000, "encrypt"))
+      const onWorker = run(yield* pool.openHashes(keys, 1000, "encrypt"))
       assert.isTrue(onWorker instanceof Promise)
       // Decrypting, the plaintext's hash stays on the calling thread, the other two go to the worker.
-      const decrypting = run(yield* pool(keys, undefined, "decrypt"))
+      const decrypting = run(yield* pool.openHashes(keys, undefined, "decrypt"))
       assert.isTrue(decrypting instanceof Promise)
-      const small = run(yield* pool(keys, 999, "encrypt"))
+      const small = run(yield* pool.openHashes(keys, 999, "encrypt"))
       assert.isFalse(small instanceof Promise)
       const missing = yield* HashPool.make({
         workers: 1,
         threshold: 0,
         workerUrl: new URL("./nowhere.js", import.meta.url)
       })
-      const fallback = run(yield* missing(keys, undefined, "decrypt"))
+      const fallback = run(yield* missing.openHashes(keys, undefined, "decrypt"))
       assert.isFalse(fallback instanceof Promise)
       const all = [
         yield* Hashing.toEffect(onWorker),
@@ -243,6 +244,63 @@ describe("MediaCrypto worker pool", () => {
       }
     }))
 
+  it.scoped("cipher sessions encrypt on the worker, and inline for small media or without a worker file", () =>
+    Effect.gen(function*() {
+      const keys = yield* keysOf(13)
+      // Whole pieces, a chunk that leaves bytes held back, and one that releases them.
+      const chunks = [pseudoRandomBytes(14, 70_003), pseudoRandomBytes(15, 65_536), pseudoRandomBytes(16, 5)]
+      const reference = createCipheriv("aes-256-cbc", Redacted.value(keys.cipherKey), keys.iv)
+      const expected = Buffer.concat([...chunks.map((chunk) => reference.update(chunk)), reference.final()])
+      const run = (session: MediaCrypto.CipherSession) =>
+        Effect.gen(function*() {
+          const answers = chunks.map((chunk) => {
+            const input = new ArrayBuffer(chunk.length + 16)
+            new Uint8Array(input).set(chunk)
+            return session.update(input, chunk.length)
+          })
+          const last = session.final()
+          const outputs: Array<Uint8Array> = []
+          for (const answer of answers) outputs.push(yield* Hashing.toEffect(answer))
+          outputs.push(yield* Hashing.toEffect(last))
+          assert.strictEqual(toHex(Buffer.concat(outputs)), toHex(expected))
+          return { onWorker: last instanceof Promise, ahead: session.ahead }
+        })
+      const pool = yield* HashPool.make({ workers: 1, threshold: 1000 })
+      assert.deepStrictEqual(yield* run(yield* pool.openCipher(keys, 1000)), { onWorker: true, ahead: 3 })
+      assert.deepStrictEqual(yield* run(yield* pool.openCipher(keys, 999)), { onWorker: false, ahead: 1 })
+      const missing = yield* HashPool.make({
+        workers: 1,
+        threshold: 0,
+        workerUrl: new URL("./nowhere.js", import.meta.url)
+      })
+      assert.deepStrictEqual(yield* run(yield* missing.openCipher(keys, undefined)), { onWorker: false, ahead: 1 })
+      // The service hands out the same sessions.
+      const service = yield* MediaCrypto.make({ workers: 1, threshold: 0 })
+      assert.deepStrictEqual(yield* run(yield* service.openCipher(keys, undefined)), { onWorker: true, ahead: 3 })
+      assert.deepStrictEqual(
+        yield* run(yield* MediaCrypto.fromRandomBytes(() => new Uint8Array(0)).openCipher(keys, 1)),
+        {
+          onWorker: false,
+          ahead: 1
+        }
+      )
+    }))
+
+  it.scoped("a cipher session whose worker fails makes its waits defects, not hangs", () =>
+    Effect.gen(function*() {
+      const keys = yield* keysOf(17)
+      const pool = yield* HashPool.make({ workers: 1, threshold: 0 })
+      // A key of the wrong length: the worker's cipher throws at open, and the worker dies with it.
+      const broken = yield* pool.openCipher({ ...keys, cipherKey: Redacted.make(new Uint8Array(5)) }, undefined)
+      const chunk = yield* Effect.exit(Effect.suspend(() => Hashing.toEffect(broken.update(new ArrayBuffer(64), 48))))
+      assert.isTrue(Exit.isFailure(chunk) && Cause.isDie(chunk.cause))
+      const ended = yield* Effect.exit(Effect.suspend(() => Hashing.toEffect(broken.final())))
+      assert.isTrue(Exit.isFailure(ended) && Cause.isDie(ended.cause))
+      // The next session runs inline.
+      const next = yield* pool.openCipher(keys, undefined)
+      assert.isFalse(next.final() instanceof Promise)
+    }))
+
   it.scoped("the built package starts its worker from dist (npm test builds first)", () =>
     Effect.gen(function*() {
       const built: typeof HashPool = yield* Effect.promise(() =>
@@ -250,7 +308,7 @@ describe("MediaCrypto worker pool", () => {
       )
       const keys = yield* keysOf(11)
       const plaintext = pseudoRandomBytes(12, 70_000)
-      const session = yield* (yield* built.make({ workers: 1, threshold: 0 }))(keys, undefined, "encrypt")
+      const session = yield* (yield* built.make({ workers: 1, threshold: 0 })).openHashes(keys, undefined, "encrypt")
       session.update(plaintext, plaintext)
       const later = session.final(new Uint8Array(0), new Uint8Array(0), undefined)
       // A promise: the digests come from dist/internal/hashWorker.js, not from the calling thread.
@@ -259,6 +317,15 @@ describe("MediaCrypto worker pool", () => {
       expected.update(plaintext, plaintext)
       const want = yield* Hashing.toEffect(expected.final(new Uint8Array(0), new Uint8Array(0), undefined))
       assert.strictEqual(toHex((yield* Hashing.toEffect(later)).fileEncSha256), toHex(want.fileEncSha256))
+      // And the cipher of an upload's second pass, which the worker runs from dist/internal/cipherInto.js.
+      const cipher = yield* (yield* built.make({ workers: 1, threshold: 0 })).openCipher(keys, undefined)
+      const input = new ArrayBuffer(plaintext.length + 16)
+      new Uint8Array(input).set(plaintext)
+      const answer = cipher.update(input, plaintext.length)
+      assert.isTrue(answer instanceof Promise)
+      const blob = Buffer.concat([yield* Hashing.toEffect(answer), yield* Hashing.toEffect(cipher.final())])
+      const reference = createCipheriv("aes-256-cbc", Redacted.value(keys.cipherKey), keys.iv)
+      assert.strictEqual(toHex(blob), toHex(Buffer.concat([reference.update(plaintext), reference.final()])))
     }))
 
   it.scoped("a worker takes a bounded number of transfers; the next ones hash inline until one ends", () =>
@@ -266,14 +333,14 @@ describe("MediaCrypto worker pool", () => {
       const keys = yield* keysOf(10)
       const pool = yield* HashPool.make({ workers: 1, threshold: 0, sessions: 2 })
       const empty = new Uint8Array(0)
-      const first = yield* pool(keys, undefined, "encrypt")
-      const second = yield* pool(keys, undefined, "encrypt")
-      const third = yield* pool(keys, undefined, "encrypt")
+      const first = yield* pool.openHashes(keys, undefined, "encrypt")
+      const second = yield* pool.openHashes(keys, undefined, "encrypt")
+      const third = yield* pool.openHashes(keys, undefined, "encrypt")
       assert.isTrue(first.final(empty, empty, undefined) instanceof Promise)
       assert.isFalse(third.final(empty, empty, undefined) instanceof Promise)
       // Once the digests of the first two came back, the worker takes a transfer again.
       yield* Hashing.toEffect(second.final(empty, empty, undefined))
-      const fourth = yield* pool(keys, undefined, "encrypt")
+      const fourth = yield* pool.openHashes(keys, undefined, "encrypt")
       assert.isTrue(fourth.final(empty, empty, undefined) instanceof Promise)
     }))
 
@@ -282,7 +349,11 @@ describe("MediaCrypto worker pool", () => {
       const keys = yield* keysOf(8)
       const pool = yield* HashPool.make({ workers: 1, threshold: 0, slots: 1, slotSize: 64 })
       // An IV that is not bytes: the worker's HMAC throws at open, and the worker dies with it.
-      const broken = yield* pool({ ...keys, iv: { slice: () => 42 } as unknown as Uint8Array }, undefined, "encrypt")
+      const broken = yield* pool.openHashes(
+        { ...keys, iv: { slice: () => 42 } as unknown as Uint8Array },
+        undefined,
+        "encrypt"
+      )
       broken.update(new Uint8Array(100), new Uint8Array(100))
       const waited = yield* Effect.exit(Effect.suspend(() => Hashing.toEffect(broken.ready() ?? Promise.resolve())))
       assert.isTrue(Exit.isFailure(waited) && Cause.isDie(waited.cause))
@@ -290,7 +361,7 @@ describe("MediaCrypto worker pool", () => {
         Effect.suspend(() => Hashing.toEffect(broken.final(new Uint8Array(0), new Uint8Array(0), undefined)))
       )
       assert.isTrue(Exit.isFailure(ended) && Cause.isDie(ended.cause))
-      const next = yield* pool(keys, undefined, "encrypt")
+      const next = yield* pool.openHashes(keys, undefined, "encrypt")
       assert.isUndefined(next.ready())
       assert.isFalse(next.final(new Uint8Array(0), new Uint8Array(0), undefined) instanceof Promise)
     }))

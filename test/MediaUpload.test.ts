@@ -60,9 +60,9 @@ const recordBody = (body: HttpBody.HttpBody, into: Array<Uint8Array>): HttpBody.
 
 /**
  * The fake CDN, behind a client that records every request (headers and body bytes as sent) and
- * may answer some requests itself (`intercept`).
+ * may answer some requests itself (`intercept`); `crypto` runs the ciphers and hashes.
  */
-const setup = (intercept?: Intercept) =>
+const setup = (intercept?: Intercept, crypto: Layer.Layer<MediaCrypto.MediaCrypto> = MediaCrypto.layerTest("upload")) =>
   Effect.gen(function*() {
     const { cdn, client } = yield* FakeCdn.make()
     const seen: Array<Seen> = []
@@ -86,7 +86,7 @@ const setup = (intercept?: Intercept) =>
     const layer = MediaUpload.layer.pipe(
       Layer.provide(MediaConn.layer(Effect.flatMap(cdn.mediaConn, MediaConn.decodeJson))),
       Layer.provide(Layer.succeed(HttpClient.HttpClient, recording)),
-      Layer.provide([MediaCrypto.layerTest("upload"), NodeFileSystem.layer])
+      Layer.provide([crypto, NodeFileSystem.layer])
     )
     const context = yield* Layer.build(layer)
     const uploads = Context.get(context, MediaUpload.MediaUpload)
@@ -568,4 +568,53 @@ describe("MediaUpload", () => {
       assert.isTrue(same(concat(seen[1]!.body), blob))
       assert.strictEqual(Chunk.size(Chunk.fromIterable(seen)), 2)
     }))
+
+  describe("the second pass's cipher on a worker", () => {
+    /** Every blob on the worker: pass 1 hashes there, pass 2 encrypts there. */
+    const OnWorker = MediaCrypto.layerWith({ workers: 1, threshold: 0 })
+    // Several read chunks (1 MiB), the last one short and not a multiple of the block.
+    const plaintext = pattern(3 * 1024 * 1024 + 5, 31)
+
+    it.scoped("the body is the blob, byte for byte", () =>
+      Effect.gen(function*() {
+        const { cdn, client, seen, uploads } = yield* setup(undefined, OnWorker)
+        const result = yield* uploads.upload(MediaUpload.bytes(plaintext), { mediaType: "video", mediaKey: key })
+        const { blob } = yield* MediaEncryptor.encryptBytes(plaintext, { mediaType: "video", mediaKey: key })
+        assert.strictEqual(seen.length, 1)
+        assert.isTrue(same(concat(seen[0]!.body), blob))
+        assertContentLengths(seen)
+        assert.isTrue(same(yield* fetchBlob(client, cdn.hosts[0]!, result.directPath), blob))
+      }))
+
+    it.scoped("a body cut part-way is sent again whole, from a fresh cipher", () =>
+      Effect.gen(function*() {
+        const { cdn, seen, uploads } = yield* setup(undefined, OnWorker)
+        yield* cdn.injectFault({ _tag: "Drop", afterBytes: 1_500_000 })
+        yield* uploads.upload(MediaUpload.bytes(plaintext), { mediaType: "video", mediaKey: key })
+        const { blob } = yield* MediaEncryptor.encryptBytes(plaintext, { mediaType: "video", mediaKey: key })
+        assert.strictEqual(seen.length, 2)
+        assert.isTrue(same(concat(seen[1]!.body), blob))
+      }))
+
+    for (
+      const [changed, second] of [
+        ["its last byte", () => {
+          const copy = plaintext.slice()
+          copy[copy.length - 1]! ^= 1
+          return copy
+        }],
+        ["its length", () => concat([plaintext, new Uint8Array(1)])]
+      ] as const
+    ) {
+      it.scoped(`a source that changes ${changed} between the passes fails with SourceChanged and stores nothing`, () =>
+        Effect.gen(function*() {
+          const { cdn, uploads } = yield* setup(undefined, OnWorker)
+          let reads = 0
+          const source = MediaUpload.stream(() => Stream.make(reads++ === 0 ? plaintext : second()))
+          const error = yield* Effect.flip(uploads.upload(source, { mediaType: "video", mediaKey: key }))
+          assert.strictEqual(error._tag === "MediaUploadError" && error.reason, "SourceChanged")
+          assert.deepStrictEqual((yield* cdn.requests).map((r) => r.status), [undefined])
+        }))
+    }
+  })
 })

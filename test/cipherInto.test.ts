@@ -32,4 +32,23 @@ describe("cipherInto", () => {
     assert.throws(() => CipherInto.updateInto(cipher, new Uint8Array(64), Buffer.alloc(63), 0), /no room/)
     assert.throws(() => CipherInto.updateInto(cipher, new Uint8Array(64), Buffer.alloc(100), 40), /no room/)
   })
+
+  it("encryptOver writes each chunk's ciphertext over it, also after a chunk that left bytes held back", () => {
+    // Whole pieces, then chunks that leave 1 to 15 bytes held back, whose next chunk's output
+    // starts with the held bytes and runs past its own length.
+    const sizes = [65_536 * 3, 16, 200_000 + 7, 65_536 * 2, 9, 1, 131_072, 0, 70_000]
+    const inputs = sizes.map((size) => new Uint8Array(randomBytes(size)))
+    const reference = createCipheriv("aes-256-cbc", key, iv)
+    const expected = Buffer.concat([...inputs.map((input) => reference.update(input)), reference.final()])
+    const cipher = createCipheriv("aes-256-cbc", key, iv)
+    const outputs: Array<Uint8Array> = []
+    for (const input of inputs) {
+      const buffer = new ArrayBuffer(input.length + 16)
+      new Uint8Array(buffer).set(input)
+      const ciphertext = CipherInto.encryptOver(cipher, buffer, input.length)
+      assert.strictEqual(ciphertext.buffer, buffer)
+      outputs.push(ciphertext)
+    }
+    assert.isTrue(Buffer.concat([...outputs, cipher.final()]).equals(expected))
+  })
 })

@@ -43,7 +43,7 @@ const openSession = (options: string, size = "undefined") => `
   const { Effect, Redacted } = await import("effect")
   const HashPool = await import("${dist}internal/hashPool.js")
   const keys = { macKey: Redacted.make(new Uint8Array(32)), iv: new Uint8Array(16) }
-  await Effect.runPromise(Effect.scoped(Effect.flatMap(HashPool.make(${options}), (open) => open(keys, ${size}, "encrypt"))))
+  await Effect.runPromise(Effect.scoped(Effect.flatMap(HashPool.make(${options}), (pool) => pool.openHashes(keys, ${size}, "encrypt"))))
 `
 
 // Without it each round's 32 MiB goes back to the kernel; with it they stay for the next round.

@@ -38,8 +38,10 @@ export interface Final {
 
 /**
  * The one encryptor state machine of the library, run by every path that encrypts (the stream
- * transformers, file to file, both passes of an upload). Its hashes go to `session`, so `final`
- * is a promise when they run elsewhere (a worker); everything else happens here.
+ * transformers, file to file, an upload's first pass; the second pass sends what the first
+ * hashed, so it only runs the cipher, on a `MediaCrypto.CipherSession`, and checks the last
+ * block). Its hashes go to `session`, so `final` is a promise when they run elsewhere (a worker);
+ * everything else happens here.
  */
 export interface Core {
   readonly mediaType: MediaType.MediaType

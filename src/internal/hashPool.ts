@@ -23,8 +23,9 @@ import type * as Scope from "effect/Scope"
 import { createHash } from "node:crypto"
 import { availableParallelism } from "node:os"
 import { Worker } from "node:worker_threads"
-import type { Digests, HashSession, PoolOptions } from "../MediaCrypto.js"
+import type { CipherSession, Digests, HashSession, PoolOptions } from "../MediaCrypto.js"
 import type * as MediaKeys from "../MediaKeys.js"
+import * as CipherSessions from "./cipherSession.js"
 import * as Hashing from "./hashing.js"
 import * as HeapRetention from "./heapRetention.js"
 
@@ -44,8 +45,7 @@ const DEFAULT_SESSIONS = 4
 
 /** What one session hears from its worker. */
 interface Listener {
-  readonly onSlot: (slot: ArrayBuffer) => void
-  readonly onDigests: (digests: Digests) => void
+  readonly onMessage: (message: FromWorker) => void
   readonly onFailure: (error: unknown) => void
 }
 
@@ -59,6 +59,8 @@ type FromWorker =
   | { readonly ready: true }
   | { readonly id: number; readonly slot: ArrayBuffer }
   | { readonly id: number; readonly digests: Digests }
+  | { readonly id: number; readonly ciphertext: ArrayBuffer; readonly length: number }
+  | { readonly id: number; readonly last: Uint8Array }
 
 const noop = () => undefined
 
@@ -114,13 +116,7 @@ const startWorker = (url: URL): Promise<PoolWorker | undefined> =>
       worker.off("exit", early)
       worker.on("message", (message: FromWorker) => {
         if ("ready" in message) return
-        const listener = pool.sessions.get(message.id)
-        if (listener === undefined) return
-        if ("slot" in message) listener.onSlot(message.slot)
-        else {
-          pool.sessions.delete(message.id)
-          listener.onDigests(message.digests)
-        }
+        pool.sessions.get(message.id)?.onMessage(message)
       })
       worker.on("error", fail)
       worker.on("exit", (code) => fail(new Error(`the hash worker exited with code ${code}`)))
@@ -161,22 +157,24 @@ const makeSession = (
   let open = true
 
   pool.sessions.set(id, {
-    onSlot: (slot) => {
-      inFlight--
-      // Every slot is kept for the next ones: an update larger than the free slots makes more
-      // (`ready` only waits between updates), and dropping them made the allocator and the
-      // collector churn at every update. So a session holds at most `slots` slots plus one
-      // update's worth (a 512 KiB file chunk: 8 more encrypting, 4 decrypting), for as long as its
-      // transfer runs.
-      free.push(slot)
-      if (waiting !== undefined && inFlight < slots) {
-        waiting.resolve()
-        waiting = undefined
+    onMessage: (message) => {
+      if ("slot" in message) {
+        inFlight--
+        // Every slot is kept for the next ones: an update larger than the free slots makes more
+        // (`ready` only waits between updates), and dropping them made the allocator and the
+        // collector churn at every update. So a session holds at most `slots` slots plus one
+        // update's worth (a 512 KiB file chunk: 8 more encrypting, 4 decrypting), for as long as
+        // its transfer runs.
+        free.push(message.slot)
+        if (waiting !== undefined && inFlight < slots) {
+          waiting.resolve()
+          waiting = undefined
+        }
+      } else if ("digests" in message) {
+        open = false
+        pool.sessions.delete(id)
+        ending?.resolve(message.digests)
       }
-    },
-    onDigests: (digests) => {
-      open = false
-      ending?.resolve(digests)
     },
     onFailure: (error) => {
       open = false
@@ -267,10 +265,82 @@ const makeSession = (
 }
 
 /**
- * A pool (started lazily, stopped with the scope) and the way to open sessions on it: inline for
+ * Chunks of one cipher session that may be at its worker at once: the calling thread reads the
+ * next ones while the worker encrypts.
+ */
+const CIPHER_AHEAD = 3
+
+/**
+ * A cipher session of one blob on `pool`: each chunk's buffer goes to the worker and comes back
+ * with its ciphertext written over it.
+ */
+const makeCipherSession = (
+  pool: PoolWorker,
+  keys: MediaKeys.MediaKeys
+): CipherSession & { readonly close: () => void } => {
+  const id = nextId++
+  // The worker answers in order, so the answers settle the oldest pending chunk first.
+  const pending: Array<ReturnType<typeof deferred<Uint8Array>>> = []
+  let ending: ReturnType<typeof deferred<Uint8Array>> | undefined = undefined
+  let failure: { readonly error: unknown } | undefined = undefined
+  let open = true
+
+  pool.sessions.set(id, {
+    onMessage: (message) => {
+      if ("ciphertext" in message) {
+        pending.shift()?.resolve(new Uint8Array(message.ciphertext, 0, message.length))
+      } else if ("last" in message) {
+        open = false
+        pool.sessions.delete(id)
+        ending?.resolve(message.last)
+      }
+    },
+    onFailure: (error) => {
+      open = false
+      failure = { error }
+      for (const chunk of pending.splice(0)) chunk.reject(error)
+      ending?.reject(error)
+    }
+  })
+  // Copies: a view's whole buffer would be cloned, and the keys share one.
+  pool.worker.postMessage({ op: "cipher", id, cipherKey: Redacted.value(keys.cipherKey).slice(), iv: keys.iv.slice() })
+
+  const update = (input: ArrayBuffer, length: number): Promise<Uint8Array> => {
+    if (failure !== undefined) return rejected(failure.error)
+    const answer = deferred<Uint8Array>()
+    pending.push(answer)
+    pool.worker.postMessage({ op: "encrypt", id, input, length }, [input])
+    return answer.promise
+  }
+
+  const final = (): Promise<Uint8Array> => {
+    if (failure !== undefined) return rejected(failure.error)
+    ending = deferred<Uint8Array>()
+    pool.worker.postMessage({ op: "encryptFinal", id })
+    return ending.promise
+  }
+
+  const close = () => {
+    if (!open) return
+    open = false
+    pool.sessions.delete(id)
+    if (!pool.failed) pool.worker.postMessage({ op: "close", id })
+  }
+
+  return { ahead: CIPHER_AHEAD, update, final, close }
+}
+
+/** How a pool opens hash and cipher sessions. */
+export interface Pool {
+  readonly openHashes: Hashing.OpenSession
+  readonly openCipher: CipherSessions.OpenCipher
+}
+
+/**
+ * A pool (started lazily, stopped with the scope) and the ways to open sessions on it: inline for
  * a blob known to be small, or when the pool has no worker.
  */
-export const make = (options: Options = {}): Effect.Effect<Hashing.OpenSession, never, Scope.Scope> =>
+export const make = (options: Options = {}): Effect.Effect<Pool, never, Scope.Scope> =>
   Effect.gen(function*() {
     const workers = Math.max(0, Math.floor(options.workers ?? availableParallelism() - 1))
     const threshold = options.threshold ?? DEFAULT_THRESHOLD
@@ -295,12 +365,19 @@ export const make = (options: Options = {}): Effect.Effect<Hashing.OpenSession, 
       started ??= Promise.all(Array.from({ length: workers }, () => startWorker(url))).then((all) =>
         all.filter((pool): pool is PoolWorker => pool !== undefined)
       )
-    const inline = (keys: MediaKeys.MediaKeys) => Effect.sync(() => Hashing.inline(keys))
     // Only when the session is opened, not when its effect is built.
     const retainFreedMemory = retain ? Effect.sync(HeapRetention.retainFreedMemory) : Effect.void
-    return (keys, size, direction) => {
-      if (size !== undefined && size < threshold) return inline(keys)
-      if (workers === 0) return Effect.zipRight(retainFreedMemory, inline(keys))
+    /**
+     * A session of a blob of `size` bytes on the least busy worker, or `onCaller`'s when the blob is
+     * small or no worker takes it.
+     */
+    const open = <S>(
+      size: number | undefined,
+      onCaller: () => S,
+      onWorker: (pool: PoolWorker) => S & { readonly close: () => void }
+    ): Effect.Effect<S, never, Scope.Scope> => {
+      if (size !== undefined && size < threshold) return Effect.sync(onCaller)
+      if (workers === 0) return Effect.zipRight(retainFreedMemory, Effect.sync(onCaller))
       return Effect.flatMap(Effect.zipRight(retainFreedMemory, Effect.promise(start)), (running) => {
         let pool: PoolWorker | undefined = undefined
         for (const candidate of running) {
@@ -308,13 +385,25 @@ export const make = (options: Options = {}): Effect.Effect<Hashing.OpenSession, 
             pool = candidate
           }
         }
-        // A full pool hashes inline: the calling thread is then no slower than a queue at a worker.
-        if (pool === undefined || closed || pool.sessions.size >= sessions) return inline(keys)
+        // A full pool runs the session on the calling thread, which is then no slower than a queue
+        // at a worker.
+        if (pool === undefined || closed || pool.sessions.size >= sessions) return Effect.sync(onCaller)
         const chosen = pool
-        return Effect.acquireRelease(
-          Effect.sync(() => makeSession(chosen, keys, direction, slots, slotSize)),
-          (session) => Effect.sync(session.close)
-        )
+        return Effect.acquireRelease(Effect.sync(() => onWorker(chosen)), (session) => Effect.sync(session.close))
       })
+    }
+    return {
+      openHashes: (keys, size, direction) =>
+        open(
+          size,
+          () => Hashing.inline(keys),
+          (pool) => makeSession(pool, keys, direction, slots, slotSize)
+        ),
+      openCipher: (keys, size) =>
+        open(
+          size,
+          () => CipherSessions.inline(keys),
+          (pool) => makeCipherSession(pool, keys)
+        )
     }
   })

@@ -3,7 +3,9 @@
  * The hash worker of `MediaCrypto`'s pool (`hashPool.ts`): a `worker_threads` worker that keeps the
  * hash state of many blobs at once, keyed by session id, and hashes the slots the main thread sends
  * (plaintext from the start of a slot, ciphertext from the offset the message gives) before
- * sending each slot back.
+ * sending each slot back. It also runs the cipher of cipher sessions (an upload's second pass,
+ * whose hashes are already known): each plaintext buffer comes back with its ciphertext written
+ * over it.
  *
  * BUNDLERS: this file is a separate entry point. The pool starts it as
  * `new URL("./hashWorker.js", import.meta.url)`, so a bundle must put a `hashWorker.js` (this file
@@ -12,7 +14,9 @@
  *
  * @internal
  */
+import { createCipheriv } from "node:crypto"
 import { parentPort } from "node:worker_threads"
+import { encryptOver } from "./cipherInto.js"
 import { makeHashes } from "./mediaHashes.js"
 
 const port = parentPort
@@ -20,6 +24,8 @@ if (port === null) throw new Error("hashWorker.js runs as a worker_threads worke
 
 /** @type {Map<number, ReturnType<typeof makeHashes>>} */
 const sessions = new Map()
+/** @type {Map<number, import("node:crypto").Cipher>} */
+const ciphers = new Map()
 
 port.on("message", (message) => {
   switch (message.op) {
@@ -44,8 +50,29 @@ port.on("message", (message) => {
       port.postMessage({ id: message.id, digests: hashes.final(message.plain, message.cipher, message.mac) })
       break
     }
+    case "cipher": {
+      ciphers.set(message.id, createCipheriv("aes-256-cbc", message.cipherKey, message.iv))
+      break
+    }
+    case "encrypt": {
+      /** @type {ArrayBuffer} */
+      const input = message.input
+      const cipher = ciphers.get(message.id)
+      if (cipher === undefined) throw new Error(`hashWorker: no cipher ${message.id}`)
+      const { length } = encryptOver(cipher, input, message.length)
+      port.postMessage({ id: message.id, ciphertext: input, length }, [input])
+      break
+    }
+    case "encryptFinal": {
+      const cipher = ciphers.get(message.id)
+      ciphers.delete(message.id)
+      if (cipher === undefined) throw new Error(`hashWorker: no cipher ${message.id}`)
+      port.postMessage({ id: message.id, last: new Uint8Array(cipher.final()) })
+      break
+    }
     case "close": {
       sessions.delete(message.id)
+      ciphers.delete(message.id)
       break
     }
   }

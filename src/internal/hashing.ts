@@ -9,7 +9,7 @@
 import * as Effect from "effect/Effect"
 import * as Redacted from "effect/Redacted"
 import type * as Scope from "effect/Scope"
-import type { Digests, HashSession } from "../MediaCrypto.js"
+import type { HashSession } from "../MediaCrypto.js"
 import type * as MediaKeys from "../MediaKeys.js"
 import type * as MediaType from "../MediaType.js"
 import { makeHashes } from "./mediaHashes.js"
@@ -42,16 +42,6 @@ export const inline = (keys: MediaKeys.MediaKeys): HashSession => {
 
 /** Inline sessions for every blob. */
 export const openInline: OpenSession = (keys) => Effect.sync(() => inline(keys))
-
-/**
- * A session that hashes nothing and ends with digests known beforehand: the second pass of an
- * upload, whose blob is checked against the first pass by its last cipher block instead.
- */
-export const known = (digests: Digests): HashSession => ({
-  update: () => undefined,
-  ready: () => undefined,
-  final: () => digests
-})
 
 /** A {@link Later} as an effect; a rejected promise (a worker that died) is a defect. */
 export const toEffect = <A>(value: Later<A>): Effect.Effect<A> =>

@@ -21,6 +21,7 @@ import type * as Scope from "effect/Scope"
 import * as Sink from "effect/Sink"
 import * as Stream from "effect/Stream"
 import type * as MediaConn from "../MediaConn.js"
+import type { CipherSession } from "../MediaCrypto.js"
 import type * as MediaEncryptor from "../MediaEncryptor.js"
 import type { Attempt, MediaConnError } from "../MediaError.js"
 import { MediaUploadError } from "../MediaError.js"
@@ -31,6 +32,7 @@ import type { Progress } from "../MediaUpload.js"
 import { makeBlocker } from "./blocks.js"
 import { equalBytes } from "./bytes.js"
 import { transportReason } from "./cdnClient.js"
+import type * as CipherSessions from "./cipherSession.js"
 import * as Encryptor from "./encryptor.js"
 import * as Failover from "./failover.js"
 import { fileError } from "./fileError.js"
@@ -42,6 +44,9 @@ export const RESUME_THRESHOLD = 5 * 1024 * 1024
 
 /** The read size of every source: large, since node:crypto and the transport pay per call. */
 export const READ_SIZE = 1024 * 1024
+
+/** The AES block, by which a CBC cipher's output may run ahead of its input. */
+const CIPHER_BLOCK = 16
 
 // -----------------------------------------------------------------------------
 // sources
@@ -148,6 +153,8 @@ export interface Encryption {
   readonly sidecar: boolean
   /** Where pass 1's hashes run (`MediaCrypto`). */
   readonly hashes: Hashing.OpenSession
+  /** Where pass 2's cipher runs (`MediaCrypto`). */
+  readonly cipher: CipherSessions.OpenCipher
 }
 
 /**
@@ -256,8 +263,9 @@ export const spill = <E>(
 const sourceChanged = () => new MediaUploadError({ reason: "SourceChanged", attempts: [] })
 
 /**
- * Pass 2's blob, built afresh for every run. Encrypted media costs only AES-CBC here: the blob ends
- * with pass 1's tail (last cipher block and MAC) once this pass's last cipher block and length
+ * Pass 2's blob, built afresh for every run. Encrypted media costs only AES-CBC here, on a cipher
+ * session of `MediaCrypto` (a worker for large media, while this thread reads and sends): the blob
+ * ends with pass 1's tail (last cipher block and MAC) once this pass's last cipher block and length
  * match it. In CBC the last block depends on every plaintext byte before it, so a source that
  * changed in between fails with `SourceChanged` before the body is complete, and the CDN never
  * takes it. Media sent as plaintext is checked by its SHA-256.
@@ -267,40 +275,78 @@ export const blobStream = <E>(
   encryption: Encryption,
   first: FirstPass
 ): Stream.Stream<Uint8Array, E | MediaUploadError> =>
+  encryption.keys === undefined
+    ? plaintextBlob(source, encryption.mediaType, first)
+    : encryptedBlob(source, encryption.cipher(encryption.keys, first.result.fileLength), first)
+
+/**
+ * Pass 2 of encrypted media: up to `session.ahead` chunks read and at the cipher while the oldest
+ * one's ciphertext goes out. Each chunk is read into a fresh buffer that its ciphertext then fills:
+ * the transport keeps what it is given.
+ */
+const encryptedBlob = <E>(
+  source: Source<E>,
+  openCipher: Effect.Effect<CipherSession, never, Scope.Scope>,
+  first: FirstPass
+): Stream.Stream<Uint8Array, E | MediaUploadError> =>
+  Stream.unwrapScoped(Effect.zipWith(source.open, openCipher, (reader, session) => {
+    const expected = first.result.fileLength
+    const atCipher: Array<Hashing.Later<Uint8Array>> = []
+    let length = 0
+    let read = false
+    const readAhead: Effect.Effect<void, E | MediaUploadError> = Effect.suspend(() => {
+      if (read || atCipher.length >= session.ahead) return Effect.void
+      // Room for a block the cipher held back from the chunk before.
+      const input = new ArrayBuffer(READ_SIZE + CIPHER_BLOCK)
+      return Effect.flatMap(reader.read(new Uint8Array(input, 0, READ_SIZE)), (n) => {
+        length += n
+        if (n === 0) {
+          read = true
+          return Effect.void
+        }
+        if (length > expected) return Effect.fail(sourceChanged())
+        atCipher.push(session.update(input, n))
+        return readAhead
+      })
+    })
+    const body = Stream.repeatEffectOption(Effect.flatMap(Effect.mapError(readAhead, Option.some), () => {
+      const oldest = atCipher.shift()
+      return oldest === undefined ? Effect.fail(Option.none()) : Hashing.toEffect(oldest)
+    }))
+    const lastBlock = first.tail.subarray(0, first.tail.length - Encryptor.MAC_LENGTH)
+    const end = Stream.unwrap(Effect.map(
+      Effect.suspend(() => Hashing.toEffect(session.final())),
+      (last) =>
+        length === expected && equalBytes(last, lastBlock) ? Stream.succeed(first.tail) : Stream.fail(sourceChanged())
+    ))
+    return Stream.concat(body, end)
+  }))
+
+/** Pass 2 of media sent as plaintext: the source as it is, then its SHA-256 and length checked against pass 1. */
+const plaintextBlob = <E>(
+  source: Source<E>,
+  mediaType: MediaType.MediaType,
+  first: FirstPass
+): Stream.Stream<Uint8Array, E | MediaUploadError> =>
   Stream.unwrapScoped(Effect.map(source.open, (reader) => {
     const expected = first.result.fileLength
-    const { keys, mediaType } = encryption
-    // The encryptor of pass 1, its hashes replaced by pass 1's: the last block is the check here.
-    const encryptor = keys === undefined
-      ? Encryptor.makeUnencrypted(mediaType)
-      : Encryptor.makeCore(
-        { mediaType, mediaKey: encryption.mediaKey, keys, sidecar: false },
-        Hashing.known({
-          fileSha256: first.result.fileSha256,
-          fileEncSha256: first.result.fileEncSha256,
-          mac: first.tail.subarray(first.tail.length - Encryptor.MAC_LENGTH)
-        })
-      )
-    // Media sent as plaintext comes out as it went in, and the transport keeps the bytes it is given:
-    // a fresh buffer per read then. A cipher's output is always fresh.
-    const reuse = keys !== undefined
-    let buffer = new Uint8Array(READ_SIZE)
+    const passthrough = Encryptor.makeUnencrypted(mediaType)
     let length = 0
+    // The transport keeps the bytes it is given: a fresh buffer per read.
     const body: Stream.Stream<Uint8Array, E | MediaUploadError> = Stream.repeatEffectOption(Effect.suspend(() => {
-      if (!reuse) buffer = new Uint8Array(READ_SIZE)
-      const into = buffer
-      return Effect.flatMap(Effect.mapError(reader.read(into), Option.some), (n) => {
+      const buffer = new Uint8Array(READ_SIZE)
+      return Effect.flatMap(Effect.mapError(reader.read(buffer), Option.some), (n) => {
         length += n
         if (n === 0) return Effect.fail(Option.none())
         if (length > expected) return Effect.fail(Option.some(sourceChanged()))
-        return Effect.succeed(encryptor.update(into.subarray(0, n)))
+        return Effect.succeed(passthrough.update(buffer.subarray(0, n)))
       })
     }))
     const end = Stream.unwrap(Effect.map(
-      Effect.suspend(() => Hashing.toEffect(encryptor.final())),
-      ({ result, tail }) =>
-        length === expected && equalBytes(result.fileSha256, first.result.fileSha256) && equalBytes(tail, first.tail)
-          ? tail.length === 0 ? Stream.empty : Stream.succeed(tail)
+      Effect.suspend(() => Hashing.toEffect(passthrough.final())),
+      ({ result }) =>
+        length === expected && equalBytes(result.fileSha256, first.result.fileSha256)
+          ? Stream.empty
           : Stream.fail(sourceChanged())
     ))
     return Stream.concat(body, end)

@@ -49,7 +49,8 @@ export const makeWith = (defaults: LayerOptions): Effect.Effect<
         mediaKey,
         keys,
         sidecar: keys !== undefined && (options.sidecar ?? MediaType.hasStreamingSidecar(mediaType)),
-        hashes: crypto.openHashes
+        hashes: crypto.openHashes,
+        cipher: crypto.openCipher
       }
 
       let plaintext: internal.Source<E | MediaFileError>
