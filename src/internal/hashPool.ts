@@ -129,6 +129,41 @@ const startWorker = (url: URL): Promise<PoolWorker | undefined> =>
 
 let nextId = 0
 
+/** A session's place at its worker. */
+interface Registration {
+  readonly id: number
+  /** The worker answered the session's last message: nothing of it is left there. */
+  readonly end: () => void
+  /** For the session's scope: tells the worker to drop a session that did not end. */
+  readonly close: () => void
+}
+
+/** Registers a session's listener on `pool`. */
+const register = (pool: PoolWorker, listener: Listener): Registration => {
+  const id = nextId++
+  let open = true
+  pool.sessions.set(id, {
+    onMessage: listener.onMessage,
+    onFailure: (error) => {
+      open = false
+      listener.onFailure(error)
+    }
+  })
+  return {
+    id,
+    end: () => {
+      open = false
+      pool.sessions.delete(id)
+    },
+    close: () => {
+      if (!open) return
+      open = false
+      pool.sessions.delete(id)
+      if (!pool.failed) pool.worker.postMessage({ op: "close", id })
+    }
+  }
+}
+
 /** A session of one blob on `pool`. */
 const makeSession = (
   pool: PoolWorker,
@@ -137,7 +172,6 @@ const makeSession = (
   slots: number,
   slotSize: number
 ): HashSession & { readonly close: () => void } => {
-  const id = nextId++
   // AES-CBC decryption is parallel and fast (1.4 to 2 GB/s here, a SHA-256 pass about 1.7 GB/s), so a
   // decrypting thread has room for the plaintext's hash and the worker takes the two over the
   // ciphertext; encryption is serial (about 600 MB/s), so all three go to the worker.
@@ -154,9 +188,8 @@ const makeSession = (
   let waiting: ReturnType<typeof deferred<void>> | undefined = undefined
   let ending: ReturnType<typeof deferred<Digests>> | undefined = undefined
   let failure: { readonly error: unknown } | undefined = undefined
-  let open = true
 
-  pool.sessions.set(id, {
+  const { close, end, id } = register(pool, {
     onMessage: (message) => {
       if ("slot" in message) {
         inFlight--
@@ -171,13 +204,11 @@ const makeSession = (
           waiting = undefined
         }
       } else if ("digests" in message) {
-        open = false
-        pool.sessions.delete(id)
+        end()
         ending?.resolve(message.digests)
       }
     },
     onFailure: (error) => {
-      open = false
       failure = { error }
       waiting?.reject(error)
       ending?.reject(error)
@@ -254,13 +285,6 @@ const makeSession = (
       : ending.promise.then((digests) => ({ ...digests, fileSha256: new Uint8Array(plainHash.digest()) }))
   }
 
-  const close = () => {
-    if (!open) return
-    open = false
-    pool.sessions.delete(id)
-    if (!pool.failed) pool.worker.postMessage({ op: "close", id })
-  }
-
   return { update, ready, final, close }
 }
 
@@ -278,25 +302,21 @@ const makeCipherSession = (
   pool: PoolWorker,
   keys: MediaKeys.MediaKeys
 ): CipherSession & { readonly close: () => void } => {
-  const id = nextId++
   // The worker answers in order, so the answers settle the oldest pending chunk first.
   const pending: Array<ReturnType<typeof deferred<Uint8Array>>> = []
   let ending: ReturnType<typeof deferred<Uint8Array>> | undefined = undefined
   let failure: { readonly error: unknown } | undefined = undefined
-  let open = true
 
-  pool.sessions.set(id, {
+  const { close, end, id } = register(pool, {
     onMessage: (message) => {
       if ("ciphertext" in message) {
         pending.shift()?.resolve(new Uint8Array(message.ciphertext, 0, message.length))
       } else if ("last" in message) {
-        open = false
-        pool.sessions.delete(id)
+        end()
         ending?.resolve(message.last)
       }
     },
     onFailure: (error) => {
-      open = false
       failure = { error }
       for (const chunk of pending.splice(0)) chunk.reject(error)
       ending?.reject(error)
@@ -318,13 +338,6 @@ const makeCipherSession = (
     ending = deferred<Uint8Array>()
     pool.worker.postMessage({ op: "encryptFinal", id })
     return ending.promise
-  }
-
-  const close = () => {
-    if (!open) return
-    open = false
-    pool.sessions.delete(id)
-    if (!pool.failed) pool.worker.postMessage({ op: "close", id })
   }
 
   return { ahead: CIPHER_AHEAD, update, final, close }
