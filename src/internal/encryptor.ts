@@ -26,7 +26,7 @@ import * as Passthrough from "./passthrough.js"
 export { MAC_LENGTH }
 
 /** The AES block: CBC output is at most one block longer than its input. */
-const BLOCK = 16
+export const BLOCK = 16
 
 const usedAfterFinal = () => new Error("MediaEncryptor used after final")
 

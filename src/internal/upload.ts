@@ -45,9 +45,6 @@ export const RESUME_THRESHOLD = 5 * 1024 * 1024
 /** The read size of every source: large, since node:crypto and the transport pay per call. */
 export const READ_SIZE = 1024 * 1024
 
-/** The AES block, by which a CBC cipher's output may run ahead of its input. */
-const CIPHER_BLOCK = 16
-
 // -----------------------------------------------------------------------------
 // sources
 // -----------------------------------------------------------------------------
@@ -280,6 +277,24 @@ export const blobStream = <E>(
     : encryptedBlob(source, encryption.cipher(encryption.keys, first.result.fileLength), first)
 
 /**
+ * Pass 2's reads of the source: each counts what it read, and one that makes the source longer
+ * than pass 1 found fails with `SourceChanged`. `complete` says whether exactly pass 1's length
+ * was read.
+ */
+const checkedReader = <E>(reader: Reader<E>, first: FirstPass) => {
+  const expected = first.result.fileLength
+  let length = 0
+  return {
+    read: (buffer: Uint8Array): Effect.Effect<number, E | MediaUploadError> =>
+      Effect.flatMap(reader.read(buffer), (n) => {
+        length += n
+        return length > expected ? Effect.fail(sourceChanged()) : Effect.succeed(n)
+      }),
+    complete: () => length === expected
+  }
+}
+
+/**
  * Pass 2 of encrypted media: up to `session.ahead` chunks read and at the cipher while the oldest
  * one's ciphertext goes out. Each chunk is read into a fresh buffer that its ciphertext then fills:
  * the transport keeps what it is given.
@@ -290,21 +305,18 @@ const encryptedBlob = <E>(
   first: FirstPass
 ): Stream.Stream<Uint8Array, E | MediaUploadError> =>
   Stream.unwrapScoped(Effect.zipWith(source.open, openCipher, (reader, session) => {
-    const expected = first.result.fileLength
+    const reads = checkedReader(reader, first)
     const atCipher: Array<Hashing.Later<Uint8Array>> = []
-    let length = 0
     let read = false
     const readAhead: Effect.Effect<void, E | MediaUploadError> = Effect.suspend(() => {
       if (read || atCipher.length >= session.ahead) return Effect.void
       // Room for a block the cipher held back from the chunk before.
-      const input = new ArrayBuffer(READ_SIZE + CIPHER_BLOCK)
-      return Effect.flatMap(reader.read(new Uint8Array(input, 0, READ_SIZE)), (n) => {
-        length += n
+      const input = new ArrayBuffer(READ_SIZE + Encryptor.BLOCK)
+      return Effect.flatMap(reads.read(new Uint8Array(input, 0, READ_SIZE)), (n) => {
         if (n === 0) {
           read = true
           return Effect.void
         }
-        if (length > expected) return Effect.fail(sourceChanged())
         atCipher.push(session.update(input, n))
         return readAhead
       })
@@ -317,7 +329,7 @@ const encryptedBlob = <E>(
     const end = Stream.unwrap(Effect.map(
       Effect.suspend(() => Hashing.toEffect(session.final())),
       (last) =>
-        length === expected && equalBytes(last, lastBlock) ? Stream.succeed(first.tail) : Stream.fail(sourceChanged())
+        reads.complete() && equalBytes(last, lastBlock) ? Stream.succeed(first.tail) : Stream.fail(sourceChanged())
     ))
     return Stream.concat(body, end)
   }))
@@ -329,23 +341,20 @@ const plaintextBlob = <E>(
   first: FirstPass
 ): Stream.Stream<Uint8Array, E | MediaUploadError> =>
   Stream.unwrapScoped(Effect.map(source.open, (reader) => {
-    const expected = first.result.fileLength
+    const reads = checkedReader(reader, first)
     const passthrough = Encryptor.makeUnencrypted(mediaType)
-    let length = 0
     // The transport keeps the bytes it is given: a fresh buffer per read.
     const body: Stream.Stream<Uint8Array, E | MediaUploadError> = Stream.repeatEffectOption(Effect.suspend(() => {
       const buffer = new Uint8Array(READ_SIZE)
-      return Effect.flatMap(Effect.mapError(reader.read(buffer), Option.some), (n) => {
-        length += n
-        if (n === 0) return Effect.fail(Option.none())
-        if (length > expected) return Effect.fail(Option.some(sourceChanged()))
-        return Effect.succeed(passthrough.update(buffer.subarray(0, n)))
-      })
+      return Effect.flatMap(
+        Effect.mapError(reads.read(buffer), Option.some),
+        (n) => n === 0 ? Effect.fail(Option.none()) : Effect.succeed(passthrough.update(buffer.subarray(0, n)))
+      )
     }))
     const end = Stream.unwrap(Effect.map(
       Effect.suspend(() => Hashing.toEffect(passthrough.final())),
       ({ result }) =>
-        length === expected && equalBytes(result.fileSha256, first.result.fileSha256)
+        reads.complete() && equalBytes(result.fileSha256, first.result.fileSha256)
           ? Stream.empty
           : Stream.fail(sourceChanged())
     ))
