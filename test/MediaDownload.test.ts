@@ -40,7 +40,10 @@ interface World {
  * A fake CDN, a media connection over it and the download service. `hostsPerFetch` makes the
  * n-th media connection list only those hosts (to see URLs rebuilt from new hosts).
  */
-const world = (hostsPerFetch?: ReadonlyArray<ReadonlyArray<string>>): Effect.Effect<World, never, Scope.Scope> =>
+const world = (
+  hostsPerFetch?: ReadonlyArray<ReadonlyArray<string>>,
+  crypto: Layer.Layer<MediaCrypto.MediaCrypto> = MediaCrypto.layer
+): Effect.Effect<World, never, Scope.Scope> =>
   Effect.gen(function*() {
     const { cdn, client } = yield* FakeCdn.make()
     const fetches = yield* Ref.make(0)
@@ -60,7 +63,7 @@ const world = (hostsPerFetch?: ReadonlyArray<ReadonlyArray<string>>): Effect.Eff
         Layer.provide(Layer.mergeAll(
           MediaConn.layer(source),
           Layer.succeed(HttpClient.HttpClient, client),
-          MediaCrypto.layer
+          crypto
         ))
       )
     )
@@ -157,6 +160,28 @@ describe("MediaDownload", () => {
         assert.strictEqual(request!.range, undefined)
         const hash = Buffer.from(p.fileEncSha256).toString("base64url")
         assert.strictEqual(request!.path, `${p.directPath}&hash=${hash}&mms-type=image&__wa-mms=`)
+      }))
+
+    it.scoped("sends its first request while the hash session is still opening", () =>
+      Effect.gen(function*() {
+        // A session that opens only once the test says so, as one waiting for a worker to start.
+        const gate = yield* Deferred.make<void>()
+        const gated = Layer.scoped(
+          MediaCrypto.MediaCrypto,
+          Effect.map(MediaCrypto.make({ workers: 0 }), (crypto) =>
+            MediaCrypto.MediaCrypto.of({
+              ...crypto,
+              openHashes: (keys, size, direction) =>
+                Effect.zipRight(Deferred.await(gate), crypto.openHashes(keys, size, direction))
+            }))
+        )
+        const { cdn, download } = yield* world(undefined, gated)
+        const p = yield* prepare(cdn, 50_000)
+        const fiber = yield* Effect.fork(download.bytes({ imageMessage: content(p) }))
+        yield* settle
+        assert.strictEqual((yield* downloads(cdn)).length, 1, "no request went out while the session was opening")
+        yield* Deferred.succeed(gate, undefined)
+        assert.deepStrictEqual(yield* Fiber.join(fiber), p.plaintext)
       }))
 
     it.scoped("tries the message's https url first", () =>

