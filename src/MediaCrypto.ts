@@ -41,6 +41,28 @@ export interface HashSession {
     ciphertext: Uint8Array,
     mac: Uint8Array | undefined
   ) => Digests | Promise<Digests>
+  /**
+   * Whether the session also writes the plaintext it is given to the {@link PlaintextFile} it was
+   * opened with, in order, each byte before `final` answers. Only the worker pool's sessions do;
+   * a session without it leaves the writing to its caller.
+   */
+  readonly writesFile?: boolean | undefined
+}
+
+/**
+ * An open file that a decrypting session may write the plaintext to, from `position` on, where
+ * the hashes run (`MediaCrypto.layer`'s worker). A download to a file offers it, so that the
+ * calling thread neither copies the plaintext into write buffers nor waits on the libuv pool for
+ * each write. A session that writes it keeps the file in use until its scope closes.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface PlaintextFile {
+  /** The file's descriptor, open for writing. */
+  readonly fd: number
+  /** Where the plaintext's first byte goes. */
+  readonly position: number
 }
 
 /**
@@ -99,7 +121,7 @@ export interface PoolOptions {
    * How many buffers one transfer may have at a worker before it waits. Default 16: with 128 KiB
    * buffers, 1 MiB of plaintext and ciphertext when encrypting (2 MiB of ciphertext when
    * decrypting), room for two 512 KiB file chunks or more, so that the cipher of one chunk overlaps
-   * the hashes of the one before.
+   * the hashes of the one before. A session that writes a download's file waits at a quarter.
    */
   readonly slots?: number | undefined
   /**
@@ -132,12 +154,14 @@ export class MediaCrypto extends Context.Tag("effect-wa-media/MediaCrypto")<Medi
   readonly randomBytes: (n: number) => Effect.Effect<Uint8Array>
   /**
    * Opens the hashes of one blob of `size` bytes (`undefined` when unknown) under `keys`, fed by an
-   * encryptor or a decryptor; the session is closed with the scope.
+   * encryptor or a decryptor; the session is closed with the scope. A decryptor may offer `file`,
+   * which the session writes the plaintext to when it says so (`HashSession.writesFile`).
    */
   readonly openHashes: (
     keys: MediaKeys,
     size: number | undefined,
-    direction: "encrypt" | "decrypt"
+    direction: "encrypt" | "decrypt",
+    file?: PlaintextFile | undefined
   ) => Effect.Effect<HashSession, never, Scope.Scope>
   /**
    * Opens the cipher of one blob of `size` bytes (`undefined` when unknown) under `keys`, whose

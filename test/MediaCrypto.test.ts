@@ -1,9 +1,9 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Cause, Chunk, Effect, Exit, Layer, Redacted, Stream } from "effect"
+import { Cause, Chunk, Effect, Exit, Layer, Redacted, Scope, Stream } from "effect"
 import { MediaCrypto, MediaDecryptor, MediaDownload, MediaEncryptor, MediaFile, MediaKeys } from "effect-wa-media"
 import * as FakeCdn from "effect-wa-media/testing/FakeCdn"
 import { createCipheriv } from "node:crypto"
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import * as Hashing from "../src/internal/hashing.js"
@@ -242,6 +242,74 @@ describe("MediaCrypto worker pool", () => {
         assert.strictEqual(toHex(got.fileEncSha256), toHex(digests.fileEncSha256))
         assert.strictEqual(toHex(got.mac), toHex(digests.mac))
       }
+    }))
+
+  it.scoped("a session offered a file writes the plaintext there on the worker; inline ones leave it", () =>
+    Effect.gen(function*() {
+      const keys = yield* keysOf(21)
+      const chunks = [pseudoRandomBytes(22, 100), pseudoRandomBytes(23, 70), pseudoRandomBytes(24, 33)]
+      const plaintext = new Uint8Array(Buffer.concat(chunks))
+      const expected = Hashing.inline(keys)
+      for (const chunk of chunks) expected.update(chunk, chunk)
+      const digests = yield* Hashing.toEffect(expected.final(new Uint8Array(0), new Uint8Array(0), undefined))
+      const dir = mkdtempSync(join(tmpdir(), "wa-media-pool-"))
+      yield* Effect.addFinalizer(() => Effect.sync(() => rmSync(dir, { recursive: true, force: true })))
+      const path = join(dir, "plain")
+      // The plaintext goes from `position` on: what is before it stays.
+      writeFileSync(path, "head:")
+      const fd = openSync(path, "r+")
+      yield* Effect.addFinalizer(() => Effect.sync(() => closeSync(fd)))
+      const pool = yield* HashPool.make({ workers: 1, threshold: 1000, slotSize: 64 })
+      const session = yield* pool.openHashes(keys, undefined, "decrypt", { fd, position: 5 })
+      assert.isTrue(session.writesFile)
+      for (const chunk of chunks.slice(0, 2)) session.update(chunk, chunk)
+      const got = yield* Hashing.toEffect(session.final(chunks[2]!, chunks[2]!, undefined))
+      assert.strictEqual(toHex(got.fileSha256), toHex(digests.fileSha256))
+      assert.strictEqual(toHex(got.mac), toHex(digests.mac))
+      assert.deepStrictEqual(
+        new Uint8Array(readFileSync(path)),
+        new Uint8Array(Buffer.concat([Buffer.from("head:"), plaintext]))
+      )
+      const small = yield* pool.openHashes(keys, 999, "decrypt", { fd, position: 0 })
+      assert.notStrictEqual(small.writesFile, true)
+    }))
+
+  it.scoped("a failed write of a session's file rejects its hashes with the write's error", () =>
+    Effect.gen(function*() {
+      const keys = yield* keysOf(25)
+      // Every write to /dev/full fails with ENOSPC.
+      const fd = openSync("/dev/full", "w")
+      yield* Effect.addFinalizer(() => Effect.sync(() => closeSync(fd)))
+      const pool = yield* HashPool.make({ workers: 1, threshold: 0, slotSize: 64 })
+      const session = yield* pool.openHashes(keys, undefined, "decrypt", { fd, position: 0 })
+      session.update(pseudoRandomBytes(26, 32), pseudoRandomBytes(27, 32))
+      const failure = yield* Effect.flip(Effect.tryPromise({
+        try: () => Promise.resolve(session.final(new Uint8Array(16), new Uint8Array(16), undefined)),
+        catch: (error) => error
+      }))
+      assert.instanceOf(failure, Hashing.FileWriteFailure)
+      assert.strictEqual((failure as Hashing.FileWriteFailure).failure instanceof Error, true)
+      assert.strictEqual(((failure as Hashing.FileWriteFailure).failure as { code?: string }).code, "ENOSPC")
+    }))
+
+  it.scoped("closing a session that writes a file waits until its worker wrote what it was sent", () =>
+    Effect.gen(function*() {
+      const keys = yield* keysOf(28)
+      const dir = mkdtempSync(join(tmpdir(), "wa-media-pool-"))
+      yield* Effect.addFinalizer(() => Effect.sync(() => rmSync(dir, { recursive: true, force: true })))
+      const path = join(dir, "plain")
+      const fd = openSync(path, "w")
+      yield* Effect.addFinalizer(() => Effect.sync(() => closeSync(fd)))
+      const pool = yield* HashPool.make({ workers: 1, threshold: 0, slots: 5000, slotSize: 64 })
+      // 4,000 slots of 32 plaintext bytes each are sent, and the session closed without `final`.
+      const scope = yield* Scope.make()
+      const session = yield* Scope.extend(pool.openHashes(keys, undefined, "decrypt", { fd, position: 0 }), scope)
+      const plaintext = pseudoRandomBytes(29, 4000 * 32)
+      for (let i = 0; i < 4000; i++) {
+        session.update(plaintext.subarray(i * 32, (i + 1) * 32), plaintext.subarray(i * 32, (i + 1) * 32))
+      }
+      yield* Scope.close(scope, Exit.void)
+      assert.deepStrictEqual(new Uint8Array(readFileSync(path)), plaintext)
     }))
 
   it.scoped("cipher sessions encrypt on the worker, and inline for small media or without a worker file", () =>

@@ -21,10 +21,11 @@ import { MediaConn, MediaCrypto, MediaDownload, MediaEncryptor, MediaType } from
 import type { CdnControl } from "effect-wa-media"
 import * as FakeCdn from "effect-wa-media/testing/FakeCdn"
 import { createHash, randomBytes } from "node:crypto"
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs"
+import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { PassThrough, Writable } from "node:stream"
+import * as Hashing from "../src/internal/hashing.js"
 import { pseudoRandomBytes } from "./bytes.js"
 
 const [primary, fallback] = FakeCdn.defaultHosts as [string, string]
@@ -411,6 +412,124 @@ describe("MediaDownload", () => {
         )
         assert.strictEqual(error._tag, "MediaIntegrityError")
         assert.strictEqual(error._tag === "MediaIntegrityError" && error.reason, "FileSha256")
+      }))
+  })
+
+  describe("a file written by the hash worker", () => {
+    type OpenHashes = MediaCrypto.MediaCrypto["Type"]["openHashes"]
+    /** Every session on a worker, whatever the size, opened as `wrap` makes the pool's `openHashes`. */
+    const workerSessions = (wrap: (open: OpenHashes) => OpenHashes) =>
+      Layer.scoped(
+        MediaCrypto.MediaCrypto,
+        Effect.map(MediaCrypto.make({ workers: 1, threshold: 0 }), (crypto) =>
+          MediaCrypto.MediaCrypto.of({ ...crypto, openHashes: wrap(crypto.openHashes) }))
+      )
+
+    // Every session on the worker, whatever the size: the worker writes the plaintext.
+    const workerWrites = MediaCrypto.layerWith({ workers: 1, threshold: 0, slotSize: 64 * 1024 })
+
+    it.scoped("writes the plaintext, and resumes and restarts as the output's own writes do", () =>
+      Effect.gen(function*() {
+        const { cdn, download } = yield* world(undefined, workerWrites)
+        const p = yield* prepare(cdn, 3_500_000)
+        yield* withDir((dir) =>
+          Effect.gen(function*() {
+            const out = join(dir, "out")
+            assert.strictEqual((yield* download.toFile({ imageMessage: content(p) }, out)).fileLength, 3_500_000)
+            assert.deepStrictEqual(new Uint8Array(readFileSync(out)), p.plaintext)
+            // A broken body resumes on the same session, at the same place in the file.
+            yield* cdn.injectFaults([{ _tag: "Drop", afterBytes: 1_000_000 }, { _tag: "Drop", afterBytes: 700_000 }])
+            const resumed = yield* download.toFile({ imageMessage: content(p) }, out)
+            assert.strictEqual(resumed.resumes, 2)
+            assert.deepStrictEqual(new Uint8Array(readFileSync(out)), p.plaintext)
+            // A restart comes while the worker may still be writing the old session's slots: the
+            // file is emptied only once they are written.
+            yield* cdn.injectFaults([{ _tag: "Drop", afterBytes: 2_500_000 }, { _tag: "IgnoreRange" }])
+            const restarted = yield* download.toFile({ imageMessage: content(p) }, out)
+            assert.strictEqual(restarted.restarts, 1)
+            assert.deepStrictEqual(new Uint8Array(readFileSync(out)), p.plaintext)
+            // A blob that fails its MAC on one host starts over on the next.
+            yield* cdn.injectFault({ _tag: "FlipByte", offset: 2_000_000 }, { host: primary })
+            const other = yield* download.toFile({ imageMessage: content(p) }, out)
+            assert.strictEqual(other.host, fallback)
+            assert.deepStrictEqual(new Uint8Array(readFileSync(out)), p.plaintext)
+            assert.deepStrictEqual(readdirSync(dir), ["out"])
+          })
+        ).pipe(Effect.provide(NodeFileSystem.layer))
+      }))
+
+    it.scoped("a restart empties the file only after the replaced session is closed", () =>
+      Effect.gen(function*() {
+        // The first session writes once more as it closes, past the end of the blob: a restart that
+        // emptied the file before closing it would leave those bytes in the result.
+        let sessions = 0
+        const lateWriter = workerSessions((open) => (keys, size, direction, file) =>
+          Effect.tap(open(keys, size, direction, file), () =>
+            file === undefined || sessions++ > 0 ?
+              Effect.void :
+              Effect.addFinalizer(() =>
+                Effect.promise(() => new Promise((resolve) => setTimeout(resolve, 20))).pipe(
+                  Effect.zipRight(Effect.sync(() => writeSync(file.fd, Buffer.from("late"), 0, 4, 2_000_000)))
+                )
+              ))
+        )
+        const { cdn, download } = yield* world(undefined, lateWriter)
+        const p = yield* prepare(cdn, 1_000_000)
+        yield* cdn.injectFaults([{ _tag: "Drop", afterBytes: 400_000 }, { _tag: "IgnoreRange" }])
+        yield* withDir((dir) =>
+          Effect.gen(function*() {
+            const summary = yield* download.toFile({ imageMessage: content(p) }, join(dir, "out"))
+            assert.strictEqual(summary.restarts, 1)
+            assert.strictEqual(sessions, 2)
+            assert.deepStrictEqual(new Uint8Array(readFileSync(join(dir, "out"))), p.plaintext)
+          })
+        ).pipe(Effect.provide(NodeFileSystem.layer))
+      }))
+
+    it.scoped("leaves the plaintext to the session: the output itself writes none of it", () =>
+      Effect.gen(function*() {
+        // The sessions write to a file of the test's instead of the download's: the download's file
+        // then stays empty, and the test's holds the plaintext.
+        const dir = mkdtempSync(join(tmpdir(), "wa-media-side-"))
+        yield* Effect.addFinalizer(() => Effect.sync(() => rmSync(dir, { recursive: true, force: true })))
+        const side = openSync(join(dir, "side"), "w")
+        yield* Effect.addFinalizer(() => Effect.sync(() => closeSync(side)))
+        const redirected = workerSessions((open) => (keys, size, direction, file) =>
+          open(keys, size, direction, file === undefined ? undefined : { fd: side, position: 0 })
+        )
+        const { cdn, download } = yield* world(undefined, redirected)
+        const p = yield* prepare(cdn, 1_000_000)
+        const out = join(dir, "out")
+        yield* download.toFile({ imageMessage: content(p) }, out)
+        assert.strictEqual(readFileSync(out).length, 0)
+        assert.deepStrictEqual(new Uint8Array(readFileSync(join(dir, "side"))), p.plaintext)
+      }))
+
+    it.scoped("a write that failed at the worker is the output's typed error, and leaves no file", () =>
+      Effect.gen(function*() {
+        const full = Object.assign(new Error("ENOSPC: no space left on device, write"), { code: "ENOSPC" })
+        // Sessions that say they write the file and whose writes fail, as on a full disk.
+        const failing = Layer.succeed(
+          MediaCrypto.MediaCrypto,
+          MediaCrypto.fromRandomBytes((n) => new Uint8Array(randomBytes(n)), {
+            openHashes: (keys) =>
+              Effect.succeed({
+                ...Hashing.inline(keys),
+                writesFile: true,
+                ready: () => Promise.reject(new Hashing.FileWriteFailure(full))
+              })
+          })
+        )
+        const { cdn, download } = yield* world(undefined, failing)
+        const p = yield* prepare(cdn, 300_000)
+        yield* withDir((dir) =>
+          Effect.gen(function*() {
+            const error = yield* Effect.flip(download.toFile({ imageMessage: content(p) }, join(dir, "out")))
+            assert.strictEqual(error._tag, "MediaFileError")
+            assert.strictEqual(error._tag === "MediaFileError" && error.reason, "Write")
+            assert.deepStrictEqual(readdirSync(dir), [])
+          })
+        ).pipe(Effect.provide(NodeFileSystem.layer))
       }))
   })
 

@@ -43,6 +43,12 @@ export interface Output<E> {
   readonly write: (chunks: ReadonlyArray<Uint8Array>) => Effect.Effect<void, E>
   readonly reset: Effect.Effect<boolean, E>
   readonly read?: ((plaintext: Plaintext) => Effect.Effect<void, BodyBreak>) | undefined
+  /**
+   * An output that is an open file offers it, for a decryptor whose hash session writes the
+   * plaintext where it hashes it (`MediaCrypto.PlaintextFile`); `writeError` names a failed write
+   * as the output's error. `reset` must still empty the file.
+   */
+  readonly file?: { readonly fd: number; readonly writeError: (failure: unknown) => E } | undefined
 }
 
 /** What reading one body needs. */

@@ -10,7 +10,7 @@ import * as Redacted from "effect/Redacted"
 import type * as Scope from "effect/Scope"
 import type { Decipher } from "node:crypto"
 import { createDecipheriv } from "node:crypto"
-import type { HashSession } from "../MediaCrypto.js"
+import type { HashSession, PlaintextFile } from "../MediaCrypto.js"
 import type { DecryptOptions, MediaDecryptor } from "../MediaDecryptor.js"
 import type { InvalidMediaKey } from "../MediaError.js"
 import { MediaIntegrityError } from "../MediaError.js"
@@ -63,6 +63,11 @@ export interface Core {
   readonly final: () => Hashing.Later<Either.Either<Uint8Array, MediaIntegrityError>>
   readonly bytesIn: number
   readonly bytesOut: number
+  /**
+   * Whether its hash session writes the plaintext to the file the decryptor was opened with
+   * (`HashSession.writesFile`): `update` and `final` then give plaintext that is written already.
+   */
+  readonly writesFile: boolean
 }
 
 /** Whether `plaintext` ends with valid PKCS7 padding; its length when it does. */
@@ -159,7 +164,8 @@ export const makeCore = (
     },
     get bytesOut() {
       return bytesOut
-    }
+    },
+    writesFile: session.writesFile === true
   }
 }
 
@@ -181,7 +187,8 @@ const makeUnencrypted = (options: DecryptOptions): Core => {
     },
     get bytesOut() {
       return passthrough.length()
-    }
+    },
+    writesFile: false
   }
 }
 
@@ -191,19 +198,21 @@ const isEncrypted = (options: DecryptOptions): boolean =>
 
 /**
  * Checks the key now (a bad one fails with `InvalidMediaKey`) and gives how to open a fresh
- * decryptor whose hashes go to a session of `open` (for a blob of `size` bytes, if known). Opening
+ * decryptor whose hashes go to a session of `open` (for a blob of `size` bytes, if known), offered
+ * `file` for its plaintext (see `Core.writesFile`). Opening
  * may wait, the first time, for `MediaCrypto`'s worker to start, which a download overlaps with its
  * first request.
  */
 export const prepareCore = (
   options: DecryptOptions,
   open: Hashing.OpenSession,
-  size: number | undefined
+  size: number | undefined,
+  file?: PlaintextFile | undefined
 ): Effect.Effect<Effect.Effect<Core, never, Scope.Scope>, InvalidMediaKey> =>
   Effect.suspend(() =>
     !isEncrypted(options) ? Effect.succeed(Effect.sync(() => makeUnencrypted(options))) : Effect.map(
       MediaKeys.derive(options.mediaKey!, options.mediaType),
-      (keys) => Effect.map(open(keys, size, "decrypt"), (session) => makeCore(options, keys, session))
+      (keys) => Effect.map(open(keys, size, "decrypt", file), (session) => makeCore(options, keys, session))
     )
   )
 

@@ -172,22 +172,63 @@ export const run = <E>(
     }
     const blobSize = expectedBlobLength(media)
     // A bad key fails here, before any request.
-    const open = yield* Decryptor.prepareCore(decryptOptions, env.hashing, blobSize)
+    const file = output.file
+    const open = yield* Decryptor.prepareCore(
+      decryptOptions,
+      env.hashing,
+      blobSize,
+      file === undefined ? undefined : { fd: file.fd, position: 0 }
+    )
     // A decryptor lives as long as the download, not as the attempt that started it. The first one
     // opens beside the first request, because its hash session may wait for `MediaCrypto`'s worker to
     // start (about 30 ms). Measured in fresh processes against a server that answers after 100 ms:
     // the first progress of a 256 MiB download came at 172 ms (median of 5), against 198 ms when the
     // session opened before the request.
+    // Each in a scope of its own, closed before the output rewinds: a session that writes the file
+    // has then written all it was given.
     const runScope = yield* Effect.scope
-    const first = yield* Effect.forkIn(Scope.extend(open, runScope), runScope)
+    const openOwn = Effect.flatMap(
+      Scope.fork(runScope, ExecutionStrategy.sequential),
+      (scope) => Effect.map(Scope.extend(open, scope), (core) => ({ core, scope }))
+    )
+    const first = yield* Effect.forkIn(openOwn, runScope)
+    let held: { readonly core: Decryptor.Core; readonly scope: Scope.CloseableScope } | undefined = undefined
     let decryptor: Decryptor.Core | undefined = undefined
     /** The current decryptor, once the first one is open. */
     const opened: Effect.Effect<Decryptor.Core> = Effect.suspend(() =>
-      decryptor !== undefined ? Effect.succeed(decryptor) : Effect.map(Fiber.join(first), (core) => {
-        decryptor = core
-        return core
+      decryptor !== undefined ? Effect.succeed(decryptor) : Effect.map(Fiber.join(first), (own) => {
+        held = own
+        decryptor = own.core
+        return own.core
       })
     )
+    // A failed write of a session that writes the file, seen while waiting for its hashes; the
+    // output's next write fails with it.
+    let writeFailure: Hashing.FileWriteFailure | undefined = undefined
+    const noteWriteFailure = (error: unknown) => {
+      if (!(error instanceof Hashing.FileWriteFailure)) throw error
+      writeFailure = error
+    }
+    const failedWrite = (failure: Hashing.FileWriteFailure): E => file!.writeError(failure.failure)
+    /** The output of a body whose decryptor writes the file: it only reports a failed write. */
+    const writtenOutput: Output<E> = {
+      ...output,
+      write: () =>
+        Effect.suspend(() => writeFailure === undefined ? Effect.void : Effect.fail(failedWrite(writeFailure)))
+    }
+    /** A decryptor's answer; a failed write of the file fails with the output's error. */
+    const answer = <A>(later: Hashing.Later<A>): Effect.Effect<A, E> =>
+      later instanceof Promise
+        ? Effect.flatMap(
+          Effect.promise(() => later.then((value) => ({ value }), (error: unknown) => ({ error }))),
+          (settled) =>
+            "value" in settled
+              ? Effect.succeed(settled.value)
+              : settled.error instanceof Hashing.FileWriteFailure && file !== undefined
+              ? Effect.fail(failedWrite(settled.error))
+              : Effect.die(settled.error)
+        )
+        : Effect.succeed(later)
     const protocol = options.protocol ?? "https"
     const stall = Duration.decode(options.stallTimeout ?? Duration.seconds(30))
     const clock = yield* Effect.clock
@@ -251,11 +292,15 @@ export const run = <E>(
 
     // The first decryptor, until an attempt took it, is still fresh.
     const freshStart = Effect.suspend(() =>
-      decryptor === undefined ? Effect.void : Effect.flatMap(Scope.extend(open, runScope), (fresh) =>
+      decryptor === undefined ? Effect.void : Effect.flatMap(openOwn, (own) =>
         Effect.sync(() => {
-          decryptor = fresh
+          held = own
+          decryptor = own.core
         }))
     )
+
+    /** Closes the current decryptor's session, which waits for the writes of one that writes the file. */
+    const closeCurrent = Effect.suspend(() => held === undefined ? Effect.void : Scope.close(held.scope, Exit.void))
 
     /**
      * Rewinds the output and the decryptor; false when the output could not rewind. Plaintext that a
@@ -263,7 +308,9 @@ export const run = <E>(
      */
     const restart = Effect.flatMap(
       Effect.suspend(() =>
-        output.read !== undefined && (decryptor?.bytesOut ?? 0) > 0 ? Effect.succeed(false) : output.reset
+        output.read !== undefined && (decryptor?.bytesOut ?? 0) > 0
+          ? Effect.succeed(false)
+          : Effect.zipRight(closeCurrent, output.reset)
       ),
       (rewound) => rewound ? Effect.as(freshStart, true) : Effect.succeed(false)
     )
@@ -341,6 +388,8 @@ export const run = <E>(
         const core = yield* opened
         const startedAt = core.bytesIn
         const blocker = makeBlocker()
+        // Plaintext that the decryptor's session wrote to the file already is not written again.
+        const bodyOutput = core.writesFile ? writtenOutput : output
         const broke = yield* Body.read({
           stream: response.stream,
           blocker,
@@ -351,10 +400,14 @@ export const run = <E>(
           // The hashes may run behind on a worker: wait while all of this blob's buffers are there.
           afterChunk: (step) => {
             const hashed = core.ready()
-            const ready = hashed === undefined ? step : Effect.zipLeft(step, Effect.promise(() => hashed))
+            // A failed write is noted at once, whether or not the step lets the wait run; a rejection
+            // the wait never takes (the step failed first) is not reported as unhandled.
+            const waiting = hashed !== undefined && core.writesFile ? hashed.catch(noteWriteFailure) : hashed
+            waiting?.catch(() => undefined)
+            const ready = waiting === undefined ? step : Effect.zipLeft(step, Effect.promise(() => waiting))
             return onProgress === undefined ? ready : Effect.zipLeft(ready, report(candidate.host, false))
           },
-          output,
+          output: bodyOutput,
           clock,
           stall,
           abort: Scope.close(requestScope, Exit.void)
@@ -364,7 +417,7 @@ export const run = <E>(
           const rest = blocker.flush()
           if (rest === undefined) return Effect.void
           const plaintext = core.update(rest)
-          return plaintext.length === 0 ? Effect.void : output.write([plaintext])
+          return plaintext.length === 0 ? Effect.void : bodyOutput.write([plaintext])
         })
         yield* flush
         if (broke !== undefined) {
@@ -386,7 +439,9 @@ export const run = <E>(
       Effect.gen(function*() {
         const core = yield* opened
         const blobLength = core.bytesIn
-        const checked = yield* Hashing.toEffect(core.final())
+        const checked = yield* answer(core.final())
+        // A write that failed after the body's last write was checked still fails the download.
+        if (writeFailure !== undefined) return yield* Effect.fail(failedWrite(writeFailure))
         if (Either.isLeft(checked)) {
           const error = checked.left
           integrityFailures.push(error)
@@ -396,7 +451,7 @@ export const run = <E>(
           }
           return yield* fail(candidate, "fatal", `integrity: ${error.message}`, { cause: error })
         }
-        if (checked.right.length > 0) yield* output.write([checked.right])
+        if (checked.right.length > 0 && !core.writesFile) yield* output.write([checked.right])
         total = blobLength
         yield* report(candidate.host, true)
         return {

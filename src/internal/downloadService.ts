@@ -299,7 +299,8 @@ export const makeWith = (defaults: LayerOptions): Effect.Effect<
       const media = yield* resolve(source, options)
       return yield* FileOutput.withFileOutput(
         path,
-        (file) => run(source, media, { write: file.write, reset: Effect.as(file.reset, true) }, options)
+        (file) =>
+          run(source, media, { write: file.write, reset: Effect.as(file.reset, true), file: file.file }, options)
       )
     }, withOutcome)
 

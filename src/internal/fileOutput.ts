@@ -5,6 +5,10 @@
  * full buffer is written in the background while the other one fills, so the network, the
  * decryption and the disk overlap with at most two buffers in memory, whatever the file size.
  *
+ * A download whose decryptor's hash session runs on `MediaCrypto`'s worker has that worker write
+ * the plaintext instead, through the descriptor the output offers (`file`); the buffers then only
+ * take what such a session did not write.
+ *
  * The background write is a plain promise, not a fiber: the caller's fiber only waits when both
  * buffers are full. Measured on the download bench, a forked `FileSystem.File.writeAll` per buffer
  * made V8 run a full collection every ~90 ms and cost about as much CPU as the decryption.
@@ -32,6 +36,8 @@ export interface FileOutput {
   readonly write: (chunks: ReadonlyArray<Uint8Array>) => Effect.Effect<void, MediaFileError>
   /** Drops what is buffered, waits for the write in flight, and empties the file. */
   readonly reset: Effect.Effect<void, MediaFileError>
+  /** The temp file's descriptor, for a writer elsewhere, and how a failed write of it is reported. */
+  readonly file: { readonly fd: number; readonly writeError: (failure: unknown) => MediaFileError }
 }
 
 /** The write-behind over an open temp file; `toError` names the target in errors. */
@@ -139,7 +145,11 @@ export const withFileOutput = <A, E, R>(
     }),
     (file) =>
       Effect.tap(
-        use({ write: file.writer.write, reset: file.writer.reset }),
+        use({
+          write: file.writer.write,
+          reset: file.writer.reset,
+          file: { fd: file.handle.fd, writeError: toError }
+        }),
         () =>
           Effect.zipRight(
             file.writer.flush,

@@ -9,7 +9,7 @@
 import * as Effect from "effect/Effect"
 import * as Redacted from "effect/Redacted"
 import type * as Scope from "effect/Scope"
-import type { HashSession } from "../MediaCrypto.js"
+import type { HashSession, PlaintextFile } from "../MediaCrypto.js"
 import type * as MediaKeys from "../MediaKeys.js"
 import type * as MediaType from "../MediaType.js"
 import { makeHashes } from "./mediaHashes.js"
@@ -31,8 +31,19 @@ export type Direction = "encrypt" | "decrypt"
 export type OpenSession = (
   keys: MediaKeys.MediaKeys,
   size: number | undefined,
-  direction: Direction
+  direction: Direction,
+  file?: PlaintextFile | undefined
 ) => Effect.Effect<HashSession, never, Scope.Scope>
+
+/**
+ * How a session that writes the plaintext (`HashSession.writesFile`) fails when a write did:
+ * `ready` and `final` reject with it, and the download turns it into the output's typed error.
+ */
+export class FileWriteFailure extends Error {
+  constructor(readonly failure: unknown) {
+    super("a write of the plaintext failed", { cause: failure })
+  }
+}
 
 /** A session on the calling thread: every byte is hashed before `update` returns. */
 export const inline = (keys: MediaKeys.MediaKeys): HashSession => {
