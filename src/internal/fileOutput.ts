@@ -6,8 +6,8 @@
  * decryption and the disk overlap with at most two buffers in memory, whatever the file size.
  *
  * A download whose decryptor's hash session runs on `MediaCrypto`'s worker has that worker write
- * the plaintext instead, through the descriptor the output offers (`file`); the buffers then only
- * take what such a session did not write.
+ * the plaintext instead, through the descriptor the output offers (`file`); the buffers, taken on
+ * first use, are then never taken.
  *
  * The background write is a plain promise, not a fiber: the caller's fiber only waits when both
  * buffers are full. Measured on the download bench, a forked `FileSystem.File.writeAll` per buffer
@@ -42,9 +42,10 @@ export interface FileOutput {
 
 /** The write-behind over an open temp file; `toError` names the target in errors. */
 const makeWriter = (handle: FileHandle, toError: (error: unknown) => MediaFileError, bufferSize: number) => {
-  let filling = BufferPool.take(bufferSize)
+  // Both taken on first use: a download whose hash worker writes the file never needs them.
+  let filling: Uint8Array | undefined = undefined
   // The other buffer: free, or the one the write in flight is writing.
-  let spare = BufferPool.take(bufferSize)
+  let spare: Uint8Array | undefined = undefined
   let filled = 0
   let position = 0
   // The write in flight; it never rejects: it resolves to its error, if any.
@@ -64,7 +65,7 @@ const makeWriter = (handle: FileHandle, toError: (error: unknown) => MediaFileEr
   const issue: Effect.Effect<void, MediaFileError> = Effect.zipRight(
     settle,
     Effect.sync(() => {
-      if (filled === 0) return
+      if (filled === 0 || filling === undefined) return
       const full = filling
       const length = filled
       filling = spare
@@ -82,6 +83,7 @@ const makeWriter = (handle: FileHandle, toError: (error: unknown) => MediaFileEr
         let offset = 0
         while (offset < chunk.length) {
           const n = Math.min(bufferSize - filled, chunk.length - offset)
+          filling ??= BufferPool.take(bufferSize)
           filling.set(chunk.subarray(offset, offset + n), filled)
           filled += n
           offset += n
@@ -111,8 +113,8 @@ const makeWriter = (handle: FileHandle, toError: (error: unknown) => MediaFileEr
 
   /** Gives both buffers back to the pool; only once no write is in flight. */
   const release = () => {
-    BufferPool.give(filling)
-    BufferPool.give(spare)
+    if (filling !== undefined) BufferPool.give(filling)
+    if (spare !== undefined) BufferPool.give(spare)
   }
 
   return { write, reset, flush, drain, release }
