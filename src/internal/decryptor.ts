@@ -199,9 +199,8 @@ const isEncrypted = (options: DecryptOptions): boolean =>
 /**
  * Checks the key now (a bad one fails with `InvalidMediaKey`) and gives how to open a fresh
  * decryptor whose hashes go to a session of `open` (for a blob of `size` bytes, if known), offered
- * `file` for its plaintext (see `Core.writesFile`). Opening
- * may wait, the first time, for `MediaCrypto`'s worker to start, which a download overlaps with its
- * first request.
+ * `file` for its plaintext (see `Core.writesFile`). Opening may wait, the first time, for
+ * `MediaCrypto`'s worker to start, which a download overlaps with its first request.
  */
 export const prepareCore = (
   options: DecryptOptions,

@@ -192,22 +192,22 @@ export const run = <E>(
       (scope) => Effect.map(Scope.extend(open, scope), (core) => ({ core, scope }))
     )
     const first = yield* Effect.forkIn(openOwn, runScope)
+    // The current decryptor and its scope, once an attempt took the first one.
     let held: { readonly core: Decryptor.Core; readonly scope: Scope.CloseableScope } | undefined = undefined
-    let decryptor: Decryptor.Core | undefined = undefined
     /** The current decryptor, once the first one is open. */
     const opened: Effect.Effect<Decryptor.Core> = Effect.suspend(() =>
-      decryptor !== undefined ? Effect.succeed(decryptor) : Effect.map(Fiber.join(first), (own) => {
+      held !== undefined ? Effect.succeed(held.core) : Effect.map(Fiber.join(first), (own) => {
         held = own
-        decryptor = own.core
         return own.core
       })
     )
     // A failed write of a session that writes the file, seen while waiting for its hashes; the
     // output's next write fails with it.
     let writeFailure: Hashing.FileWriteFailure | undefined = undefined
-    const noteWriteFailure = (error: unknown) => {
+    const noteWriteFailure = (error: unknown): undefined => {
       if (!(error instanceof Hashing.FileWriteFailure)) throw error
       writeFailure = error
+      return undefined
     }
     const failedWrite = (failure: Hashing.FileWriteFailure): E => file!.writeError(failure.failure)
     /** The output of a body whose decryptor writes the file: it only reports a failed write. */
@@ -216,19 +216,9 @@ export const run = <E>(
       write: () =>
         Effect.suspend(() => writeFailure === undefined ? Effect.void : Effect.fail(failedWrite(writeFailure)))
     }
-    /** A decryptor's answer; a failed write of the file fails with the output's error. */
-    const answer = <A>(later: Hashing.Later<A>): Effect.Effect<A, E> =>
-      later instanceof Promise
-        ? Effect.flatMap(
-          Effect.promise(() => later.then((value) => ({ value }), (error: unknown) => ({ error }))),
-          (settled) =>
-            "value" in settled
-              ? Effect.succeed(settled.value)
-              : settled.error instanceof Hashing.FileWriteFailure && file !== undefined
-              ? Effect.fail(failedWrite(settled.error))
-              : Effect.die(settled.error)
-        )
-        : Effect.succeed(later)
+    /** A decryptor's answer, a failed write of the file noted (the answer is then `undefined`). */
+    const noting = <A>(core: Decryptor.Core, later: Hashing.Later<A>): Hashing.Later<A | undefined> =>
+      core.writesFile && later instanceof Promise ? later.catch(noteWriteFailure) : later
     const protocol = options.protocol ?? "https"
     const stall = Duration.decode(options.stallTimeout ?? Duration.seconds(30))
     const clock = yield* Effect.clock
@@ -287,15 +277,14 @@ export const run = <E>(
       onProgress === undefined ? Effect.void : Effect.flatMap(Clock.currentTimeMillis, (now) => {
         if (!force && now - lastReport < interval) return Effect.void
         lastReport = now
-        return onProgress({ bytes: decryptor?.bytesIn ?? 0, total, host })
+        return onProgress({ bytes: held?.core.bytesIn ?? 0, total, host })
       })
 
     // The first decryptor, until an attempt took it, is still fresh.
     const freshStart = Effect.suspend(() =>
-      decryptor === undefined ? Effect.void : Effect.flatMap(openOwn, (own) =>
+      held === undefined ? Effect.void : Effect.flatMap(openOwn, (own) =>
         Effect.sync(() => {
           held = own
-          decryptor = own.core
         }))
     )
 
@@ -308,7 +297,7 @@ export const run = <E>(
      */
     const restart = Effect.flatMap(
       Effect.suspend(() =>
-        output.read !== undefined && (decryptor?.bytesOut ?? 0) > 0
+        output.read !== undefined && (held?.core.bytesOut ?? 0) > 0
           ? Effect.succeed(false)
           : Effect.zipRight(closeCurrent, output.reset)
       ),
@@ -318,7 +307,7 @@ export const run = <E>(
     const attempt = (candidate: Candidate): Effect.Effect<Summary, Failover.HostFailure | E | InvalidMediaKey> =>
       Effect.scoped(Effect.gen(function*() {
         tries++
-        const offset = decryptor?.bytesIn ?? 0
+        const offset = held?.core.bytesIn ?? 0
         yield* Effect.annotateCurrentSpan("cdn.offset", offset)
         let request = HttpClientRequest.setHeaders(candidate.request, options.headers ?? {})
         if (offset > 0) {
@@ -402,7 +391,7 @@ export const run = <E>(
             const hashed = core.ready()
             // A failed write is noted at once, whether or not the step lets the wait run; a rejection
             // the wait never takes (the step failed first) is not reported as unhandled.
-            const waiting = hashed !== undefined && core.writesFile ? hashed.catch(noteWriteFailure) : hashed
+            const waiting = hashed === undefined ? undefined : noting(core, hashed)
             waiting?.catch(() => undefined)
             const ready = waiting === undefined ? step : Effect.zipLeft(step, Effect.promise(() => waiting))
             return onProgress === undefined ? ready : Effect.zipLeft(ready, report(candidate.host, false))
@@ -439,9 +428,10 @@ export const run = <E>(
       Effect.gen(function*() {
         const core = yield* opened
         const blobLength = core.bytesIn
-        const checked = yield* answer(core.final())
-        // A write that failed after the body's last write was checked still fails the download.
-        if (writeFailure !== undefined) return yield* Effect.fail(failedWrite(writeFailure))
+        const checked = yield* Hashing.toEffect(noting(core, core.final()))
+        // A write that failed after the body's last write was checked still fails the download; a
+        // missing answer is one that failed so.
+        if (checked === undefined || writeFailure !== undefined) return yield* Effect.fail(failedWrite(writeFailure!))
         if (Either.isLeft(checked)) {
           const error = checked.left
           integrityFailures.push(error)

@@ -171,6 +171,12 @@ const register = (pool: PoolWorker, listener: Listener): Registration => {
       handled?.()
     }
   })
+  const close = () => {
+    if (!open) return
+    open = false
+    pool.sessions.delete(id)
+    if (!pool.failed) pool.worker.postMessage({ op: "close", id })
+  }
   return {
     id,
     end: () => {
@@ -179,16 +185,10 @@ const register = (pool: PoolWorker, listener: Listener): Registration => {
       // The worker sent the last answer of the session: nothing it was sent is left to handle.
       handled?.()
     },
-    close: () => {
-      if (!open) return
-      open = false
-      pool.sessions.delete(id)
-      if (!pool.failed) pool.worker.postMessage({ op: "close", id })
-    },
+    close,
     closeHandled: () => {
       if (!open || pool.failed) {
-        open = false
-        pool.sessions.delete(id)
+        close()
         return Promise.resolve()
       }
       open = false
