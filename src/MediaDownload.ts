@@ -175,7 +175,24 @@ export interface Options {
  */
 export interface LayerOptions
   extends Pick<Options, "protocol" | "stallTimeout" | "deadline" | "headers" | "progressInterval" | "retry">
-{}
+{
+  /**
+   * How many downloads of the service run at once; the next ones wait for a turn before their
+   * first request (a `deadline` counts the wait). Default 16.
+   *
+   * The more downloads run at once, the more each costs: all of them are kept in memory while the
+   * process works through their bytes, and each body arrives in smaller pieces. Measured on a
+   * burst of 200 downloads of 4 MiB from a loopback server (`npm run bench`'s, two cores), 16 at a
+   * time moved 30% more MB/s to sinks and 40% more to files than all 200 at once, for 30% less CPU
+   * and 15–30% less RSS growth. Over slow links, where each download mostly waits for the network,
+   * more at once can pay.
+   *
+   * A download holds its turn until it ends; `stream` until the stream ends or its reader drops it.
+   * A reader that waits for another download of the same service while it holds a stream open
+   * can therefore wait for ever once every turn is taken: use a larger value, or `"unbounded"`.
+   */
+  readonly concurrency?: number | "unbounded" | undefined
+}
 
 /**
  * Every error a download can end with (the file and writable targets add `MediaFileError`).

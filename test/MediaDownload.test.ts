@@ -43,7 +43,8 @@ interface World {
  */
 const world = (
   hostsPerFetch?: ReadonlyArray<ReadonlyArray<string>>,
-  crypto: Layer.Layer<MediaCrypto.MediaCrypto> = MediaCrypto.layer
+  crypto: Layer.Layer<MediaCrypto.MediaCrypto> = MediaCrypto.layer,
+  options: MediaDownload.LayerOptions = {}
 ): Effect.Effect<World, never, Scope.Scope> =>
   Effect.gen(function*() {
     const { cdn, client } = yield* FakeCdn.make()
@@ -60,7 +61,7 @@ const world = (
       )
     })
     const context = yield* Layer.build(
-      MediaDownload.layer.pipe(
+      MediaDownload.layerWith(options).pipe(
         Layer.provide(Layer.mergeAll(
           MediaConn.layer(source),
           Layer.succeed(HttpClient.HttpClient, client),
@@ -755,6 +756,72 @@ describe("MediaDownload", () => {
           "10 seconds"
         )
         assert.strictEqual(lateStream._tag === "MediaDownloadError" && lateStream.reason, "DeadlineExceeded")
+      }))
+  })
+
+  describe("turns", () => {
+    /** `n` downloads of `p` forked, each stalled at its first host until the stall timeout. */
+    const stalledDownloads = (
+      cdn: CdnControl.CdnControl,
+      download: MediaDownload.MediaDownload["Type"],
+      p: Prepared,
+      n: number
+    ) =>
+      Effect.zipRight(
+        cdn.injectFaults(Array.from({ length: n }, () => ({ _tag: "Stall" as const }))),
+        Effect.forEach(
+          Array.from({ length: n }, () => download.bytes({ imageMessage: content(p) }, { stallTimeout: "10 seconds" })),
+          (one) => Effect.fork(one)
+        )
+      )
+
+    it.scoped("runs at most `concurrency` downloads at once; the next wait for a turn before any request", () =>
+      Effect.gen(function*() {
+        const { cdn, download } = yield* world(undefined, MediaCrypto.layer, { concurrency: 2 })
+        const p = yield* prepare(cdn, 1000)
+        const fibers = yield* stalledDownloads(cdn, download, p, 3)
+        yield* settle
+        assert.deepStrictEqual((yield* downloads(cdn)).map((r) => r.host), [primary, primary])
+        // The first two give their hosts up and finish at the fallback; the third then starts, and
+        // its host answers.
+        yield* cdn.clearFaults()
+        yield* TestClock.adjust("10 seconds")
+        for (const fiber of fibers) assert.deepStrictEqual(yield* Fiber.join(fiber), p.plaintext)
+        const hosts = (yield* downloads(cdn)).map((r) => r.host)
+        assert.deepStrictEqual(hosts.slice(0, 2), [primary, primary])
+        assert.isAbove(hosts.lastIndexOf(primary), hosts.indexOf(fallback), "the third asked only after a turn ended")
+      }))
+
+    it.scoped("16 at once by default; `unbounded` lifts the bound", () =>
+      Effect.gen(function*() {
+        for (const [options, expected] of [[{}, 16], [{ concurrency: "unbounded" as const }, 20]] as const) {
+          const { cdn, download } = yield* world(undefined, MediaCrypto.layer, options)
+          const p = yield* prepare(cdn, 1000)
+          const fibers = yield* stalledDownloads(cdn, download, p, 20)
+          yield* settle
+          assert.strictEqual((yield* downloads(cdn)).length, expected)
+          yield* Effect.forEach(fibers, Fiber.interrupt)
+        }
+      }))
+
+    it.scoped("a deadline counts the wait for a turn; an interrupted or dropped download gives its turn back", () =>
+      Effect.gen(function*() {
+        const { cdn, download } = yield* world(undefined, MediaCrypto.layer, { concurrency: 1 })
+        const p = yield* prepare(cdn, 300_000)
+        const [holder] = yield* stalledDownloads(cdn, download, p, 1)
+        yield* settle
+        const late = yield* withClock(
+          Effect.flip(download.bytes({ imageMessage: content(p) }, { deadline: "5 seconds" })),
+          "1 second"
+        )
+        assert.strictEqual(late._tag === "MediaDownloadError" && late.reason, "DeadlineExceeded")
+        assert.deepStrictEqual(late._tag === "MediaDownloadError" && late.attempts, [])
+        assert.strictEqual((yield* downloads(cdn)).length, 1, "the late download never asked")
+        yield* Fiber.interrupt(holder!)
+        // A stream whose reader stops after its first chunk ends, and so does its turn.
+        const first = yield* Stream.runHead(download.stream({ imageMessage: content(p) }))
+        assert.isTrue(Option.isSome(first))
+        assert.deepStrictEqual(yield* download.bytes({ imageMessage: content(p) }), p.plaintext)
       }))
   })
 

@@ -40,6 +40,7 @@ import * as FileOutput from "./fileOutput.js"
 import { thumbnailOf } from "./messageRead.js"
 import { withOutcome } from "./outcome.js"
 import { withDefaults } from "./transferOptions.js"
+import * as Turns from "./turns.js"
 
 // -----------------------------------------------------------------------------
 // sources
@@ -196,6 +197,15 @@ const reuploadOf = (
 // constructors
 // -----------------------------------------------------------------------------
 
+/** How many downloads of a service run at once unless its layer says otherwise (`LayerOptions`). */
+const DEFAULT_CONCURRENCY = 16
+
+/** What runs a download in its turn (a number below 1 is taken as 1), or at once when unbounded. */
+const turns = (concurrency: number | "unbounded"): Turns.InTurn =>
+  concurrency === "unbounded" || concurrency === Number.POSITIVE_INFINITY
+    ? (download) => download
+    : Turns.make(Number.isNaN(concurrency) ? DEFAULT_CONCURRENCY : concurrency)
+
 /** @internal */
 export const makeWith = (defaults: LayerOptions): Effect.Effect<
   MediaDownload["Type"],
@@ -203,10 +213,12 @@ export const makeWith = (defaults: LayerOptions): Effect.Effect<
   HttpClient.HttpClient | MediaConn | MediaCrypto
 > =>
   Effect.gen(function*() {
+    const { concurrency = DEFAULT_CONCURRENCY, ...callDefaults } = defaults
     const env: internal.Env = {
       client: CdnClient.make(yield* HttpClient.HttpClient),
       conn: yield* MediaConn,
-      hashing: (yield* MediaCrypto).openHashes
+      hashing: (yield* MediaCrypto).openHashes,
+      inTurn: turns(concurrency)
     }
 
     const retry = yield* Effect.serviceOption(MediaRetry.MediaRetry)
@@ -229,7 +241,7 @@ export const makeWith = (defaults: LayerOptions): Effect.Effect<
             }))
         )
         return Effect.map(
-          internal.run(env, media, output, withDefaults(defaults, options), reupload),
+          internal.run(env, media, output, withDefaults(callDefaults, options), reupload),
           ({ directPath: _, ...summary }): Summary =>
             reported === undefined ? summary : { ...summary, reupload: reported }
         )
