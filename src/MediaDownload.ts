@@ -177,8 +177,8 @@ export interface LayerOptions
   extends Pick<Options, "protocol" | "stallTimeout" | "deadline" | "headers" | "progressInterval" | "retry">
 {
   /**
-   * How many downloads of the service run at once; the next ones wait for a turn before their
-   * first request (a `deadline` counts the wait). Default 16.
+   * How many downloads of the service run at once; the next ones wait for a turn before they open
+   * a file or send a request (a `deadline` counts the wait). Default 16.
    *
    * The more downloads run at once, the more each costs: all of them are kept in memory while the
    * process works through their bytes, and each body arrives in smaller pieces. Measured on a

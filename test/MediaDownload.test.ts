@@ -765,12 +765,13 @@ describe("MediaDownload", () => {
       cdn: CdnControl.CdnControl,
       download: MediaDownload.MediaDownload["Type"],
       p: Prepared,
-      n: number
+      n: number,
+      stallTimeout: Duration.DurationInput = "10 seconds"
     ) =>
       Effect.zipRight(
         cdn.injectFaults(Array.from({ length: n }, () => ({ _tag: "Stall" as const }))),
         Effect.forEach(
-          Array.from({ length: n }, () => download.bytes({ imageMessage: content(p) }, { stallTimeout: "10 seconds" })),
+          Array.from({ length: n }, () => download.bytes({ imageMessage: content(p) }, { stallTimeout })),
           (one) => Effect.fork(one)
         )
       )
@@ -804,11 +805,53 @@ describe("MediaDownload", () => {
         }
       }))
 
+    it.scoped("what is left of the deadline after the wait bounds the download", () =>
+      Effect.gen(function*() {
+        const { cdn, download } = yield* world(undefined, MediaCrypto.layer, { concurrency: 1 })
+        const p = yield* prepare(cdn, 1000)
+        const [holder] = yield* stalledDownloads(cdn, download, p, 1)
+        yield* settle
+        // Its own host stalls too, for longer than its deadline.
+        yield* cdn.injectFault({ _tag: "Stall" })
+        const late = yield* Effect.fork(
+          download.bytes({ imageMessage: content(p) }, { deadline: "5 seconds", stallTimeout: "1 minute" })
+        )
+        yield* settle
+        yield* TestClock.adjust("3 seconds")
+        yield* Fiber.interrupt(holder!)
+        yield* settle
+        assert.strictEqual((yield* downloads(cdn)).length, 2, "the late download has its turn")
+        yield* TestClock.adjust("2 seconds")
+        yield* settle
+        const ended = yield* Fiber.poll(late)
+        assert.isTrue(Option.isSome(ended), "5 seconds after it was asked for")
+        const error = yield* Effect.flip(Fiber.join(late))
+        assert.strictEqual(error._tag === "MediaDownloadError" && error.reason, "DeadlineExceeded")
+      }))
+
+    it.scoped("a download waiting for its turn has no file open yet", () =>
+      withDir((dir) =>
+        Effect.gen(function*() {
+          const { cdn, download } = yield* world(undefined, MediaCrypto.layer, { concurrency: 1 })
+          const p = yield* prepare(cdn, 1000)
+          const [holder] = yield* stalledDownloads(cdn, download, p, 1)
+          const target = join(dir, "photo.jpg")
+          const waiting = yield* Effect.fork(download.toFile({ imageMessage: content(p) }, target))
+          // Real time for the file system, which the test clock does not move.
+          yield* Effect.promise(() => new Promise((resolve) => setTimeout(resolve, 100)))
+          yield* settle
+          assert.deepStrictEqual(readdirSync(dir), [])
+          yield* Fiber.interrupt(holder!)
+          yield* Fiber.join(waiting)
+          assert.deepStrictEqual(new Uint8Array(readFileSync(target)), p.plaintext)
+        }).pipe(Effect.provide(NodeFileSystem.layer))
+      ))
+
     it.scoped("a deadline counts the wait for a turn; an interrupted or dropped download gives its turn back", () =>
       Effect.gen(function*() {
         const { cdn, download } = yield* world(undefined, MediaCrypto.layer, { concurrency: 1 })
         const p = yield* prepare(cdn, 300_000)
-        const [holder] = yield* stalledDownloads(cdn, download, p, 1)
+        const [holder] = yield* stalledDownloads(cdn, download, p, 1, "1 hour")
         yield* settle
         const late = yield* withClock(
           Effect.flip(download.bytes({ imageMessage: content(p) }, { deadline: "5 seconds" })),
@@ -816,7 +859,15 @@ describe("MediaDownload", () => {
         )
         assert.strictEqual(late._tag === "MediaDownloadError" && late.reason, "DeadlineExceeded")
         assert.deepStrictEqual(late._tag === "MediaDownloadError" && late.attempts, [])
-        assert.strictEqual((yield* downloads(cdn)).length, 1, "the late download never asked")
+        // A writable is destroyed as on any other failure.
+        const writable = new PassThrough().on("error", () => undefined)
+        const lateWritable = yield* withClock(
+          Effect.flip(download.toWritable({ imageMessage: content(p) }, writable, { deadline: "5 seconds" })),
+          "1 second"
+        )
+        assert.strictEqual(lateWritable._tag === "MediaDownloadError" && lateWritable.reason, "DeadlineExceeded")
+        assert.isTrue(writable.destroyed)
+        assert.strictEqual((yield* downloads(cdn)).length, 1, "the late downloads never asked")
         yield* Fiber.interrupt(holder!)
         // A stream whose reader stops after its first chunk ends, and so does its turn.
         const first = yield* Stream.runHead(download.stream({ imageMessage: content(p) }))

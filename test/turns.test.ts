@@ -2,6 +2,12 @@ import { assert, describe, it } from "@effect/vitest"
 import { Deferred, Effect, Exit, Fiber } from "effect"
 import * as Turns from "../src/internal/turns.js"
 
+/** Runs an effect in a turn of `n`. */
+const turns = (n: number) => {
+  const turn = Turns.make(n)
+  return <A, E>(effect: Effect.Effect<A, E>) => Effect.scoped(Effect.zipRight(turn, effect))
+}
+
 const settle = Effect.repeatN(Effect.yieldNow(), 50)
 
 /** An effect that notes when it starts and ends, and runs until its gate opens. */
@@ -20,7 +26,7 @@ const gated = (started: Array<number>, running: { now: number; most: number }, i
 describe("Turns", () => {
   it.effect("runs at most n at once; a freed turn goes to the one that waited longest", () =>
     Effect.gen(function*() {
-      const inTurn = Turns.make(2)
+      const inTurn = turns(2)
       const started: Array<number> = []
       const running = { now: 0, most: 0 }
       const tasks = yield* Effect.forEach([0, 1, 2, 3, 4], (i) => gated(started, running, i))
@@ -41,7 +47,7 @@ describe("Turns", () => {
 
   it.effect("gives a turn back however the effect ends, and one interrupted while waiting takes none", () =>
     Effect.gen(function*() {
-      const inTurn = Turns.make(1)
+      const inTurn = turns(1)
       assert.isTrue(Exit.isFailure(yield* Effect.exit(inTurn(Effect.fail("failed")))))
       assert.isTrue(Exit.isFailure(yield* Effect.exit(inTurn(Effect.die("died")))))
       const started: Array<number> = []
@@ -66,7 +72,7 @@ describe("Turns", () => {
   it.effect("never runs more than n nor loses a turn under interruptions at any point", () =>
     Effect.gen(function*() {
       const n = 3
-      const inTurn = Turns.make(n)
+      const inTurn = turns(n)
       const started: Array<number> = []
       const running = { now: 0, most: 0 }
       const tasks = yield* Effect.forEach(Array.from({ length: 60 }, (_, i) => i), (i) => gated(started, running, i))

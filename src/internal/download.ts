@@ -38,7 +38,6 @@ import * as Encryptor from "./encryptor.js"
 import * as Failover from "./failover.js"
 import * as Hashing from "./hashing.js"
 import { hostOrder } from "./mediaConnModel.js"
-import type * as Turns from "./turns.js"
 
 /** How a download runs: the options of `MediaDownload.Options` that are not about picking the media. */
 export type Options = Pick<
@@ -73,12 +72,6 @@ export interface Env {
   readonly conn: MediaConn.MediaConn["Type"]
   /** Where the hashes of a blob run (`MediaCrypto`). */
   readonly hashing: Hashing.OpenSession
-  /**
-   * Runs a download in its turn: at most so many of a service's downloads run at once
-   * (`MediaDownload.LayerOptions.concurrency`); the others wait, in order, before their first
-   * request.
-   */
-  readonly inTurn: Turns.InTurn
 }
 
 /** The errors of a download, the output's own aside. */
@@ -178,7 +171,7 @@ export const run = <E>(
       fileLength: media.fileLength
     }
     const blobSize = expectedBlobLength(media)
-    // A bad key fails here, before the download waits for its turn or sends any request.
+    // A bad key fails here, before any request.
     const file = output.file
     const open = yield* Decryptor.prepareCore(
       decryptOptions,
@@ -190,25 +183,20 @@ export const run = <E>(
     // opens beside the first request, because its hash session may wait for `MediaCrypto`'s worker to
     // start (about 30 ms). Measured in fresh processes against a server that answers after 100 ms:
     // the first progress of a 256 MiB download came at 172 ms (median of 5), against 198 ms when the
-    // session opened before the request. It opens only once the download has its turn: one that
-    // waits holds no session of the worker.
+    // session opened before the request.
     // Each in a scope of its own, closed before the output rewinds: a session that writes the file
     // has then written all it was given.
     const runScope = yield* Effect.scope
-    type Own = { readonly core: Decryptor.Core; readonly scope: Scope.CloseableScope }
-    const openOwn: Effect.Effect<Own> = Effect.flatMap(
+    const openOwn = Effect.flatMap(
       Scope.fork(runScope, ExecutionStrategy.sequential),
       (scope) => Effect.map(Scope.extend(open, scope), (core) => ({ core, scope }))
     )
-    let first: Fiber.Fiber<Own> | undefined = undefined
-    const openFirst = Effect.map(Effect.forkIn(openOwn, runScope), (fiber) => {
-      first = fiber
-    })
+    const first = yield* Effect.forkIn(openOwn, runScope)
     // The current decryptor and its scope, once an attempt took the first one.
-    let held: Own | undefined = undefined
-    /** The current decryptor, once the first one is open (attempts run after `openFirst`). */
+    let held: { readonly core: Decryptor.Core; readonly scope: Scope.CloseableScope } | undefined = undefined
+    /** The current decryptor, once the first one is open. */
     const opened: Effect.Effect<Decryptor.Core> = Effect.suspend(() =>
-      held !== undefined ? Effect.succeed(held.core) : Effect.map(Fiber.join(first!), (own) => {
+      held !== undefined ? Effect.succeed(held.core) : Effect.map(Fiber.join(first), (own) => {
         held = own
         return own.core
       })
@@ -547,9 +535,7 @@ export const run = <E>(
         }))
     )
 
-    // The deadline counts the wait for a turn too.
-    const inTurn = env.inTurn(Effect.zipRight(openFirst, download))
-    const bounded = options.deadline === undefined ? inTurn : Effect.timeoutFail(inTurn, {
+    const bounded = options.deadline === undefined ? download : Effect.timeoutFail(download, {
       duration: Duration.decode(options.deadline),
       onTimeout: () => new MediaDownloadError({ reason: "DeadlineExceeded", attempts: log.slice() })
     })

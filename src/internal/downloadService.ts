@@ -7,12 +7,15 @@
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as Cause from "effect/Cause"
 import * as Chunk from "effect/Chunk"
+import * as Clock from "effect/Clock"
 import * as Deferred from "effect/Deferred"
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Option from "effect/Option"
 import * as Predicate from "effect/Predicate"
 import * as Queue from "effect/Queue"
+import type * as Scope from "effect/Scope"
 import type * as Sink from "effect/Sink"
 import * as Stream from "effect/Stream"
 import * as Take from "effect/Take"
@@ -29,7 +32,7 @@ import type {
   Summary
 } from "../MediaDownload.js"
 import type { InvalidMediaKey, UnknownMediaType } from "../MediaError.js"
-import { MediaFileError, MediaMessageError } from "../MediaError.js"
+import { MediaDownloadError, MediaFileError, MediaMessageError } from "../MediaError.js"
 import * as MediaMessage from "../MediaMessage.js"
 import * as MediaRetry from "../MediaRetry.js"
 import * as MediaType from "../MediaType.js"
@@ -200,10 +203,10 @@ const reuploadOf = (
 /** How many downloads of a service run at once unless its layer says otherwise (`LayerOptions`). */
 const DEFAULT_CONCURRENCY = 16
 
-/** What runs a download in its turn (a number below 1 is taken as 1), or at once when unbounded. */
-const turns = (concurrency: number | "unbounded"): Turns.InTurn =>
+/** A service's turns (a number below 1 is taken as 1); none to wait for when unbounded. */
+const turnsOf = (concurrency: number | "unbounded"): Turns.Turn =>
   concurrency === "unbounded" || concurrency === Number.POSITIVE_INFINITY
-    ? (download) => download
+    ? Effect.void
     : Turns.make(Number.isNaN(concurrency) ? DEFAULT_CONCURRENCY : concurrency)
 
 /** @internal */
@@ -217,8 +220,28 @@ export const makeWith = (defaults: LayerOptions): Effect.Effect<
     const env: internal.Env = {
       client: CdnClient.make(yield* HttpClient.HttpClient),
       conn: yield* MediaConn,
-      hashing: (yield* MediaCrypto).openHashes,
-      inTurn: turns(concurrency)
+      hashing: (yield* MediaCrypto).openHashes
+    }
+    const turn = turnsOf(concurrency)
+
+    /**
+     * Waits for a turn of the service, held until the scope closes; before it, a download opens no
+     * file and no request. A deadline counts the wait: it fails the download while it waits, and
+     * the options returned carry what is left of it.
+     */
+    const takeTurn = (options: Options): Effect.Effect<Options, MediaDownloadError, Scope.Scope> => {
+      const deadline = withDefaults(callDefaults, options).deadline
+      if (deadline === undefined) return Effect.as(turn, options)
+      const limit = Duration.toMillis(Duration.decode(deadline))
+      return Effect.gen(function*() {
+        const start = yield* Clock.currentTimeMillis
+        yield* Effect.timeoutFail(turn, {
+          duration: limit,
+          onTimeout: () => new MediaDownloadError({ reason: "DeadlineExceeded", attempts: [] })
+        })
+        const waited = (yield* Clock.currentTimeMillis) - start
+        return waited === 0 ? options : { ...options, deadline: Duration.millis(Math.max(0, limit - waited)) }
+      })
     }
 
     const retry = yield* Effect.serviceOption(MediaRetry.MediaRetry)
@@ -247,21 +270,26 @@ export const makeWith = (defaults: LayerOptions): Effect.Effect<
         )
       })
 
-    const bytes = Effect.fn("MediaDownload.bytes")(function*(source: Source, options: Options = {}) {
-      const media = yield* resolve(source, options)
-      let chunks: Array<Uint8Array> = []
-      yield* run(source, media, {
-        write: (out) =>
-          Effect.sync(() => {
-            for (const chunk of out) chunks.push(chunk)
-          }),
-        reset: Effect.sync(() => {
-          chunks = []
-          return true
-        })
-      }, options)
-      return concat(chunks)
-    }, withOutcome)
+    const bytes = Effect.fn("MediaDownload.bytes")(
+      function*(source: Source, callOptions: Options = {}) {
+        const media = yield* resolve(source, callOptions)
+        const options = yield* takeTurn(callOptions)
+        let chunks: Array<Uint8Array> = []
+        yield* run(source, media, {
+          write: (out) =>
+            Effect.sync(() => {
+              for (const chunk of out) chunks.push(chunk)
+            }),
+          reset: Effect.sync(() => {
+            chunks = []
+            return true
+          })
+        }, options)
+        return concat(chunks)
+      },
+      Effect.scoped,
+      withOutcome
+    )
 
     // The span is made once and given to the download's fiber. `Stream.withSpan` would provide it
     // to every step of the reader's pulls too: on the bench's burst of 200 downloads to sinks, that
@@ -272,9 +300,11 @@ export const makeWith = (defaults: LayerOptions): Effect.Effect<
         (span) => Effect.withParentSpan(startStream(source, options), span)
       ))
 
-    const startStream = (source: Source, options: Options) =>
+    const startStream = (source: Source, callOptions: Options) =>
       Effect.gen(function*() {
-        const media = yield* resolve(source, options)
+        const media = yield* resolve(source, callOptions)
+        // The stream holds its turn until it ends or its reader drops it.
+        const options = yield* takeTurn(callOptions)
         // The download runs in a fiber of its own and hands the reader each attempt's body, which
         // the reader's pulls read and decrypt (body.ts), and the few bytes around a body as chunks.
         const queue = yield* Effect.acquireRelease(
@@ -307,14 +337,19 @@ export const makeWith = (defaults: LayerOptions): Effect.Effect<
         )
       })
 
-    const toFile = Effect.fn("MediaDownload.toFile")(function*(source: Source, path: string, options: Options = {}) {
-      const media = yield* resolve(source, options)
-      return yield* FileOutput.withFileOutput(
-        path,
-        (file) =>
-          run(source, media, { write: file.write, reset: Effect.as(file.reset, true), file: file.file }, options)
-      )
-    }, withOutcome)
+    const toFile = Effect.fn("MediaDownload.toFile")(
+      function*(source: Source, path: string, callOptions: Options = {}) {
+        const media = yield* resolve(source, callOptions)
+        const options = yield* takeTurn(callOptions)
+        return yield* FileOutput.withFileOutput(
+          path,
+          (file) =>
+            run(source, media, { write: file.write, reset: Effect.as(file.reset, true), file: file.file }, options)
+        )
+      },
+      Effect.scoped,
+      withOutcome
+    )
 
     const toSink = <A, L, E, R>(
       source: Source,
@@ -323,41 +358,46 @@ export const makeWith = (defaults: LayerOptions): Effect.Effect<
     ): Effect.Effect<A, DownloadError | E, R> =>
       Stream.run(stream(source, options), sink).pipe(withOutcome, Effect.withSpan("MediaDownload.toSink"))
 
-    const toWritable = Effect.fn("MediaDownload.toWritable")(function*(
-      source: Source,
-      writable: Writable,
-      options: Options & { readonly end?: boolean | undefined } = {}
-    ) {
-      const media = yield* resolve(source, options)
-      let emitted = false
-      const writeError = (error: Error) =>
-        new MediaFileError({ reason: "Write", path: "writable", detail: error.message })
-      const summary = yield* run(source, media, {
-        write: (out) =>
-          Effect.suspend(() => {
-            emitted = true
-            return Effect.mapError(
-              Effect.forEach(out, (chunk) => writeToNode(writable, chunk), { discard: true }),
-              writeError
+    const toWritable = Effect.fn("MediaDownload.toWritable")(
+      function*(
+        source: Source,
+        writable: Writable,
+        callOptions: Options & { readonly end?: boolean | undefined } = {}
+      ) {
+        const media = yield* resolve(source, callOptions)
+        let emitted = false
+        const writeError = (error: Error) =>
+          new MediaFileError({ reason: "Write", path: "writable", detail: error.message })
+        const summary = yield* Effect.flatMap(takeTurn(callOptions), (options) =>
+          run(source, media, {
+            write: (out) =>
+              Effect.suspend(() => {
+                emitted = true
+                return Effect.mapError(
+                  Effect.forEach(out, (chunk) => writeToNode(writable, chunk), { discard: true }),
+                  writeError
+                )
+              }),
+            reset: Effect.sync(() => !emitted)
+          }, options)).pipe(
+            Effect.tapErrorCause((cause) =>
+              Effect.sync(() => {
+                if (writable.destroyed) return
+                const error = Cause.squash(cause)
+                writable.destroy(error instanceof Error ? error : new Error(String(error)))
+              })
             )
-          }),
-        reset: Effect.sync(() => !emitted)
-      }, options).pipe(
-        Effect.tapErrorCause((cause) =>
-          Effect.sync(() => {
-            if (writable.destroyed) return
-            const error = Cause.squash(cause)
-            writable.destroy(error instanceof Error ? error : new Error(String(error)))
+          )
+        if (callOptions.end !== false) {
+          yield* Effect.async<void>((resume) => {
+            writable.end(() => resume(Effect.void))
           })
-        )
-      )
-      if (options.end !== false) {
-        yield* Effect.async<void>((resume) => {
-          writable.end(() => resume(Effect.void))
-        })
-      }
-      return summary
-    }, withOutcome)
+        }
+        return summary
+      },
+      Effect.scoped,
+      withOutcome
+    )
 
     return { bytes, stream, toFile, toSink, toWritable }
   })

@@ -1,6 +1,6 @@
 /**
- * Turns: at most `n` effects of one set run at once; the next ones wait, and each freed turn goes
- * to the one that has waited longest.
+ * Turns: at most `n` holders at once; the next ones wait, and each freed turn goes to the one that
+ * has waited longest.
  *
  * `Effect.Semaphore` would bound them too, but each release there wakes every waiting fiber, and
  * all but one go back to waiting. With the bench's burst of 200 downloads waiting for 16 turns,
@@ -10,18 +10,19 @@
  * @internal
  */
 import * as Effect from "effect/Effect"
+import type * as Scope from "effect/Scope"
 
-/** Runs an effect in a turn of its set. */
-export type InTurn = <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
+/** Waits for a turn, held until the scope closes. */
+export type Turn = Effect.Effect<void, never, Scope.Scope>
 
-/** One effect's place: whether it holds a turn, and how to wake it while it waits for one. */
+/** One holder's place: whether it holds a turn, and how to wake it while it waits for one. */
 interface Ticket {
   held: boolean
   wake: ((effect: Effect.Effect<void>) => void) | undefined
 }
 
 /** A set of `n` turns (at least 1). */
-export const make = (n: number): InTurn => {
+export const make = (n: number): Turn => {
   let free = Math.max(1, Math.floor(n))
   // In the order they came: a `Set` iterates in insertion order and deletes in constant time.
   const waiting = new Set<Ticket>()
@@ -49,17 +50,16 @@ export const make = (n: number): InTurn => {
       ticket.wake = wake
       waiting.add(ticket)
       // Interrupted while waiting: it leaves the line. A turn handed to it in the meantime is
-      // `held`, and the release below passes it on.
+      // `held`, and its release passes it on.
       return Effect.sync(() => {
         waiting.delete(ticket)
       })
     })
 
-  // The release is in place before the wait starts, so a turn is given back exactly once however
-  // the effect ends, interrupted while waiting included.
-  return (effect) =>
-    Effect.suspend(() => {
-      const ticket: Ticket = { held: false, wake: undefined }
-      return Effect.ensuring(Effect.zipRight(take(ticket), effect), Effect.sync(() => release(ticket)))
-    })
+  // The release is in the scope before the wait starts, so a turn is given back exactly once
+  // however the holder ends, interrupted while waiting included.
+  return Effect.suspend(() => {
+    const ticket: Ticket = { held: false, wake: undefined }
+    return Effect.zipRight(Effect.addFinalizer(() => Effect.sync(() => release(ticket))), take(ticket))
+  })
 }
