@@ -118,6 +118,11 @@ export interface PoolOptions {
   /** Media known to be smaller than this many bytes hashes inline, where a hand-off costs more. Default 8 MiB. */
   readonly threshold?: number | undefined
   /**
+   * The same for a download to a file, whose worker then writes the file too (never above
+   * `threshold`). Default 3 MiB.
+   */
+  readonly fileThreshold?: number | undefined
+  /**
    * How many buffers one transfer may have at a worker before it waits. Default 16: with 128 KiB
    * buffers, 1 MiB of plaintext and ciphertext when encrypting (2 MiB of ciphertext when
    * decrypting), room for two 512 KiB file chunks or more, so that the cipher of one chunk overlaps
@@ -131,7 +136,9 @@ export interface PoolOptions {
   readonly slotSize?: number | undefined
   /**
    * How many transfers one worker takes at once; the next ones hash inline until one ends, which
-   * bounds what waits at the workers (`workers * sessions * slots * slotSize` bytes). Default 4.
+   * bounds what waits at the workers (`workers * sessions * slots * slotSize` bytes). A download
+   * that its worker writes to a file counts as a quarter of one: it waits at a quarter of the slots.
+   * Default 4.
    */
   readonly sessions?: number | undefined
   /**

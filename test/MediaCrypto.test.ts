@@ -412,6 +412,37 @@ describe("MediaCrypto worker pool", () => {
       assert.isTrue(fourth.final(empty, empty, undefined) instanceof Promise)
     }))
 
+  it.scoped("a download to a file goes to the worker from fileThreshold, and counts a quarter of a session", () =>
+    Effect.gen(function*() {
+      const keys = yield* keysOf(31)
+      const empty = new Uint8Array(0)
+      const dir = mkdtempSync(join(tmpdir(), "wa-media-pool-"))
+      yield* Effect.addFinalizer(() => Effect.sync(() => rmSync(dir, { recursive: true, force: true })))
+      const fd = openSync(join(dir, "plain"), "w")
+      yield* Effect.addFinalizer(() => Effect.sync(() => closeSync(fd)))
+      const file = { fd, position: 0 }
+      const onWorker = (session: MediaCrypto.HashSession) => session.final(empty, empty, undefined) instanceof Promise
+
+      const sized = yield* HashPool.make({ workers: 1, threshold: 10_000, fileThreshold: 1000 })
+      assert.isTrue((yield* sized.openHashes(keys, 5000, "decrypt", file)).writesFile)
+      assert.isFalse(onWorker(yield* sized.openHashes(keys, 5000, "decrypt")), "without a file: inline below threshold")
+      assert.notStrictEqual((yield* sized.openHashes(keys, 999, "decrypt", file)).writesFile, true)
+      // Never above `threshold`.
+      const capped = yield* HashPool.make({ workers: 1, threshold: 1000, fileThreshold: 10_000 })
+      assert.isTrue((yield* capped.openHashes(keys, 5000, "decrypt", file)).writesFile)
+
+      // Room for one session of 4 slots: four that write a file (1 slot each), or one that does not.
+      const small = yield* HashPool.make({ workers: 1, threshold: 0, sessions: 1, slots: 4 })
+      const writing = []
+      for (let i = 0; i < 4; i++) writing.push(yield* small.openHashes(keys, undefined, "decrypt", file))
+      assert.isTrue(writing.every((session) => session.writesFile))
+      assert.notStrictEqual((yield* small.openHashes(keys, undefined, "decrypt", file)).writesFile, true)
+      assert.isFalse(onWorker(yield* small.openHashes(keys, undefined, "encrypt")))
+      // Once one has its digests, another fits.
+      yield* Hashing.toEffect(writing[0]!.final(empty, empty, undefined))
+      assert.isTrue((yield* small.openHashes(keys, undefined, "decrypt", file)).writesFile)
+    }))
+
   it.scoped("a worker that fails makes its sessions' waits defects, not hangs; later ones run inline", () =>
     Effect.gen(function*() {
       const keys = yield* keysOf(8)
