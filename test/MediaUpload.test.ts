@@ -62,7 +62,11 @@ const recordBody = (body: HttpBody.HttpBody, into: Array<Uint8Array>): HttpBody.
  * The fake CDN, behind a client that records every request (headers and body bytes as sent) and
  * may answer some requests itself (`intercept`); `crypto` runs the ciphers and hashes.
  */
-const setup = (intercept?: Intercept, crypto: Layer.Layer<MediaCrypto.MediaCrypto> = MediaCrypto.layerTest("upload")) =>
+const setup = (
+  intercept?: Intercept,
+  crypto: Layer.Layer<MediaCrypto.MediaCrypto> = MediaCrypto.layerTest("upload"),
+  options: MediaUpload.LayerOptions = {}
+) =>
   Effect.gen(function*() {
     const { cdn, client } = yield* FakeCdn.make()
     const seen: Array<Seen> = []
@@ -83,7 +87,7 @@ const setup = (intercept?: Intercept, crypto: Layer.Layer<MediaCrypto.MediaCrypt
         )
       )
     })
-    const layer = MediaUpload.layer.pipe(
+    const layer = MediaUpload.layerWith(options).pipe(
       Layer.provide(MediaConn.layer(Effect.flatMap(cdn.mediaConn, MediaConn.decodeJson))),
       Layer.provide(Layer.succeed(HttpClient.HttpClient, recording)),
       Layer.provide([crypto, NodeFileSystem.layer])
@@ -434,6 +438,72 @@ describe("MediaUpload", () => {
         if (error._tag !== "MediaUploadError") return
         assert.strictEqual(error.reason, "DeadlineExceeded")
         assert.deepStrictEqual(error.attempts.map((a) => a.status), [500])
+      }))
+  })
+
+  describe("turns", () => {
+    const settle = Effect.repeatN(Effect.yieldNow(), 200)
+    /** Uploads of `n` different blobs, forked, each with `options`. */
+    const uploadsOf = (
+      uploads: MediaUpload.MediaUpload["Type"],
+      n: number,
+      options: Partial<MediaUpload.UploadOptions> = {}
+    ) =>
+      Effect.forEach(
+        Array.from({ length: n }, (_, i) => i),
+        (i) =>
+          Effect.fork(uploads.upload(MediaUpload.bytes(pattern(1000, 100 + i)), { mediaType: "image", ...options }))
+      )
+
+    it.scoped("runs at most `concurrency` uploads at once; 16 by default, `unbounded` lifts the bound", () =>
+      Effect.gen(function*() {
+        const one = yield* setup(undefined, undefined, { concurrency: 1 })
+        yield* one.cdn.injectFault({ _tag: "Stall" })
+        const [first, second] = yield* uploadsOf(one.uploads, 2, { stallTimeout: "10 seconds" })
+        yield* settle
+        assert.strictEqual(one.uploadRequests().length, 1, "the second waits for a turn")
+        // The first gives its host up and finishes at the fallback; the second then starts.
+        yield* TestClock.adjust("10 seconds")
+        const results = [yield* Fiber.join(first!), yield* Fiber.join(second!)]
+        assert.deepStrictEqual(one.uploadRequests().length, 3)
+        assert.include(results[0]!.url, "media-fallback.whatsapp.net")
+        for (const [options, expected] of [[{}, 16], [{ concurrency: "unbounded" as const }, 20]] as const) {
+          const { cdn, uploadRequests, uploads } = yield* setup(undefined, undefined, options)
+          yield* cdn.injectFaults(Array.from({ length: 20 }, () => ({ _tag: "Stall" as const })))
+          const fibers = yield* uploadsOf(uploads, 20)
+          yield* settle
+          assert.strictEqual(uploadRequests().length, expected)
+          yield* Effect.forEach(fibers, Fiber.interrupt)
+        }
+      }))
+
+    it.scoped("a deadline counts the wait for a turn", () =>
+      Effect.gen(function*() {
+        const { cdn, uploadRequests, uploads } = yield* setup(undefined, undefined, { concurrency: 1 })
+        yield* cdn.injectFault({ _tag: "Stall" })
+        const [holder] = yield* uploadsOf(uploads, 1, { stallTimeout: "1 hour" })
+        yield* settle
+        const [late] = yield* uploadsOf(uploads, 1, { deadline: "5 seconds" })
+        yield* settle
+        yield* TestClock.adjust("5 seconds")
+        const error = yield* Effect.flip(Fiber.join(late!))
+        assert.strictEqual(error._tag === "MediaUploadError" && error.reason, "DeadlineExceeded")
+        assert.deepStrictEqual(error._tag === "MediaUploadError" && error.attempts, [])
+        assert.strictEqual(uploadRequests().length, 1, "the late upload never sent")
+        yield* Fiber.interrupt(holder!)
+      }))
+
+    it.scoped("a deadline counts the first pass too", () =>
+      Effect.gen(function*() {
+        const { uploadRequests, uploads } = yield* setup()
+        // A source that takes 10 seconds to give its bytes.
+        const slow = MediaUpload.stream(() => Stream.fromEffect(Effect.as(Effect.sleep("10 seconds"), pattern(1000))))
+        const fiber = yield* Effect.fork(uploads.upload(slow, { mediaType: "image", deadline: "5 seconds" }))
+        yield* settle
+        yield* TestClock.adjust("5 seconds")
+        const error = yield* Effect.flip(Fiber.join(fiber))
+        assert.strictEqual(error._tag === "MediaUploadError" && error.reason, "DeadlineExceeded")
+        assert.strictEqual(uploadRequests().length, 0)
       }))
   })
 

@@ -200,15 +200,6 @@ const reuploadOf = (
 // constructors
 // -----------------------------------------------------------------------------
 
-/** How many downloads of a service run at once unless its layer says otherwise (`LayerOptions`). */
-const DEFAULT_CONCURRENCY = 16
-
-/** A service's turns (a number below 1 is taken as 1); none to wait for when unbounded. */
-const turnsOf = (concurrency: number | "unbounded"): Turns.Turn =>
-  concurrency === "unbounded" || concurrency === Number.POSITIVE_INFINITY
-    ? Effect.void
-    : Turns.make(Number.isNaN(concurrency) ? DEFAULT_CONCURRENCY : concurrency)
-
 /** @internal */
 export const makeWith = (defaults: LayerOptions): Effect.Effect<
   MediaDownload["Type"],
@@ -216,13 +207,13 @@ export const makeWith = (defaults: LayerOptions): Effect.Effect<
   HttpClient.HttpClient | MediaConn | MediaCrypto
 > =>
   Effect.gen(function*() {
-    const { concurrency = DEFAULT_CONCURRENCY, ...callDefaults } = defaults
+    const { concurrency, ...callDefaults } = defaults
     const env: internal.Env = {
       client: CdnClient.make(yield* HttpClient.HttpClient),
       conn: yield* MediaConn,
       hashing: (yield* MediaCrypto).openHashes
     }
-    const turn = turnsOf(concurrency)
+    const turn = Turns.ofConcurrency(concurrency)
 
     /**
      * Waits for a turn of the service, held until the scope closes; before it, a download opens no

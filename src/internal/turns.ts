@@ -15,6 +15,14 @@ import type * as Scope from "effect/Scope"
 /** Waits for a turn, held until the scope closes. */
 export type Turn = Effect.Effect<void, never, Scope.Scope>
 
+/**
+ * How many transfers of a service run at once unless its layer says otherwise. Measured on the
+ * bench's burst of 200 downloads of 4 MiB: 8, 16 and 32 at once within noise of each other, and all
+ * 200 at once a quarter slower; 200 uploads of 4 MiB at once grew the RSS by 567 MB, 16 at a time
+ * by 151.
+ */
+export const DEFAULT_CONCURRENCY = 16
+
 /** One holder's place: whether it holds a turn, and how to wake it while it waits for one. */
 interface Ticket {
   held: boolean
@@ -63,3 +71,12 @@ export const make = (n: number): Turn => {
     return Effect.zipRight(Effect.addFinalizer(() => Effect.sync(() => release(ticket))), take(ticket))
   })
 }
+
+/**
+ * The turns of a service that runs at most `concurrency` transfers at once (`DEFAULT_CONCURRENCY`
+ * when unset), or none to wait for when it is `"unbounded"`.
+ */
+export const ofConcurrency = (concurrency: number | "unbounded" | undefined): Turn =>
+  concurrency === "unbounded" || concurrency === Number.POSITIVE_INFINITY
+    ? Effect.void
+    : make(concurrency === undefined || Number.isNaN(concurrency) ? DEFAULT_CONCURRENCY : concurrency)

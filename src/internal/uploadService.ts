@@ -12,13 +12,14 @@ import { flow } from "effect/Function"
 import * as Redacted from "effect/Redacted"
 import { MediaConn } from "../MediaConn.js"
 import { MediaCrypto } from "../MediaCrypto.js"
-import type { MediaFileError } from "../MediaError.js"
+import { type MediaFileError, MediaUploadError } from "../MediaError.js"
 import * as MediaKeys from "../MediaKeys.js"
 import * as MediaType from "../MediaType.js"
 import type { LayerOptions, MediaUpload, UploadOptions, UploadResult, UploadSource } from "../MediaUpload.js"
 import * as CdnClient from "./cdnClient.js"
 import { withOutcome } from "./outcome.js"
 import { withDefaults } from "./transferOptions.js"
+import * as Turns from "./turns.js"
 import * as internal from "./upload.js"
 
 /** @internal */
@@ -32,11 +33,27 @@ export const makeWith = (defaults: LayerOptions): Effect.Effect<
     const mediaConn = yield* MediaConn
     const crypto = yield* MediaCrypto
     const fs = yield* FileSystem.FileSystem
+    const { concurrency, ...callDefaults } = defaults
+    const turn = Turns.ofConcurrency(concurrency)
 
     const upload = Effect.fn("MediaUpload.upload")(function*<E>(source: UploadSource<E>, callOptions: UploadOptions) {
-      const options = withDefaults(defaults, callOptions)
+      const options = withDefaults(callDefaults, callOptions)
       const clock = yield* Effect.clock
       const started = clock.unsafeCurrentTimeMillis()
+      // The deadline counts from the call: the wait for a turn and the first pass too, then the
+      // engine gets what is left of it.
+      const deadline = options.deadline === undefined ? undefined : Duration.toMillis(Duration.decode(options.deadline))
+      const left = () =>
+        deadline === undefined
+          ? undefined
+          : Duration.millis(Math.max(0, deadline - (clock.unsafeCurrentTimeMillis() - started)))
+      const bounded = <A, E2, R>(effect: Effect.Effect<A, E2, R>): Effect.Effect<A, E2 | MediaUploadError, R> => {
+        const rest = left()
+        return rest === undefined ? effect : Effect.timeoutFail(effect, {
+          duration: rest,
+          onTimeout: () => new MediaUploadError({ reason: "DeadlineExceeded", attempts: [] })
+        })
+      }
       const { mediaType } = options
       yield* Effect.annotateCurrentSpan("media.type", mediaType)
       const given = options.mediaKey
@@ -53,21 +70,21 @@ export const makeWith = (defaults: LayerOptions): Effect.Effect<
         cipher: crypto.openCipher
       }
 
-      let plaintext: internal.Source<E | MediaFileError>
-      let first: internal.FirstPass
-      if (source._tag === "OneShot") {
-        // Readable once only: spilled to a scoped temp file, hashed as it is written.
-        const spilled = yield* internal.spill(fs, source.stream, encryption)
-        plaintext = yield* internal.fileSource(fs, spilled.path)
-        first = spilled.first
-      } else {
-        plaintext = source._tag === "Bytes"
+      // Nothing is read or opened before the upload has its turn.
+      yield* bounded(turn)
+      const { first, plaintext } = yield* bounded(Effect.gen(function*() {
+        if (source._tag === "OneShot") {
+          // Readable once only: spilled to a scoped temp file, hashed as it is written.
+          const spilled = yield* internal.spill(fs, source.stream, encryption)
+          return { plaintext: yield* internal.fileSource(fs, spilled.path), first: spilled.first }
+        }
+        const plaintext: internal.Source<E | MediaFileError> = source._tag === "Bytes"
           ? internal.bytesSource(source.bytes)
           : source._tag === "File"
           ? yield* internal.fileSource(fs, source.path)
           : internal.streamSource(source.make)
-        first = yield* internal.firstPass(plaintext, encryption)
-      }
+        return { plaintext, first: yield* internal.firstPass(plaintext, encryption) }
+      }))
 
       yield* Effect.annotateCurrentSpan({
         "media.file_length": first.result.fileLength,
@@ -86,7 +103,7 @@ export const makeWith = (defaults: LayerOptions): Effect.Effect<
         progressInterval: Duration.toMillis(options.progressInterval ?? Duration.millis(100)),
         headers: options.headers,
         retry: options.retry
-      }, options.deadline === undefined ? undefined : Duration.decode(options.deadline))
+      }, left())
 
       const result = first.result
       return {
