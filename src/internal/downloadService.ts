@@ -7,9 +7,7 @@
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as Cause from "effect/Cause"
 import * as Chunk from "effect/Chunk"
-import * as Clock from "effect/Clock"
 import * as Deferred from "effect/Deferred"
-import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Option from "effect/Option"
@@ -38,6 +36,7 @@ import * as MediaRetry from "../MediaRetry.js"
 import * as MediaType from "../MediaType.js"
 import type * as Body from "./body.js"
 import * as CdnClient from "./cdnClient.js"
+import * as Deadline from "./deadline.js"
 import * as internal from "./download.js"
 import * as FileOutput from "./fileOutput.js"
 import { thumbnailOf } from "./messageRead.js"
@@ -220,20 +219,18 @@ export const makeWith = (defaults: LayerOptions): Effect.Effect<
      * file and no request. A deadline counts the wait: it fails the download while it waits, and
      * the options returned carry what is left of it.
      */
-    const takeTurn = (options: Options): Effect.Effect<Options, MediaDownloadError, Scope.Scope> => {
-      const deadline = withDefaults(callDefaults, options).deadline
-      if (deadline === undefined) return Effect.as(turn, options)
-      const limit = Duration.toMillis(Duration.decode(deadline))
-      return Effect.gen(function*() {
-        const start = yield* Clock.currentTimeMillis
-        yield* Effect.timeoutFail(turn, {
-          duration: limit,
-          onTimeout: () => new MediaDownloadError({ reason: "DeadlineExceeded", attempts: [] })
+    const takeTurn = (options: Options): Effect.Effect<Options, MediaDownloadError, Scope.Scope> =>
+      Effect.flatMap(Effect.clock, (clock) => {
+        const deadline = Deadline.start(
+          clock,
+          withDefaults(callDefaults, options).deadline,
+          () => new MediaDownloadError({ reason: "DeadlineExceeded", attempts: [] })
+        )
+        return Effect.map(deadline.bound(turn), () => {
+          const left = deadline.left()
+          return left === undefined ? options : { ...options, deadline: left }
         })
-        const waited = (yield* Clock.currentTimeMillis) - start
-        return waited === 0 ? options : { ...options, deadline: Duration.millis(Math.max(0, limit - waited)) }
       })
-    }
 
     const retry = yield* Effect.serviceOption(MediaRetry.MediaRetry)
 

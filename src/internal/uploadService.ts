@@ -17,6 +17,7 @@ import * as MediaKeys from "../MediaKeys.js"
 import * as MediaType from "../MediaType.js"
 import type { LayerOptions, MediaUpload, UploadOptions, UploadResult, UploadSource } from "../MediaUpload.js"
 import * as CdnClient from "./cdnClient.js"
+import * as Deadline from "./deadline.js"
 import { withOutcome } from "./outcome.js"
 import { withDefaults } from "./transferOptions.js"
 import * as Turns from "./turns.js"
@@ -40,20 +41,12 @@ export const makeWith = (defaults: LayerOptions): Effect.Effect<
       const options = withDefaults(callDefaults, callOptions)
       const clock = yield* Effect.clock
       const started = clock.unsafeCurrentTimeMillis()
-      // The deadline counts from the call: the wait for a turn and the first pass too, then the
-      // engine gets what is left of it.
-      const deadline = options.deadline === undefined ? undefined : Duration.toMillis(Duration.decode(options.deadline))
-      const left = () =>
-        deadline === undefined
-          ? undefined
-          : Duration.millis(Math.max(0, deadline - (clock.unsafeCurrentTimeMillis() - started)))
-      const bounded = <A, E2, R>(effect: Effect.Effect<A, E2, R>): Effect.Effect<A, E2 | MediaUploadError, R> => {
-        const rest = left()
-        return rest === undefined ? effect : Effect.timeoutFail(effect, {
-          duration: rest,
-          onTimeout: () => new MediaUploadError({ reason: "DeadlineExceeded", attempts: [] })
-        })
-      }
+      // The deadline counts from the call: the wait for a turn and the first pass too.
+      const deadline = Deadline.start(
+        clock,
+        options.deadline,
+        () => new MediaUploadError({ reason: "DeadlineExceeded", attempts: [] })
+      )
       const { mediaType } = options
       yield* Effect.annotateCurrentSpan("media.type", mediaType)
       const given = options.mediaKey
@@ -71,8 +64,8 @@ export const makeWith = (defaults: LayerOptions): Effect.Effect<
       }
 
       // Nothing is read or opened before the upload has its turn.
-      yield* bounded(turn)
-      const { first, plaintext } = yield* bounded(Effect.gen(function*() {
+      yield* deadline.bound(turn)
+      const { first, plaintext } = yield* deadline.bound(Effect.gen(function*() {
         if (source._tag === "OneShot") {
           // Readable once only: spilled to a scoped temp file, hashed as it is written.
           const spilled = yield* internal.spill(fs, source.stream, encryption)
@@ -103,7 +96,7 @@ export const makeWith = (defaults: LayerOptions): Effect.Effect<
         progressInterval: Duration.toMillis(options.progressInterval ?? Duration.millis(100)),
         headers: options.headers,
         retry: options.retry
-      }, left())
+      }, deadline.left())
 
       const result = first.result
       return {
