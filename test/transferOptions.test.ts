@@ -102,7 +102,9 @@ describe("layer-time options", () => {
     Effect.gen(function*() {
       const downloads = MediaDownload.layerConfig({
         protocol: Config.literal("https", "http")("CDN_PROTOCOL"),
-        stallTimeout: Config.duration("CDN_STALL").pipe(Config.withDefault("30 seconds"))
+        stallTimeout: Config.duration("CDN_STALL").pipe(Config.withDefault("30 seconds")),
+        // A service-wide option reads from Config too (a failing read fails the layer, below).
+        concurrency: Config.integer("CDN_DOWNLOADS").pipe(Config.withDefault(16))
       })
       const { sent, services } = yield* world(downloads)
       yield* Effect.gen(function*() {
@@ -110,7 +112,9 @@ describe("layer-time options", () => {
         yield* (yield* MediaDownload.MediaDownload).bytes(paramsOf(uploaded))
       }).pipe(
         Effect.provide(services),
-        Effect.withConfigProvider(ConfigProvider.fromMap(new Map([["CDN_PROTOCOL", "http"]])))
+        Effect.withConfigProvider(
+          ConfigProvider.fromMap(new Map([["CDN_PROTOCOL", "http"], ["CDN_DOWNLOADS", "2"]]))
+        )
       )
       const gets = (yield* sent).filter((request) => request.method === "GET")
       assert.isTrue(gets[0]!.url.startsWith("http://"))
@@ -124,6 +128,16 @@ describe("layer-time options", () => {
         Effect.flip
       )
       assert.include(String(failed), "CDN_PROTOCOL")
+      const notANumber = yield* Effect.gen(function*() {
+        yield* MediaDownload.MediaDownload
+      }).pipe(
+        Effect.provide(services),
+        Effect.withConfigProvider(
+          ConfigProvider.fromMap(new Map([["CDN_PROTOCOL", "http"], ["CDN_DOWNLOADS", "many"]]))
+        ),
+        Effect.flip
+      )
+      assert.include(String(notANumber), "CDN_DOWNLOADS")
     }))
 })
 
