@@ -180,6 +180,10 @@ export interface LayerOptions
    * How many downloads of the service run at once; the next ones wait for a turn before they open
    * a file or send a request (a `deadline` counts the wait). Default 16.
    *
+   * Small media (below 1 MiB by the message's `fileLength`, and every thumbnail) have as many
+   * turns of their own, so a sticker never waits behind large videos that may run for minutes.
+   * Media of unknown length counts as large.
+   *
    * The more downloads run at once, the more each costs: all of them are kept in memory while the
    * process works through their bytes, and each body arrives in smaller pieces. Measured on a
    * burst of 200 downloads of 4 MiB from a loopback server (`npm run bench`'s, two cores), 16 at a

@@ -146,6 +146,10 @@ export interface LayerOptions
    * How many uploads of the service run at once; the next ones wait for a turn before they read
    * their source (a `deadline` counts the wait). Default 16, or `"unbounded"`.
    *
+   * Small uploads (below 1 MiB: bytes by their length, a file by its size) have as many turns of
+   * their own, so a sticker never waits behind large videos; a stream's size is not known before it
+   * is read, so it counts as large.
+   *
    * Measured with 200 uploads of a 4 MiB file to a loopback server on two cores: all at once grew
    * the RSS by 567 MB, 16 at a time by 151 MB, and moved 8% more MB/s.
    */

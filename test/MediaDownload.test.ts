@@ -26,6 +26,7 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { PassThrough, Writable } from "node:stream"
 import * as Hashing from "../src/internal/hashing.js"
+import * as Turns from "../src/internal/turns.js"
 import { pseudoRandomBytes } from "./bytes.js"
 
 const [primary, fallback] = FakeCdn.defaultHosts as [string, string]
@@ -793,6 +794,22 @@ describe("MediaDownload", () => {
         const hosts = (yield* downloads(cdn)).map((r) => r.host)
         assert.deepStrictEqual(hosts.slice(0, 2), [primary, primary])
         assert.isAbove(hosts.lastIndexOf(primary), hosts.indexOf(fallback), "the third asked only after a turn ended")
+      }))
+
+    it.scoped("small media have turns of their own: a small download does not wait behind large ones", () =>
+      Effect.gen(function*() {
+        const { cdn, download } = yield* world(undefined, MediaCrypto.layer, { concurrency: 1 })
+        const large = yield* prepare(cdn, Turns.SMALL_TRANSFER)
+        const small = yield* prepare(cdn, 1000, "sticker")
+        const [holder] = yield* stalledDownloads(cdn, download, large, 1, "1 hour")
+        yield* settle
+        const waiting = yield* Effect.fork(download.bytes({ imageMessage: content(large) }))
+        yield* settle
+        assert.deepStrictEqual(yield* download.bytes({ stickerMessage: content(small) }), small.plaintext)
+        assert.strictEqual((yield* downloads(cdn)).length, 2, "the second large download still waits")
+        yield* Fiber.interrupt(holder!)
+        assert.deepStrictEqual(yield* Fiber.join(waiting), large.plaintext)
+        assert.strictEqual((yield* downloads(cdn)).length, 3)
       }))
 
     it.scoped("16 at once by default; `unbounded` lifts the bound", () =>

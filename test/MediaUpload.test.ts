@@ -18,6 +18,7 @@ import { createHash } from "node:crypto"
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
+import * as Turns from "../src/internal/turns.js"
 import { concat } from "./bytes.js"
 
 const RESUME = 5 * 1024 * 1024
@@ -475,6 +476,29 @@ describe("MediaUpload", () => {
           assert.strictEqual(uploadRequests().length, expected)
           yield* Effect.forEach(fibers, Fiber.interrupt)
         }
+      }))
+
+    it.scoped("small uploads have turns of their own; a file's size comes from its stat", () =>
+      Effect.gen(function*() {
+        const { cdn, uploadRequests, uploads } = yield* setup(undefined, undefined, { concurrency: 1 })
+        yield* cdn.injectFault({ _tag: "Stall" })
+        const large = MediaUpload.bytes(pattern(Turns.SMALL_TRANSFER, 7))
+        const holder = yield* Effect.fork(uploads.upload(large, { mediaType: "video", stallTimeout: "1 hour" }))
+        yield* settle
+        const waiting = yield* Effect.fork(uploads.upload(large, { mediaType: "video" }))
+        yield* settle
+        assert.strictEqual(uploadRequests().length, 1, "the second large upload waits for the first")
+        const dir = mkdtempSync(join(tmpdir(), "wa-media-turns-"))
+        try {
+          writeFileSync(join(dir, "sticker.webp"), pattern(1000, 8))
+          const sticker = yield* uploads.upload(MediaUpload.file(join(dir, "sticker.webp")), { mediaType: "sticker" })
+          assert.strictEqual(sticker.fileLength, 1000)
+          assert.strictEqual(uploadRequests().length, 2, "the small upload went while the large one held its turn")
+        } finally {
+          rmSync(dir, { recursive: true, force: true })
+        }
+        yield* Fiber.interrupt(holder)
+        assert.strictEqual((yield* Fiber.join(waiting)).fileLength, Turns.SMALL_TRANSFER)
       }))
 
     it.scoped("a deadline counts the wait for a turn", () =>

@@ -97,4 +97,26 @@ describe("Turns", () => {
       for (const { gate } of last) yield* Deferred.succeed(gate, undefined)
       yield* Effect.forEach(lastFibers, Fiber.join)
     }))
+
+  it.effect("small transfers have turns of their own; one of unknown size counts as large", () =>
+    Effect.gen(function*() {
+      const lanes = Turns.ofConcurrency(1)
+      const inLane = (size: number | undefined) => <A, E>(effect: Effect.Effect<A, E>) =>
+        Effect.scoped(Effect.zipRight(lanes(size), effect))
+      const started: Array<number> = []
+      const running = { now: 0, most: 0 }
+      const sizes = [Turns.SMALL_TRANSFER, undefined, 0, Turns.SMALL_TRANSFER - 1]
+      const tasks = yield* Effect.forEach(sizes, (_, i) => gated(started, running, i))
+      const fibers = yield* Effect.forEach(tasks, ({ effect }, i) => Effect.fork(inLane(sizes[i])(effect)))
+      yield* settle
+      assert.deepStrictEqual(started, [0, 2], "a large and a small one at once; the others wait in their lanes")
+      yield* Deferred.succeed(tasks[2]!.gate, undefined)
+      yield* settle
+      assert.deepStrictEqual(started, [0, 2, 3], "the small lane moves while the large one is held")
+      yield* Deferred.succeed(tasks[0]!.gate, undefined)
+      yield* settle
+      assert.deepStrictEqual(started, [0, 2, 3, 1])
+      for (const { gate } of tasks) yield* Deferred.succeed(gate, undefined)
+      yield* Effect.forEach(fibers, Fiber.join)
+    }))
 })

@@ -215,18 +215,23 @@ export const makeWith = (defaults: LayerOptions): Effect.Effect<
     const turn = Turns.ofConcurrency(concurrency)
 
     /**
-     * Waits for a turn of the service, held until the scope closes; before it, a download opens no
-     * file and no request. A deadline counts the wait: it fails the download while it waits, and
-     * the options returned carry what is left of it.
+     * Waits for a turn of the service in the media's lane (small media, a thumbnail included, have
+     * turns of their own), held until the scope closes; before it, a download opens no file and no
+     * request. A deadline counts the wait: it fails the download while it waits, and the options
+     * returned carry what is left of it.
      */
-    const takeTurn = (options: Options): Effect.Effect<Options, MediaDownloadError, Scope.Scope> =>
+    const takeTurn = (
+      media: MediaMessage.Downloadable,
+      options: Options
+    ): Effect.Effect<Options, MediaDownloadError, Scope.Scope> =>
       Effect.flatMap(Effect.clock, (clock) => {
         const deadline = Deadline.start(
           clock,
           withDefaults(callDefaults, options).deadline,
           () => new MediaDownloadError({ reason: "DeadlineExceeded", attempts: [] })
         )
-        return Effect.map(deadline.bound(turn), () => {
+        const size = options.thumbnail === true ? 0 : internal.expectedBlobLength(media)
+        return Effect.map(deadline.bound(turn(size)), () => {
           const left = deadline.left()
           return left === undefined ? options : { ...options, deadline: left }
         })
@@ -261,7 +266,7 @@ export const makeWith = (defaults: LayerOptions): Effect.Effect<
     const bytes = Effect.fn("MediaDownload.bytes")(
       function*(source: Source, callOptions: Options = {}) {
         const media = yield* resolve(source, callOptions)
-        const options = yield* takeTurn(callOptions)
+        const options = yield* takeTurn(media, callOptions)
         let chunks: Array<Uint8Array> = []
         yield* run(source, media, {
           write: (out) =>
@@ -292,7 +297,7 @@ export const makeWith = (defaults: LayerOptions): Effect.Effect<
       Effect.gen(function*() {
         const media = yield* resolve(source, callOptions)
         // The stream holds its turn until it ends or its reader drops it.
-        const options = yield* takeTurn(callOptions)
+        const options = yield* takeTurn(media, callOptions)
         // The download runs in a fiber of its own and hands the reader each attempt's body, which
         // the reader's pulls read and decrypt (body.ts), and the few bytes around a body as chunks.
         const queue = yield* Effect.acquireRelease(
@@ -328,7 +333,7 @@ export const makeWith = (defaults: LayerOptions): Effect.Effect<
     const toFile = Effect.fn("MediaDownload.toFile")(
       function*(source: Source, path: string, callOptions: Options = {}) {
         const media = yield* resolve(source, callOptions)
-        const options = yield* takeTurn(callOptions)
+        const options = yield* takeTurn(media, callOptions)
         return yield* FileOutput.withFileOutput(
           path,
           (file) =>
@@ -356,7 +361,7 @@ export const makeWith = (defaults: LayerOptions): Effect.Effect<
         let emitted = false
         const writeError = (error: Error) =>
           new MediaFileError({ reason: "Write", path: "writable", detail: error.message })
-        const summary = yield* Effect.flatMap(takeTurn(callOptions), (options) =>
+        const summary = yield* Effect.flatMap(takeTurn(media, callOptions), (options) =>
           run(source, media, {
             write: (out) =>
               Effect.suspend(() => {

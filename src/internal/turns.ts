@@ -73,10 +73,26 @@ export const make = (n: number): Turn => {
 }
 
 /**
- * The turns of a service that runs at most `concurrency` transfers at once (`DEFAULT_CONCURRENCY`
- * when unset), or none to wait for when it is `"unbounded"`.
+ * Below this many bytes a transfer is small (a sticker, a voice note, most photos, any thumbnail).
+ * Small transfers have turns of their own, so that one never waits behind large ones that may run
+ * for minutes. Their bound still pays: measured on bursts of 200 downloads from a loopback server,
+ * 16 at a time against all at once, 5% less CPU per download of 16 KiB, 9% of 64 KiB, 15% of 256
+ * KiB, 25–30% of 1 MiB.
  */
-export const ofConcurrency = (concurrency: number | "unbounded" | undefined): Turn =>
-  concurrency === "unbounded" || concurrency === Number.POSITIVE_INFINITY
-    ? Effect.void
-    : make(concurrency === undefined || Number.isNaN(concurrency) ? DEFAULT_CONCURRENCY : concurrency)
+export const SMALL_TRANSFER = 1024 * 1024
+
+/** A service's turns: a transfer of `size` bytes (`undefined` when unknown) waits for one of its lane. */
+export type Lanes = (size: number | undefined) => Turn
+
+/**
+ * The turns of a service that runs at most `concurrency` small transfers and `concurrency` others at
+ * once (`DEFAULT_CONCURRENCY` when unset), or none to wait for when it is `"unbounded"`. A
+ * transfer of unknown size counts as large.
+ */
+export const ofConcurrency = (concurrency: number | "unbounded" | undefined): Lanes => {
+  if (concurrency === "unbounded" || concurrency === Number.POSITIVE_INFINITY) return () => Effect.void
+  const n = concurrency === undefined || Number.isNaN(concurrency) ? DEFAULT_CONCURRENCY : concurrency
+  const small = make(n)
+  const large = make(n)
+  return (size) => size !== undefined && size < SMALL_TRANSFER ? small : large
+}

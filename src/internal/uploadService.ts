@@ -63,19 +63,25 @@ export const makeWith = (defaults: LayerOptions): Effect.Effect<
         cipher: crypto.openCipher
       }
 
-      // Nothing is read or opened before the upload has its turn.
-      yield* deadline.bound(turn)
+      // A source read once has no size before it is spilled; the others say theirs (a file from its
+      // `stat`), which picks the upload's lane of turns. Nothing is read or opened before the turn.
+      const prepared = source._tag === "OneShot"
+        ? { stream: source.stream }
+        : {
+          reusable: source._tag === "Bytes"
+            ? internal.bytesSource(source.bytes)
+            : source._tag === "File"
+            ? yield* deadline.bound(internal.fileSource(fs, source.path))
+            : internal.streamSource(source.make)
+        }
+      yield* deadline.bound(turn("reusable" in prepared ? prepared.reusable.size : undefined))
       const { first, plaintext } = yield* deadline.bound(Effect.gen(function*() {
-        if (source._tag === "OneShot") {
+        if ("stream" in prepared) {
           // Readable once only: spilled to a scoped temp file, hashed as it is written.
-          const spilled = yield* internal.spill(fs, source.stream, encryption)
+          const spilled = yield* internal.spill(fs, prepared.stream, encryption)
           return { plaintext: yield* internal.fileSource(fs, spilled.path), first: spilled.first }
         }
-        const plaintext: internal.Source<E | MediaFileError> = source._tag === "Bytes"
-          ? internal.bytesSource(source.bytes)
-          : source._tag === "File"
-          ? yield* internal.fileSource(fs, source.path)
-          : internal.streamSource(source.make)
+        const plaintext: internal.Source<E | MediaFileError> = prepared.reusable
         return { plaintext, first: yield* internal.firstPass(plaintext, encryption) }
       }))
 
