@@ -223,7 +223,9 @@ export type DownloadError =
  * - `stream`: the plaintext as it arrives, in constant memory. The bytes are unverified until the
  *   stream ends: a failed check fails the stream at its end, so write them somewhere that can be
  *   thrown away. A restart after bytes were emitted (a server ignoring `Range`, a failed check)
- *   is impossible: the stream fails instead of emitting a byte twice.
+ *   is impossible: the stream fails instead of emitting a byte twice. Small media (a blob of up to
+ *   256 KiB, and every thumbnail) are the exception: the stream downloads them whole and emits
+ *   only plaintext that passed every check, which also lets it start over.
  * - `toFile`: the plaintext to a file, written atomically: the file appears, complete and verified,
  *   only on success; nothing is left behind after a failure or an interruption.
  * - `toSink`: runs `stream` into a `Sink`.

@@ -640,6 +640,25 @@ describe("MediaDownload", () => {
         assert.strictEqual(error._tag === "MediaIntegrityError" && error.reason, "Mac")
       }))
 
+    it.scoped("a small media's stream gets only checked bytes: a tampered body or an ignored Range starts over", () =>
+      Effect.gen(function*() {
+        const { cdn, download } = yield* world()
+        const p = yield* prepare(cdn, 200_000)
+        const streamed = Effect.map(
+          Stream.runCollect(download.stream({ imageMessage: content(p) })),
+          (chunks) => Buffer.concat(Chunk.toReadonlyArray(chunks))
+        )
+        // A large media's stream would have emitted the tampered plaintext and failed at its end.
+        yield* cdn.injectFault({ _tag: "FlipByte", offset: 5 })
+        assert.deepStrictEqual(yield* streamed, Buffer.from(p.plaintext))
+        assert.deepStrictEqual((yield* downloads(cdn)).map((r) => r.host), [primary, fallback])
+        // A large media's stream would end `RestartImpossible` here (above).
+        yield* cdn.clearRequests
+        yield* cdn.injectFaults([{ _tag: "Drop", afterBytes: 100_000 }, { _tag: "IgnoreRange" }])
+        assert.deepStrictEqual(yield* streamed, Buffer.from(p.plaintext))
+        assert.strictEqual((yield* downloads(cdn)).length, 2)
+      }))
+
     it.scoped("a stream read slowly gets every byte once, in order, from a body that arrives in batches", () =>
       Effect.gen(function*() {
         const { cdn, client } = yield* FakeCdn.make()

@@ -137,6 +137,17 @@ const writeToNode = (writable: Writable, chunk: Uint8Array): Effect.Effect<void,
     return Effect.sync(cleanup)
   })
 
+/**
+ * Up to this blob length, `stream` (and so `toSink`) downloads the media whole before its reader
+ * gets any of it: no second fiber, no queue, and only plaintext that passed every check. The
+ * reader's fiber and its hand-offs cost about 1 ms of CPU per download, as much as the rest of a
+ * small download. Measured with 1,500 downloads to sinks from a loopback server, 16 at a time, in
+ * three alternating rounds: media of 16 KiB 1.9–2.5 ms of CPU per download against 2.7–3.7 ms
+ * through the reader's pulls; of 256 KiB about 15% less. Above it, a download would hold more
+ * than the 256 KiB a transfer keeps in flight.
+ */
+const COLLECTED_STREAM = 256 * 1024
+
 /** What the download hands `stream`'s reader: bytes, or a body to read and say how it ended. */
 type Handed = Chunk.Chunk<Uint8Array> | {
   readonly plaintext: Body.Plaintext
@@ -263,22 +274,34 @@ export const makeWith = (defaults: LayerOptions): Effect.Effect<
         )
       })
 
+    /** Downloads media into memory: the plaintext's pieces, every check passed. */
+    const collect = (
+      source: Source,
+      media: MediaMessage.Downloadable,
+      options: Options
+    ): Effect.Effect<Array<Uint8Array>, DownloadError> =>
+      Effect.suspend(() => {
+        let chunks: Array<Uint8Array> = []
+        return Effect.map(
+          run(source, media, {
+            write: (out) =>
+              Effect.sync(() => {
+                for (const chunk of out) chunks.push(chunk)
+              }),
+            reset: Effect.sync(() => {
+              chunks = []
+              return true
+            })
+          }, options),
+          () => chunks
+        )
+      })
+
     const bytes = Effect.fn("MediaDownload.bytes")(
       function*(source: Source, callOptions: Options = {}) {
         const media = yield* resolve(source, callOptions)
         const options = yield* takeTurn(media, callOptions)
-        let chunks: Array<Uint8Array> = []
-        yield* run(source, media, {
-          write: (out) =>
-            Effect.sync(() => {
-              for (const chunk of out) chunks.push(chunk)
-            }),
-          reset: Effect.sync(() => {
-            chunks = []
-            return true
-          })
-        }, options)
-        return concat(chunks)
+        return concat(yield* collect(source, media, options))
       },
       Effect.scoped,
       withOutcome
@@ -298,6 +321,11 @@ export const makeWith = (defaults: LayerOptions): Effect.Effect<
         const media = yield* resolve(source, callOptions)
         // The stream holds its turn until it ends or its reader drops it.
         const options = yield* takeTurn(media, callOptions)
+        const size = internal.expectedBlobLength(media)
+        if (callOptions.thumbnail === true || (size !== undefined && size <= COLLECTED_STREAM)) {
+          // Downloaded and checked before the reader gets any of it, by the stream's own fiber.
+          return Stream.fromChunk(Chunk.unsafeFromArray(yield* withOutcome(collect(source, media, options))))
+        }
         // The download runs in a fiber of its own and hands the reader each attempt's body, which
         // the reader's pulls read and decrypt (body.ts), and the few bytes around a body as chunks.
         const queue = yield* Effect.acquireRelease(
