@@ -10,6 +10,10 @@
 // writables drop the same bytes: the two rows differ by what `toSink` costs on top of the download
 // (`stream`'s reader fiber and queue), which a bot choosing an output needs to know.
 //
+// The small burst: 500 downloads of one 16 KiB blob at once to sinks, which measures what a
+// download costs apart from its bytes (a burst of stickers or voice notes), timed after an untimed
+// first burst in the same process.
+//
 // The "unverified" cases run the same library side next to what a peer that verifies nothing does
 // (the same `fetch` and decipher, no MAC check, no hash): the yardstick of the download targets.
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
@@ -41,16 +45,19 @@ export const startServer = (file) =>
 
 const fromHex = (hex) => new Uint8Array(Buffer.from(hex, "hex"))
 
-const BURST = 200
-const BURST_SIZE = 4 * 1024 * 1024
+/** A burst: `count` downloads of one blob of `size` bytes, all asked at once. */
+const LARGE_BURST = { count: 200, size: 4 * 1024 * 1024, label: "200x4MiB", name: "burst" }
+// Stickers, voice notes, thumbnails: what a burst costs per download rather than per byte, in a
+// process that already ran one (a bot's steady state; a fresh process mostly measures V8's warm-up).
+const SMALL_BURST = { count: 500, size: 16 * 1024, label: "500x16KiB", name: "small-burst", warm: true }
 
 /** The burst's blob (made once per bench folder), its values and a fresh output folder. */
-const burstFiles = async (dir) => {
-  const plain = join(dir, "burst.plain")
-  const blob = join(dir, "burst.blob")
-  const metaFile = join(dir, "burst.json")
+const burstFiles = async (dir, burst) => {
+  const plain = join(dir, `${burst.name}.plain`)
+  const blob = join(dir, `${burst.name}.blob`)
+  const metaFile = join(dir, `${burst.name}.json`)
   if (!existsSync(metaFile)) {
-    writeFileSync(plain, randomBytes(BURST_SIZE))
+    writeFileSync(plain, randomBytes(burst.size))
     const mediaKey = randomBytes(32)
     const { fileEncSha256, fileSha256 } = await Baseline.encryptFile(
       Baseline.deriveKeys(mediaKey, HKDF_INFO),
@@ -59,10 +66,10 @@ const burstFiles = async (dir) => {
     )
     writeFileSync(
       metaFile,
-      JSON.stringify({ mediaKey: mediaKey.toString("hex"), fileSha256, fileEncSha256, fileLength: BURST_SIZE })
+      JSON.stringify({ mediaKey: mediaKey.toString("hex"), fileSha256, fileEncSha256, fileLength: burst.size })
     )
   }
-  const outDir = join(dir, "burst-out")
+  const outDir = join(dir, `${burst.name}-out`)
   rmSync(outDir, { recursive: true, force: true })
   mkdirSync(outDir)
   return { blob, outDir, meta: JSON.parse(readFileSync(metaFile, "utf8")) }
@@ -118,67 +125,76 @@ const baselineDownload = async (port, keys, meta, out, verify) => {
 const nullWritable = () => new Writable({ write: (_chunk, _encoding, callback) => callback() })
 
 /**
+ * The timed run of a burst (`once` runs the burst, resolving with each download's plaintext length),
+ * after an untimed one when the burst says `warm`; the server stops after it.
+ */
+const timedBurst = async (burst, target, outDir, server, once) => {
+  if (burst.warm) await once()
+  return async () => {
+    try {
+      const total = (await once()).reduce((a, b) => a + b, 0)
+      return { bytes: total, check: `${total}/${target === "files" ? statSync(join(outDir, "out-0")).size : "-"}` }
+    } finally {
+      server.stop()
+    }
+  }
+}
+
+/**
  * A burst case to `target` ("sinks", "writables" or "files"); `verify` false for the unverified
  * baseline.
  */
-const burstCase = (target, verify = true) => ({
-  name: `download ${BURST}x4MiB to ${target}${verify ? "" : ", unverified"}`,
+const burstCase = (target, verify = true, burst = LARGE_BURST) => ({
+  name: `download ${burst.label} to ${target}${verify ? "" : ", unverified"}`,
   sides: {
     library: async ({ dir }) => {
-      const { blob, meta, outDir } = await burstFiles(dir)
+      const { blob, meta, outDir } = await burstFiles(dir, burst)
       const server = await startServer(blob)
       const { layer, media } = libraryDownload(server, meta)
       const counted = Sink.foldLeftChunks(0, (n, chunk) => {
         for (const piece of chunk) n += piece.length
         return n
       })
-      return async () => {
-        try {
-          const lengths = await Effect.flatMap(MediaDownload.MediaDownload, (download) =>
+      return timedBurst(
+        burst,
+        target,
+        outDir,
+        server,
+        () =>
+          Effect.flatMap(MediaDownload.MediaDownload, (download) =>
             Effect.forEach(
-              Array.from({ length: BURST }, (_, i) => i),
+              Array.from({ length: burst.count }, (_, i) => i),
               (i) =>
                 target === "files"
-                  ? Effect.map(download.toFile(media, join(outDir, `out-${i}`), { protocol: "http" }), (s) =>
-                    s.fileLength)
+                  ? Effect.map(
+                    download.toFile(media, join(outDir, `out-${i}`), { protocol: "http" }),
+                    (s) => s.fileLength
+                  )
                   : target === "writables"
-                  ? Effect.map(download.toWritable(media, nullWritable(), { protocol: "http" }), (s) =>
-                    s.fileLength)
+                  ? Effect.map(download.toWritable(media, nullWritable(), { protocol: "http" }), (s) => s.fileLength)
                   : download.toSink(media, counted, { protocol: "http" }),
               { concurrency: "unbounded" }
             )).pipe(Effect.provide(layer), Effect.runPromise)
-          const total = lengths.reduce((a, b) => a + b, 0)
-          return { bytes: total, check: `${total}/${target === "files" ? statSync(join(outDir, "out-0")).size : "-"}` }
-        } finally {
-          server.stop()
-        }
-      }
+      )
     },
     baseline: async ({ dir }) => {
-      const { blob, meta, outDir } = await burstFiles(dir)
+      const { blob, meta, outDir } = await burstFiles(dir, burst)
       const server = await startServer(blob)
       const keys = Baseline.deriveKeys(Buffer.from(meta.mediaKey, "hex"), HKDF_INFO)
-      return async () => {
-        try {
-          const lengths = await Promise.all(
-            Array.from(
-              { length: BURST },
-              (_, i) =>
-                baselineDownload(
-                  server.port,
-                  keys,
-                  meta,
-                  target === "files" ? join(outDir, `out-${i}`) : undefined,
-                  verify
-                )
-            )
+      return timedBurst(burst, target, outDir, server, () =>
+        Promise.all(
+          Array.from(
+            { length: burst.count },
+            (_, i) =>
+              baselineDownload(
+                server.port,
+                keys,
+                meta,
+                target === "files" ? join(outDir, `out-${i}`) : undefined,
+                verify
+              )
           )
-          const total = lengths.reduce((a, b) => a + b, 0)
-          return { bytes: total, check: `${total}/${target === "files" ? statSync(join(outDir, "out-0")).size : "-"}` }
-        } finally {
-          server.stop()
-        }
-      }
+        ))
     }
   }
 })
@@ -229,5 +245,7 @@ export const cases = [
   fileCase(false),
   burstCase("sinks", false),
   burstCase("writables", false),
-  burstCase("files", false)
+  burstCase("files", false),
+  burstCase("sinks", true, SMALL_BURST),
+  burstCase("sinks", false, SMALL_BURST)
 ]
