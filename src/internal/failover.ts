@@ -114,7 +114,9 @@ export const run = <C, A, E, R>(
           (error) => isHostFailure(error) ? failureSpanAttributes(error) : failureAttributes(error)
         ).pipe(
           Effect.withSpan(plan.span, {
-            attributes: { "cdn.host": plan.label(candidate), "cdn.attempt": attempts.length + 1 }
+            attributes: { "cdn.host": plan.label(candidate), "cdn.attempt": attempts.length + 1 },
+            // Its stack would only name this module; capturing it cost every try about 7 µs.
+            captureStackTrace: false
           })
         )
       }).pipe(
