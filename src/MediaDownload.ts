@@ -191,9 +191,11 @@ export interface LayerOptions
    * and 15–30% less RSS growth. Over slow links, where each download mostly waits for the network,
    * more at once can pay.
    *
-   * A download holds its turn until it ends; `stream` until the stream ends or its reader drops it.
-   * A reader that waits for another download of the same service while it holds a stream open
-   * can therefore wait for ever once every turn is taken: use a larger value, or `"unbounded"`.
+   * A download holds its turn until it ends; `stream` until the stream ends or its reader drops it
+   * (a small media's stream only until it is downloaded, before its reader gets the bytes). A
+   * reader that waits for another download of the same service while it holds a stream of large
+   * media open can therefore wait for ever once every turn is taken: use a larger value, or
+   * `"unbounded"`.
    */
   readonly concurrency?: number | "unbounded" | undefined
 }

@@ -831,6 +831,16 @@ describe("MediaDownload", () => {
         assert.strictEqual((yield* downloads(cdn)).length, 3)
       }))
 
+    it.scoped("a small media's stream gives its turn back once downloaded, before its reader is done", () =>
+      Effect.gen(function*() {
+        const { cdn, download } = yield* world(undefined, MediaCrypto.layer, { concurrency: 1 })
+        const p = yield* prepare(cdn, 1000)
+        const pull = yield* Stream.toPull(download.stream({ imageMessage: content(p) }))
+        assert.deepStrictEqual(Buffer.concat(Chunk.toReadonlyArray(yield* pull)), Buffer.from(p.plaintext))
+        // The stream is still open (its end not pulled yet), and the next download has its turn.
+        assert.deepStrictEqual(yield* download.bytes({ imageMessage: content(p) }), p.plaintext)
+      }))
+
     it.scoped("16 at once by default; `unbounded` lifts the bound", () =>
       Effect.gen(function*() {
         for (const [options, expected] of [[{}, 16], [{ concurrency: "unbounded" as const }, 20]] as const) {

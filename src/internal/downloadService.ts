@@ -320,13 +320,17 @@ export const makeWith = (defaults: LayerOptions): Effect.Effect<
     const startStream = (source: Source, callOptions: Options) =>
       Effect.gen(function*() {
         const media = yield* resolve(source, callOptions)
-        // The stream holds its turn until it ends or its reader drops it.
-        const options = yield* takeTurn(media, callOptions)
         const size = internal.expectedBlobLength(media)
         if (callOptions.thumbnail === true || (size !== undefined && size <= COLLECTED_STREAM)) {
-          // Downloaded and checked before the reader gets any of it, by the stream's own fiber.
-          return Stream.fromChunk(Chunk.unsafeFromArray(yield* withOutcome(collect(source, media, options))))
+          // Downloaded and checked before the reader gets any of it, by the stream's own fiber, which
+          // gives its turn back before the reader gets the bytes.
+          const chunks = yield* Effect.scoped(
+            Effect.flatMap(takeTurn(media, callOptions), (options) => withOutcome(collect(source, media, options)))
+          )
+          return Stream.fromChunk(Chunk.unsafeFromArray(chunks))
         }
+        // The stream holds its turn until it ends or its reader drops it.
+        const options = yield* takeTurn(media, callOptions)
         // The download runs in a fiber of its own and hands the reader each attempt's body, which
         // the reader's pulls read and decrypt (body.ts), and the few bytes around a body as chunks.
         const queue = yield* Effect.acquireRelease(
