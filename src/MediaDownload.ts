@@ -221,7 +221,9 @@ export type DownloadError =
 /**
  * The download service.
  *
- * - `bytes`: the verified plaintext in memory.
+ * - `bytes`: the verified plaintext in memory. When the server's blob has the length the message
+ *   implies, the plaintext is kept in one array of that length as it comes, so the download peaks
+ *   at about the media's size rather than twice it.
  * - `stream`: the plaintext as it arrives, in constant memory. The bytes are unverified until the
  *   stream ends: a failed check fails the stream at its end, so write them somewhere that can be
  *   thrown away. A restart after bytes were emitted (a server ignoring `Range`, a failed check)

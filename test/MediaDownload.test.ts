@@ -925,6 +925,16 @@ describe("MediaDownload", () => {
   })
 
   describe("outputs", () => {
+    it.scoped("bytes believes a length only when the server's blob agrees: a claimed 1 PiB fails typed", () =>
+      Effect.gen(function*() {
+        const { cdn, download } = yield* world()
+        const p = yield* prepare(cdn, 300_000)
+        // Kept in one array of the length the message and the server agree on.
+        assert.deepStrictEqual(yield* download.bytes({ imageMessage: content(p) }), p.plaintext)
+        const error = yield* Effect.flip(download.bytes({ imageMessage: { ...content(p), fileLength: 2 ** 50 } }))
+        assert.strictEqual(error._tag, "MediaIntegrityError")
+      }))
+
     it.scoped("a stream its reader stops early ends at once and cancels the body", () =>
       Effect.gen(function*() {
         const { cdn, download } = yield* world()

@@ -44,6 +44,12 @@ export interface Output<E> {
   readonly reset: Effect.Effect<boolean, E>
   readonly read?: ((plaintext: Plaintext) => Effect.Effect<void, BodyBreak>) | undefined
   /**
+   * Told the plaintext's exact length before a body's bytes, when the server's length of the whole
+   * blob is the one the message implies (so a message that lies about its length is never
+   * believed): an output that keeps the plaintext can then keep it in one array.
+   */
+  readonly expect?: ((plaintextLength: number) => void) | undefined
+  /**
    * An output that is an open file offers it, for a decryptor whose hash session writes the
    * plaintext where it hashes it (`MediaCrypto.PlaintextFile`); `writeError` names a failed write
    * as the output's error. `reset` must still empty the file.

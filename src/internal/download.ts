@@ -331,6 +331,8 @@ export const run = <E>(
           )
         const status = response.status
         let bodyIsWhole = status === 200
+        // The whole blob's length, as the server tells it.
+        let served: number | undefined = undefined
         if (status === 416 && offset > 0) {
           // Nothing left after the offset: the previous body ended exactly at its last byte.
           return yield* finish(candidate)
@@ -349,9 +351,11 @@ export const run = <E>(
           } else {
             resumes++
           }
-          if (total === undefined) total = range.total
+          served = range.total
+          if (total === undefined) total = served
         } else if (status === 200) {
-          if (total === undefined) total = parseLength(response.headers["content-length"])
+          served = parseLength(response.headers["content-length"])
+          if (total === undefined) total = served
         } else {
           return yield* fail(
             candidate,
@@ -373,6 +377,11 @@ export const run = <E>(
               cause: restartImpossible
             })
           }
+        }
+        // An output that keeps the plaintext can keep it in one array of its length, believed only
+        // when the server's blob has the length the message implies.
+        if (served !== undefined && served === blobSize && media.fileLength !== undefined) {
+          output.expect?.(media.fileLength)
         }
         const core = yield* opened
         const startedAt = core.bytesIn

@@ -41,6 +41,7 @@ import * as internal from "./download.js"
 import * as FileOutput from "./fileOutput.js"
 import { thumbnailOf } from "./messageRead.js"
 import { withOutcome } from "./outcome.js"
+import * as PlaintextBytes from "./plaintextBytes.js"
 import { withDefaults } from "./transferOptions.js"
 import * as Turns from "./turns.js"
 
@@ -87,19 +88,6 @@ export const resolve = (
 // -----------------------------------------------------------------------------
 // outputs
 // -----------------------------------------------------------------------------
-
-const concat = (chunks: ReadonlyArray<Uint8Array>): Uint8Array => {
-  if (chunks.length === 1) return chunks[0]!
-  let length = 0
-  for (const chunk of chunks) length += chunk.length
-  const out = new Uint8Array(length)
-  let offset = 0
-  for (const chunk of chunks) {
-    out.set(chunk, offset)
-    offset += chunk.length
-  }
-  return out
-}
 
 /**
  * Writes one chunk with backpressure. Not `NodeSink.fromWritable`: `@effect/platform-node` is an
@@ -274,26 +262,24 @@ export const makeWith = (defaults: LayerOptions): Effect.Effect<
         )
       })
 
-    /** Downloads media into memory: the plaintext's pieces, every check passed. */
+    /** Downloads media into memory: its plaintext, every check passed. */
     const collect = (
       source: Source,
       media: MediaMessage.Downloadable,
       options: Options
-    ): Effect.Effect<Array<Uint8Array>, DownloadError> =>
+    ): Effect.Effect<Uint8Array, DownloadError> =>
       Effect.suspend(() => {
-        let chunks: Array<Uint8Array> = []
+        const plaintext = PlaintextBytes.make()
         return Effect.map(
           run(source, media, {
-            write: (out) =>
-              Effect.sync(() => {
-                for (const chunk of out) chunks.push(chunk)
-              }),
+            write: (out) => Effect.sync(() => plaintext.write(out)),
             reset: Effect.sync(() => {
-              chunks = []
+              plaintext.reset()
               return true
-            })
+            }),
+            expect: plaintext.expect
           }, options),
-          () => chunks
+          plaintext.result
         )
       })
 
@@ -301,7 +287,7 @@ export const makeWith = (defaults: LayerOptions): Effect.Effect<
       function*(source: Source, callOptions: Options = {}) {
         const media = yield* resolve(source, callOptions)
         const options = yield* takeTurn(media, callOptions)
-        return concat(yield* collect(source, media, options))
+        return yield* collect(source, media, options)
       },
       Effect.scoped,
       withOutcome
@@ -324,10 +310,10 @@ export const makeWith = (defaults: LayerOptions): Effect.Effect<
         if (callOptions.thumbnail === true || (size !== undefined && size <= COLLECTED_STREAM)) {
           // Downloaded and checked before the reader gets any of it, by the stream's own fiber, which
           // gives its turn back before the reader gets the bytes.
-          const chunks = yield* Effect.scoped(
+          const plaintext = yield* Effect.scoped(
             Effect.flatMap(takeTurn(media, callOptions), (options) => withOutcome(collect(source, media, options)))
           )
-          return Stream.fromChunk(Chunk.unsafeFromArray(chunks))
+          return Stream.make(plaintext)
         }
         // The stream holds its turn until it ends or its reader drops it.
         const options = yield* takeTurn(media, callOptions)
