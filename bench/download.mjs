@@ -1,7 +1,9 @@
 // The download case: a blob of `--size-mib` MiB fetched from a loopback server (a separate process)
 // to a file with full verification (MAC, both SHA-256, length), by the library's
 // `MediaDownload.toFile` over `NodeHttpClient.layerUndici`, next to a plain `fetch` + node:crypto
-// baseline that verifies the same and writes to a temp file renamed at the end.
+// baseline that verifies the same and writes to a temp file renamed at the end. The memory case
+// keeps the same download in memory: `MediaDownload.bytes`, next to the same baseline joining its
+// pieces with `Buffer.concat` at the end, as a Baileys user does.
 //
 // The burst cases: 200 downloads of one 4 MiB blob at once from the same loopback server, to sinks
 // (`toSink`, counted and dropped), to Node writables (`toWritable`, counted and dropped) and to
@@ -95,8 +97,9 @@ const libraryDownload = (server, meta) => ({
 
 /**
  * The plain-Node download: `fetch`, node:crypto verifying as it goes (unless `verify` is false), then
- * the plaintext to a temp file renamed at the end (`out`), or dropped (`out` undefined). Resolves with
- * the plaintext length.
+ * the plaintext to a temp file renamed at the end (`out` a path), kept and joined with
+ * `Buffer.concat` at the end as a Baileys user does (`out` "memory"), or dropped (`out` undefined).
+ * Resolves with the plaintext length.
  */
 const baselineDownload = async (port, keys, meta, out, verify) => {
   const response = await fetch(`http://127.0.0.1:${port}/v/t62.7119-24/blob.enc`, {
@@ -104,10 +107,13 @@ const baselineDownload = async (port, keys, meta, out, verify) => {
   })
   if (response.status !== 200) throw new Error(`baseline: status ${response.status}`)
   const decrypt = Baseline.makeDecrypt(keys, meta, verify)
-  const temp = out === undefined ? undefined : `${out}.baseline.tmp`
+  const pieces = out === "memory" ? [] : undefined
+  const temp = out === undefined || pieces !== undefined ? undefined : `${out}.baseline.tmp`
   const file = temp === undefined ? undefined : createWriteStream(temp)
-  const write = (bytes) =>
-    file === undefined || file.write(bytes) ? undefined : new Promise((resolve) => file.once("drain", resolve))
+  const write = (bytes) => {
+    pieces?.push(bytes)
+    return file === undefined || file.write(bytes) ? undefined : new Promise((resolve) => file.once("drain", resolve))
+  }
   for await (const chunk of response.body) {
     const plaintext = decrypt.update(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength))
     if (plaintext.length > 0) await write(plaintext)
@@ -118,7 +124,7 @@ const baselineDownload = async (port, keys, meta, out, verify) => {
     await new Promise((resolve, reject) => file.end((error) => (error ? reject(error) : resolve())))
     await rename(temp, out)
   }
-  return length
+  return pieces === undefined ? length : Buffer.concat(pieces).length
 }
 
 /** A writable that drops what it is given. */
@@ -237,8 +243,43 @@ const fileCase = (verify) => ({
   }
 })
 
+/** The single download kept in memory: `bytes`, next to `fetch` and `Buffer.concat`. */
+const memoryCase = {
+  name: "download loopback to memory",
+  sides: {
+    library: async ({ dir, meta }) => {
+      const server = await startServer(paths(dir).blob)
+      const { layer, media } = libraryDownload(server, meta)
+      return async () => {
+        try {
+          const plaintext = await Effect.flatMap(
+            MediaDownload.MediaDownload,
+            (download) => download.bytes(media, { protocol: "http" })
+          ).pipe(Effect.provide(layer), Effect.runPromise)
+          return { bytes: meta.fileLength, check: `${plaintext.length}` }
+        } finally {
+          server.stop()
+        }
+      }
+    },
+    baseline: async ({ dir, meta }) => {
+      const server = await startServer(paths(dir).blob)
+      const keys = Baseline.deriveKeys(Buffer.from(meta.mediaKey, "hex"), HKDF_INFO)
+      return async () => {
+        try {
+          const length = await baselineDownload(server.port, keys, meta, "memory", true)
+          return { bytes: meta.fileLength, check: `${length}` }
+        } finally {
+          server.stop()
+        }
+      }
+    }
+  }
+}
+
 export const cases = [
   fileCase(true),
+  memoryCase,
   burstCase("sinks"),
   burstCase("writables"),
   burstCase("files"),
