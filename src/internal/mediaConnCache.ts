@@ -52,13 +52,19 @@ export const make = <R>(
 
     const obtain = (force: boolean): Effect.Effect<MediaConnInfo, MediaConnError> =>
       Effect.flatMap(Clock.currentTimeMillis, (now) =>
-        SynchronizedRef.modifyEffect(latest, (current) =>
-          Option.isSome(current) && reusable(current.value, force, now)
-            ? Effect.succeed([current.value, current] as const)
-            : Effect.map(Effect.forkIn(fetch, scope), (started) =>
-              [started, Option.some(started)] as const))).pipe(
-          Effect.flatMap(Fiber.join)
-        )
+        Effect.flatMap(SynchronizedRef.get(latest), (seen) => {
+          // A finished fetch that is still fresh is read without the lock, which only starting a
+          // fetch needs (so that concurrent callers share one): the lock and the join cost every
+          // transfer about 18 µs in a microbenchmark.
+          const done = force || Option.isNone(seen) ? null : seen.value.unsafePoll()
+          if (done !== null && Exit.isSuccess(done) && now < Model.expiresAt(done.value)) return done
+          return SynchronizedRef.modifyEffect(latest, (current) =>
+            Option.isSome(current) && reusable(current.value, force, now)
+              ? Effect.succeed([current.value, current] as const)
+              : Effect.map(Effect.forkIn(fetch, scope), (started) => [started, Option.some(started)] as const)).pipe(
+              Effect.flatMap(Fiber.join)
+            )
+        }))
 
     return {
       // The spans' stacks would only name this module; capturing one cost every transfer about 7 µs.
@@ -66,9 +72,7 @@ export const make = <R>(
       // A fetch in flight is kept: it is already fresh.
       invalidate: SynchronizedRef.update(
         latest,
-        Option.filter((current) =>
-          current.unsafePoll() === null
-        )
+        Option.filter((current) => current.unsafePoll() === null)
       ),
       refresh: obtain(true).pipe(Effect.withSpan("MediaConn.refresh", { captureStackTrace: false }))
     }
