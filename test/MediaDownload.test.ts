@@ -657,6 +657,9 @@ describe("MediaDownload", () => {
         yield* cdn.injectFaults([{ _tag: "Drop", afterBytes: 100_000 }, { _tag: "IgnoreRange" }])
         assert.deepStrictEqual(yield* streamed, Buffer.from(p.plaintext))
         assert.strictEqual((yield* downloads(cdn)).length, 2)
+        // An empty media's stream emits no chunk at all.
+        const empty = yield* prepare(cdn, 0)
+        assert.strictEqual(Chunk.size(yield* Stream.runCollect(download.stream({ imageMessage: content(empty) }))), 0)
       }))
 
     it.scoped("a stream read slowly gets every byte once, in order, from a body that arrives in batches", () =>

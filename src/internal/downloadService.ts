@@ -313,7 +313,7 @@ export const makeWith = (defaults: LayerOptions): Effect.Effect<
           const plaintext = yield* Effect.scoped(
             Effect.flatMap(takeTurn(media, callOptions), (options) => withOutcome(collect(source, media, options)))
           )
-          return Stream.make(plaintext)
+          return plaintext.length === 0 ? Stream.empty : Stream.make(plaintext)
         }
         // The stream holds its turn until it ends or its reader drops it.
         const options = yield* takeTurn(media, callOptions)
