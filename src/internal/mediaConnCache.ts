@@ -43,12 +43,16 @@ export const make = <R>(
         Effect.mapInputContext((caller: Context.Context<never>) => Context.merge(caller, context))
       ))
 
-    // A fetch in flight is always shared (it is as fresh as it gets); a finished one only while it
-    // succeeded and has not expired, and not for a refresh. A failure is never reused.
-    const reusable = (current: Fetch, force: boolean, now: number): boolean => {
+    /** The outcome of a finished fetch that succeeded and has not expired; a failure never is. */
+    const fresh = (current: Fetch, now: number): Exit.Exit<MediaConnInfo, MediaConnError> | undefined => {
       const exit = current.unsafePoll()
-      return exit === null || (!force && Exit.isSuccess(exit) && now < Model.expiresAt(exit.value))
+      return exit !== null && Exit.isSuccess(exit) && now < Model.expiresAt(exit.value) ? exit : undefined
     }
+
+    // A fetch in flight is always shared (it is as fresh as it gets); a finished one only while it
+    // is fresh, and not for a refresh.
+    const reusable = (current: Fetch, force: boolean, now: number): boolean =>
+      current.unsafePoll() === null || (!force && fresh(current, now) !== undefined)
 
     const obtain = (force: boolean): Effect.Effect<MediaConnInfo, MediaConnError> =>
       Effect.flatMap(Clock.currentTimeMillis, (now) =>
@@ -56,8 +60,8 @@ export const make = <R>(
           // A finished fetch that is still fresh is read without the lock, which only starting a
           // fetch needs (so that concurrent callers share one): the lock and the join cost every
           // transfer about 18 µs in a microbenchmark.
-          const done = force || Option.isNone(seen) ? null : seen.value.unsafePoll()
-          if (done !== null && Exit.isSuccess(done) && now < Model.expiresAt(done.value)) return done
+          const done = force || Option.isNone(seen) ? undefined : fresh(seen.value, now)
+          if (done !== undefined) return done
           return SynchronizedRef.modifyEffect(latest, (current) =>
             Option.isSome(current) && reusable(current.value, force, now)
               ? Effect.succeed([current.value, current] as const)
