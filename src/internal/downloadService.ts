@@ -136,6 +136,13 @@ const writeToNode = (writable: Writable, chunk: Uint8Array): Effect.Effect<void,
  */
 const COLLECTED_STREAM = 256 * 1024
 
+/**
+ * The blob length a download expects, when its message tells it; a thumbnail, whose parameters may
+ * not, is small whatever they say (0).
+ */
+const sizeOf = (media: MediaMessage.Downloadable, options: Options): number | undefined =>
+  options.thumbnail === true ? 0 : internal.expectedBlobLength(media)
+
 /** What the download hands `stream`'s reader: bytes, or a body to read and say how it ended. */
 type Handed = Chunk.Chunk<Uint8Array> | {
   readonly plaintext: Body.Plaintext
@@ -229,8 +236,7 @@ export const makeWith = (defaults: LayerOptions): Effect.Effect<
           withDefaults(callDefaults, options).deadline,
           () => new MediaDownloadError({ reason: "DeadlineExceeded", attempts: [] })
         )
-        const size = options.thumbnail === true ? 0 : internal.expectedBlobLength(media)
-        return Effect.map(deadline.bound(turn(size)), () => {
+        return Effect.map(deadline.bound(turn(sizeOf(media, options))), () => {
           const left = deadline.left()
           return left === undefined ? options : { ...options, deadline: left }
         })
@@ -306,8 +312,8 @@ export const makeWith = (defaults: LayerOptions): Effect.Effect<
     const startStream = (source: Source, callOptions: Options) =>
       Effect.gen(function*() {
         const media = yield* resolve(source, callOptions)
-        const size = internal.expectedBlobLength(media)
-        if (callOptions.thumbnail === true || (size !== undefined && size <= COLLECTED_STREAM)) {
+        const size = sizeOf(media, callOptions)
+        if (size !== undefined && size <= COLLECTED_STREAM) {
           // Downloaded and checked before the reader gets any of it, by the stream's own fiber, which
           // gives its turn back before the reader gets the bytes.
           const plaintext = yield* Effect.scoped(
