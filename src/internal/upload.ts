@@ -38,6 +38,7 @@ import * as Failover from "./failover.js"
 import { fileError } from "./fileError.js"
 import * as Hashing from "./hashing.js"
 import { hostOrder } from "./mediaConnModel.js"
+import * as ScavengePacing from "./scavengePacing.js"
 
 /** Blobs of at least this many bytes are uploaded resumably (a probe first). */
 export const RESUME_THRESHOLD = 5 * 1024 * 1024
@@ -297,7 +298,7 @@ const checkedReader = <E>(reader: Reader<E>, first: FirstPass) => {
 /**
  * Pass 2 of encrypted media: up to `session.ahead` chunks read and at the cipher while the oldest
  * one's ciphertext goes out. Each chunk is read into a fresh buffer that its ciphertext then fills:
- * the transport keeps what it is given.
+ * the transport keeps what it is given (`scavengePacing.ts` says how the dead ones are freed).
  */
 const encryptedBlob = <E>(
   source: Source<E>,
@@ -317,6 +318,7 @@ const encryptedBlob = <E>(
           read = true
           return Effect.void
         }
+        ScavengePacing.paceFor(n)
         atCipher.push(session.update(input, n))
         return readAhead
       })
@@ -348,7 +350,11 @@ const plaintextBlob = <E>(
       const buffer = new Uint8Array(READ_SIZE)
       return Effect.flatMap(
         Effect.mapError(reads.read(buffer), Option.some),
-        (n) => n === 0 ? Effect.fail(Option.none()) : Effect.succeed(passthrough.update(buffer.subarray(0, n)))
+        (n) => {
+          if (n === 0) return Effect.fail(Option.none())
+          ScavengePacing.paceFor(n)
+          return Effect.succeed(passthrough.update(buffer.subarray(0, n)))
+        }
       )
     }))
     const end = Stream.unwrap(Effect.map(
