@@ -2,7 +2,7 @@ import { HttpClient, HttpClientError, HttpClientRequest, HttpClientResponse } fr
 import type { HttpBody } from "@effect/platform"
 import { NodeFileSystem } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
-import { Chunk, Context, Effect, Fiber, Layer, Redacted, Stream, TestClock } from "effect"
+import { Chunk, Context, Deferred, Effect, Fiber, Layer, Redacted, Stream, TestClock } from "effect"
 import {
   MediaConn,
   MediaCrypto,
@@ -66,7 +66,8 @@ const recordBody = (body: HttpBody.HttpBody, into: Array<Uint8Array>): HttpBody.
 const setup = (
   intercept?: Intercept,
   crypto: Layer.Layer<MediaCrypto.MediaCrypto> = MediaCrypto.layerTest("upload"),
-  options: MediaUpload.LayerOptions = {}
+  options: MediaUpload.LayerOptions = {},
+  onMediaConnFetch: Effect.Effect<void> = Effect.void
 ) =>
   Effect.gen(function*() {
     const { cdn, client } = yield* FakeCdn.make()
@@ -89,7 +90,9 @@ const setup = (
       )
     })
     const layer = MediaUpload.layerWith(options).pipe(
-      Layer.provide(MediaConn.layer(Effect.flatMap(cdn.mediaConn, MediaConn.decodeJson))),
+      Layer.provide(
+        MediaConn.layer(Effect.zipRight(onMediaConnFetch, Effect.flatMap(cdn.mediaConn, MediaConn.decodeJson)))
+      ),
       Layer.provide(Layer.succeed(HttpClient.HttpClient, recording)),
       Layer.provide([crypto, NodeFileSystem.layer])
     )
@@ -308,6 +311,31 @@ describe("MediaUpload", () => {
     }))
 
   describe("failover and refresh", () => {
+    it.scopedLive("the media connection is fetched while the first pass runs, once", () =>
+      Effect.gen(function*() {
+        const fetched = yield* Deferred.make<void>()
+        let fetches = 0
+        const { uploadRequests, uploads } = yield* setup(
+          undefined,
+          undefined,
+          {},
+          Effect.zipRight(Effect.sync(() => fetches++), Deferred.succeed(fetched, undefined))
+        )
+        const plaintext = pattern(100_000)
+        let reads = 0
+        // The first pass cannot end before the connection was asked for: one asked only after the
+        // pass would never come, and the upload would time out.
+        const source = MediaUpload.stream(() =>
+          reads++ === 0 ? Stream.fromEffect(Effect.as(Deferred.await(fetched), plaintext)) : Stream.make(plaintext)
+        )
+        const result = yield* uploads.upload(source, { mediaType: "image", mediaKey: key }).pipe(
+          Effect.timeoutFail({ duration: "5 seconds", onTimeout: () => new Error("the first pass waited for ever") })
+        )
+        assert.strictEqual(result.fileLength, plaintext.length)
+        assert.strictEqual(fetches, 1)
+        assert.strictEqual(uploadRequests().length, 1)
+      }))
+
     it.scoped("500 at the primary: the next host takes it, with a fresh body", () =>
       Effect.gen(function*() {
         const { cdn, seen, uploads } = yield* setup()

@@ -75,6 +75,11 @@ export const makeWith = (defaults: LayerOptions): Effect.Effect<
             : internal.streamSource(source.make)
         }
       yield* deadline.bound(turn("reusable" in prepared ? prepared.reusable.size : undefined))
+      // The media connection is asked for while the first pass runs, so that its round trip (a query
+      // on the WhatsApp socket, or an HTTP request) does not follow the pass. The failover asks again
+      // and shares this fetch, or its cached result; a failed fetch is not cached, so a failure here
+      // only means the failover's own fetch.
+      yield* Effect.forkScoped(Effect.ignore(mediaConn.get))
       const { first, plaintext } = yield* deadline.bound(Effect.gen(function*() {
         if ("stream" in prepared) {
           // Readable once only: spilled to a scoped temp file, hashed as it is written.
