@@ -10,11 +10,13 @@
  * full mark-compact every 20 to 30 MB of chunks, each marking the whole heap on every core: 50 to 60
  * of them per GiB of an upload's second pass, and 1.9 to 2.0 s of CPU on V8's helper threads.
  *
- * Allocating as many bytes again as short-lived strings makes the scavenges come first, mostly.
- * Measured on 1 GiB uploads to the bench's lean sink: 16 to 17 mark-compacts in the second pass
- * against 51 to 56 in the whole upload without (nearly all in that pass), the pass 2.0 to 2.1 s instead of 2.6 to 3.1, the whole upload 237 to 253
- * MB/s instead of 201 to 221; at 256 MiB, 189 to 203 instead of 156 to 187. A quarter of the bytes
- * left 20 to 28 mark-compacts and the pass at 2.1 to 2.4 s. The strings cost 25 to 45 ms per GiB.
+ * Allocating half as many bytes again as short-lived strings makes the scavenges come first,
+ * mostly. Measured on 1 GiB uploads to the bench's lean sink: 20 to 22 mark-compacts in the second
+ * pass against 51 to 56 in the whole upload without (nearly all in that pass), the pass 2.1 to 2.3 s
+ * instead of 2.6 to 3.1, the whole upload 237 to 250 MB/s instead of 201 to 221. As many bytes as
+ * the chunks left 16 to 17 mark-compacts and the pass at 2.0 to 2.1 s, but the young generation
+ * then grew to its largest: `wa-media upload` of 256 MiB peaked at 145.5 MiB of RSS, against 123.6
+ * without strings and 128.1 with half. The strings cost 25 to 45 ms per GiB.
  *
  * @internal
  */
@@ -28,9 +30,9 @@ const source = Buffer.alloc(PIECE)
 /** Holds the last string made, so that no compiler drops the allocation as unused. */
 const made = { last: "" }
 
-/** Allocates `bytes` on V8's young generation, to be collected at once. */
+/** Allocates half of `bytes` on V8's young generation, to be collected at once. */
 export const paceFor = (bytes: number): void => {
-  for (let left = bytes; left > 0; left -= PIECE) {
+  for (let left = bytes >>> 1; left > 0; left -= PIECE) {
     made.last = source.toString("latin1", 0, Math.min(PIECE, left))
   }
 }
